@@ -1,0 +1,56 @@
+# scoreline: every command a DBA, an operator or CI needs is a target here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CLI := bin/scoreline
+STAMP := node_modules/.scoreline-installed
+
+.PHONY: help install db-start db-stop db-url migrate demo test lint docs docs-check refresh dag worker bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): package.json package-lock.json
+	@npm ci --no-audit --no-fund >&2
+	@touch $@
+
+install: $(STAMP) ## install the Node.js dependencies (npm ci)
+
+db-start: $(STAMP) ## start the embedded PostgreSQL (unless DATABASE_URL is set)
+	@$(CLI) db start
+
+db-stop: $(STAMP) ## stop the embedded PostgreSQL
+	@$(CLI) db stop
+
+db-url: $(STAMP) ## print a URL for psql: psql "$$(make -s db-url)"
+	@$(CLI) db url
+
+migrate: $(STAMP) ## apply migrations, then sql/ (idempotent, advisory-locked)
+	@$(CLI) migrate
+
+demo: $(STAMP) ## the main job end to end on the embedded PostgreSQL, with real data
+	@$(CLI) demo
+
+test: $(STAMP) ## the whole test suite against a real PostgreSQL (embedded, or DATABASE_URL)
+	@node scripts/test.mjs $(TESTS)
+
+lint: $(STAMP) ## type-check and check formatting
+	@node_modules/.bin/tsc --noEmit
+	@node_modules/.bin/prettier --check --log-level warn --no-error-on-unmatched-pattern 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.mjs'
+
+docs: $(STAMP) ## regenerate docs/schema.md from the catalog
+	@$(CLI) docs
+
+docs-check: $(STAMP) ## fail when docs/schema.md differs from a fresh generation
+	@$(CLI) docs --check
+
+refresh: $(STAMP) ## refresh what is stale or due: make refresh ARGS="--dry-run | --force | --object stats.x"
+	@$(CLI) refresh $(ARGS)
+
+dag: $(STAMP) ## print the dependency graph of derived objects
+	@$(CLI) dag $(ARGS)
+
+worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
+	@$(CLI) worker
+
+bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
+	@$(CLI) bench $(if $(SCALE),--scale $(SCALE))

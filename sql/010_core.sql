@@ -1,0 +1,178 @@
+-- core: the event status lifecycle, result locking and the correction path.
+-- Re-applied by `scoreline migrate`; everything here is idempotent.
+--
+-- SQLSTATEs raised here (class SL, scoreline):
+--   SL001  an event's status cannot make that transition
+--   SL002  a settled result (completed, abandoned, cancelled) changed outside core.correct_event_result
+--   SL003  no such event
+--   SL004  core.correct_event_result on an event whose result is not settled
+--   SL005  a correction that changes nothing
+
+create or replace function core.tg_event__guard_status() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  correcting boolean := coalesce(current_setting('scoreline.correcting_event', true), '') = new.event_id::text;
+begin
+  if new.status is distinct from old.status and not correcting then
+    if not exists (select from core.event_status_transition t
+                   where t.from_status = old.status and t.to_status = new.status) then
+      raise exception 'event % (%): status cannot go from % to %', old.event_id, old.external_id, old.status, new.status
+        using errcode = 'SL001',
+              hint = case when old.status in ('completed', 'abandoned', 'cancelled')
+                          then 'a settled result changes only through core.correct_event_result(event_id, status, home_score, away_score, reason)'
+                          else 'see core.event_status_transition for the allowed changes' end;
+    end if;
+  end if;
+
+  if old.status in ('completed', 'abandoned', 'cancelled') and not correcting
+     and (new.home_score, new.away_score) is distinct from (old.home_score, old.away_score) then
+    raise exception 'event % (%): the % result cannot be changed by an update', old.event_id, old.external_id, old.status
+      using errcode = 'SL002',
+            hint = 'use core.correct_event_result(event_id, status, home_score, away_score, reason), which leaves a trace in core.event_correction';
+  end if;
+
+  if new.status = 'completed' and old.status is distinct from 'completed' then
+    new.completed_at := coalesce(new.completed_at, now());
+  elsif new.status <> 'completed' then
+    new.completed_at := null;
+  end if;
+  if new.status = 'in_progress' and new.actual_start is null then
+    new.actual_start := now();
+  end if;
+  new.updated_at := now();
+  return new;
+end;
+$$;
+comment on function core.tg_event__guard_status() is
+  'Before update of core.event: refuses status changes not listed in core.event_status_transition (SL001) and changes to a settled result (SL002) unless core.correct_event_result is correcting this event; stamps completed_at and updated_at.';
+
+create or replace function core.tg_event__stamp_insert() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if new.status = 'completed' then
+    new.completed_at := coalesce(new.completed_at, now());
+  end if;
+  return new;
+end;
+$$;
+comment on function core.tg_event__stamp_insert() is 'Before insert of core.event: an event loaded as completed gets completed_at.';
+
+drop trigger if exists _100_guard_status on core.event;
+create trigger _100_guard_status
+  before update on core.event
+  for each row execute function core.tg_event__guard_status();
+
+drop trigger if exists _100_stamp_insert on core.event;
+create trigger _100_stamp_insert
+  before insert on core.event
+  for each row execute function core.tg_event__stamp_insert();
+
+create or replace function core.tg_runner__guard_result() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ev record;
+begin
+  select e.event_id, e.external_id, e.status into ev from core.event e where e.event_id = old.event_id;
+  if ev.status in ('completed', 'abandoned', 'cancelled')
+     and coalesce(current_setting('scoreline.correcting_event', true), '') <> ev.event_id::text
+     and (new.status, new.finish_position) is distinct from (old.status, old.finish_position) then
+    raise exception 'race % (%): runner % finishing result cannot be changed by an update once the race is %',
+      ev.event_id, ev.external_id, old.number, ev.status
+      using errcode = 'SL002',
+            hint = 'use core.correct_event_result(event_id, status, null, null, reason, runner_positions)';
+  end if;
+  return new;
+end;
+$$;
+comment on function core.tg_runner__guard_result() is
+  'Before update of core.runner: a settled race''s finishing positions change only through core.correct_event_result (SL002).';
+
+drop trigger if exists _100_guard_result on core.runner;
+create trigger _100_guard_result
+  before update on core.runner
+  for each row execute function core.tg_runner__guard_result();
+
+create or replace function core.correct_event_result(
+  p_event_id bigint,
+  p_status text,
+  p_home_score smallint,
+  p_away_score smallint,
+  p_reason text,
+  p_runner_positions jsonb default null
+) returns core.event_correction
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ev core.event;
+  trace core.event_correction;
+  positions_changed boolean := false;
+begin
+  select * into ev from core.event where event_id = p_event_id for update;
+  if not found then
+    raise exception 'no event %', p_event_id using errcode = 'SL003';
+  end if;
+  if ev.status not in ('completed', 'abandoned', 'cancelled') then
+    raise exception 'event % (%) is %: only a settled result is corrected; update it directly', ev.event_id, ev.external_id, ev.status
+      using errcode = 'SL004';
+  end if;
+  if p_status not in ('completed', 'abandoned', 'cancelled', 'scheduled', 'postponed') then
+    raise exception 'a correction sets status completed, abandoned, cancelled, scheduled or postponed, not %', p_status
+      using errcode = '22023';
+  end if;
+  if p_runner_positions is not null and jsonb_typeof(p_runner_positions) <> 'object' then
+    raise exception 'runner positions must be a JSON object {"runner number": position or null}'
+      using errcode = '22023';
+  end if;
+
+  perform set_config('scoreline.correcting_event', ev.event_id::text, true);
+
+  if p_runner_positions is not null then
+    with wanted as (
+      select key::smallint as number, nullif(value, 'null'::jsonb)::smallint as position
+      from jsonb_each(p_runner_positions)
+    ), changed as (
+      update core.runner r
+         set finish_position = w.position,
+             status = case when w.position is null then 'did_not_finish' else 'finished' end
+        from wanted w
+       where r.event_id = ev.event_id and r.number = w.number
+         and r.finish_position is distinct from w.position
+      returning 1
+    )
+    select count(*) > 0 into positions_changed from changed;
+  end if;
+
+  if (ev.status, ev.home_score, ev.away_score) is not distinct from (p_status, p_home_score, p_away_score)
+     and not positions_changed then
+    perform set_config('scoreline.correcting_event', '', true);
+    raise exception 'event % (%): the correction changes nothing', ev.event_id, ev.external_id
+      using errcode = 'SL005';
+  end if;
+
+  update core.event
+     set status = p_status,
+         home_score = p_home_score,
+         away_score = p_away_score,
+         result_version = result_version + 1
+   where event_id = ev.event_id;
+
+  perform set_config('scoreline.correcting_event', '', true);
+
+  insert into core.event_correction (event_id, reason, old_status, new_status,
+                                     old_home_score, old_away_score, new_home_score, new_away_score, result_version)
+  values (ev.event_id, p_reason, ev.status, p_status,
+          ev.home_score, ev.away_score, p_home_score, p_away_score, ev.result_version + 1)
+  returning * into trace;
+  return trace;
+end;
+$$;
+comment on function core.correct_event_result(bigint, text, smallint, smallint, text, jsonb) is
+  'Corrects a settled result (score, status, or a race''s finishing positions as {"runner number": position}), bumps result_version and leaves a row in core.event_correction. The only way a completed event changes.';

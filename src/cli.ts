@@ -1,0 +1,61 @@
+// The `scoreline` command: every make target is a subcommand here.
+import { Command } from 'commander';
+import { ConfigError } from './config.ts';
+import { connect, databaseUrl } from './db.ts';
+import { embeddedPaths, stopEmbedded } from './embedded.ts';
+import { migrate } from './migrate.ts';
+import { registerCommands } from './commands.ts';
+
+const log = (m: string) => console.error(`scoreline: ${m}`);
+
+const program = new Command('scoreline')
+  .description('A PostgreSQL-native warehouse for sports predictions, picks, odds and bets whose statistics keep themselves fresh.')
+  .showHelpAfterError();
+
+const db = program.command('db').description('the database scoreline uses: DATABASE_URL, or the embedded PostgreSQL in .pgdata/');
+db.command('start')
+  .description('start the embedded PostgreSQL (initialising it on first use); with DATABASE_URL set, check it answers')
+  .action(async () => {
+    const url = await databaseUrl(log);
+    const sql = connect(url, { max: 1 });
+    const [row] = await sql<{ version: string }[]>`select current_setting('server_version') as version`;
+    await sql.end();
+    log(`PostgreSQL ${row?.version} is up`);
+  });
+db.command('stop')
+  .description('stop the embedded PostgreSQL')
+  .action(async () => {
+    log((await stopEmbedded()) ? 'embedded PostgreSQL stopped' : `embedded PostgreSQL was not running (${embeddedPaths().cluster})`);
+  });
+db.command('url')
+  .description('print a URL psql accepts: psql "$(scoreline db url)"')
+  .action(async () => {
+    console.log(await databaseUrl(log));
+  });
+
+program
+  .command('migrate')
+  .description('apply db/migrations with dbmate, then re-apply sql/ in order, under an advisory lock; idempotent')
+  .option('--force-sql', 're-apply every sql/ file even when none changed')
+  .action(async (opts: { forceSql?: boolean }) => {
+    const url = await databaseUrl(log);
+    const result = await migrate(url, { log, forceSql: opts.forceSql ?? false });
+    if (!result.migrations.length && !result.sqlFiles.length) log('database is up to date: nothing applied');
+  });
+
+registerCommands(program, log);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`scoreline: ${err.message}`);
+    process.exit(2);
+  }
+  const e = err as Error & { code?: string; detail?: string; hint?: string; constraint_name?: string };
+  console.error(`scoreline: ${e.message}`);
+  if (e.code && /^[0-9A-Z]{5}$/.test(e.code))
+    console.error(`  SQLSTATE ${e.code}${e.constraint_name ? `, constraint ${e.constraint_name}` : ''}`);
+  if (e.detail) console.error(`  detail: ${e.detail}`);
+  if (e.hint) console.error(`  hint: ${e.hint}`);
+  if (process.env.SCORELINE_DEBUG) console.error(e.stack);
+  process.exit(1);
+});

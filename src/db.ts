@@ -1,0 +1,37 @@
+// Where the database is: DATABASE_URL when set, otherwise the embedded server
+// (started on demand). One place decides, every command asks here.
+import postgres from 'postgres';
+import { baseConfig } from './config.ts';
+import { embeddedUrl, startEmbedded } from './embedded.ts';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+/** The URL of the scoreline database, starting the embedded server when needed. */
+export async function databaseUrl(log: (m: string) => void = () => {}): Promise<string> {
+  const config = baseConfig();
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  return embeddedUrl(await startEmbedded(undefined, log));
+}
+
+export interface ConnectOptions {
+  max?: number;
+  /** Called with each NOTICE the server raises (progress of long procedures). */
+  onNotice?: (message: string) => void;
+  applicationName?: string;
+}
+
+export function connect(url: string, opts: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.max ?? 4,
+    onnotice: (n) => opts.onNotice?.(String(n.message)),
+    connection: { application_name: opts.applicationName ?? 'scoreline' },
+    idle_timeout: 30,
+  }) as unknown as Sql;
+}
+
+/** The same URL pointing at another database of the same server. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}

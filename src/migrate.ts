@@ -1,0 +1,123 @@
+// `make migrate`: dbmate up, then the code in sql/ re-applied in its stated order,
+// all under one PostgreSQL advisory lock so that two concurrent runs cannot both
+// apply: the second waits, then finds nothing to do.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { connect } from './db.ts';
+import { repoRoot } from './embedded.ts';
+
+export const migrationsDir = path.join(repoRoot, 'db', 'migrations');
+export const sqlDir = path.join(repoRoot, 'sql');
+
+/** The advisory lock key every `scoreline migrate` takes (two int4 halves: 'scor', 'migr'). */
+export const MIGRATE_LOCK = [0x73636f72, 0x6d696772] as const;
+
+export interface MigrateResult {
+  migrations: string[];
+  sqlFiles: string[];
+  waitedForLock: boolean;
+}
+
+export interface MigrateOptions {
+  log?: (message: string) => void;
+  /** Re-apply every sql/ file even when none changed. */
+  forceSql?: boolean;
+}
+
+/** dbmate speaks lib/pq, which wants sslmode spelled out for servers without TLS. */
+export function dbmateUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('sslmode') && ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname)) {
+    u.searchParams.set('sslmode', 'disable');
+  }
+  return u.toString();
+}
+
+function dbmateBin(): string {
+  return path.join(repoRoot, 'node_modules', '.bin', 'dbmate');
+}
+
+function runDbmate(url: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(dbmateBin(), ['--url', dbmateUrl(url), '--migrations-dir', migrationsDir, '--no-dump-schema', ...args], {
+      env: { ...process.env, DBMATE_NO_DUMP_SCHEMA: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`dbmate ${args.join(' ')} failed:\n${out.trim()}`))));
+  });
+}
+
+/** The sql/ files in the order they are applied: their numeric prefixes state it. */
+export async function sqlFiles(): Promise<string[]> {
+  const names = (await fs.readdir(sqlDir)).filter((n) => /^\d+_.+\.sql$/.test(n));
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+export async function migrate(url: string, opts: MigrateOptions = {}): Promise<MigrateResult> {
+  const log = opts.log ?? (() => {});
+  const sql = connect(url, { max: 1, applicationName: 'scoreline migrate', onNotice: () => {} });
+  try {
+    const lock = await sql.reserve();
+    try {
+      const [got] = await lock<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]}) as ok`;
+      const waitedForLock = !got?.ok;
+      if (waitedForLock) {
+        log('another migrate is running; waiting for it to finish');
+        await lock`select pg_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]})`;
+      }
+      try {
+        const out = await runDbmate(url, ['up']);
+        const migrations = [...out.matchAll(/^Applying: (.+)$/gm)].map((m) => m[1]!.trim());
+        for (const m of migrations) log(`applied migration ${m}`);
+
+        const files = await sqlFiles();
+        const applied = new Map(
+          (await lock<{ name: string; sha256: string }[]>`select name, sha256 from public.scoreline_sql_file`).map((r) => [
+            r.name,
+            r.sha256,
+          ]),
+        );
+        const contents = await Promise.all(files.map(async (f) => ({ name: f, text: await fs.readFile(path.join(sqlDir, f), 'utf8') })));
+        const hashed = contents.map((c) => ({ ...c, sha256: createHash('sha256').update(c.text).digest('hex') }));
+        const changed = hashed.some((f) => applied.get(f.name) !== f.sha256) || applied.size !== hashed.length;
+        const reapply = opts.forceSql || migrations.length > 0 || changed;
+        const sqlApplied: string[] = [];
+        if (reapply) {
+          // All of sql/ in one transaction: either the whole code base is current or none of it changed.
+          await lock`begin`;
+          try {
+            for (const f of hashed) {
+              try {
+                await lock.unsafe(f.text);
+              } catch (err) {
+                const e = err as Error & { where?: string };
+                throw new Error(`sql/${f.name}: ${e.message}${e.where ? `\n  where: ${e.where}` : ''}`);
+              }
+              sqlApplied.push(f.name);
+            }
+            await lock`delete from public.scoreline_sql_file`;
+            await lock`insert into public.scoreline_sql_file ${lock(hashed.map((f) => ({ name: f.name, sha256: f.sha256 })))}`;
+            await lock`commit`;
+          } catch (err) {
+            await lock`rollback`;
+            throw err;
+          }
+          log(`applied sql/: ${sqlApplied.join(', ')}`);
+        }
+        return { migrations, sqlFiles: sqlApplied, waitedForLock };
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]})`;
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await sql.end();
+  }
+}
