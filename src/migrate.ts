@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Logger, runMigrations } from 'graphile-worker';
 import { connect } from './db.ts';
 import { repoRoot } from './embedded.ts';
 
@@ -25,6 +26,8 @@ export interface MigrateOptions {
   /** Re-apply every sql/ file even when none changed. */
   forceSql?: boolean;
 }
+
+const quietLogger = new Logger(() => () => {});
 
 /** dbmate speaks lib/pq, which wants sslmode spelled out for servers without TLS. */
 export function dbmateUrl(url: string): string {
@@ -72,6 +75,8 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
         await lock`select pg_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]})`;
       }
       try {
+        // The job queue's own schema first: triggers in sql/ enqueue jobs with graphile_worker.add_job.
+        await runMigrations({ connectionString: url, logger: quietLogger });
         const out = await runDbmate(url, ['up']);
         const migrations = [...out.matchAll(/^Applying: (.+)$/gm)].map((m) => m[1]!.trim());
         for (const m of migrations) log(`applied migration ${m}`);
