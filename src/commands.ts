@@ -1,4 +1,7 @@
 // Subcommands beyond the database basics, one registration per area.
 import type { Command } from 'commander';
+import { register as registerDocs } from './docs.ts';
 
-export function registerCommands(_program: Command, _log: (m: string) => void): void {}
+export function registerCommands(program: Command, log: (m: string) => void): void {
+  registerDocs(program, log);
+}

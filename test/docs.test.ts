@@ -1,0 +1,127 @@
+// The schema dictionary: generated from a fresh database, deterministic, complete;
+// and the convention it rests on: every table, view, materialized view and function
+// of the scoreline schemas has a COMMENT.
+import t from 'tap';
+import { compareSchemaDoc, generateSchemaDoc, missingComments, renderSchemaDoc } from '../src/docs.ts';
+import { serverUrl, testDb } from './helpers/db.ts';
+
+t.test('generation from a fresh database is deterministic and leaves no database behind', async (t) => {
+  const url = await serverUrl();
+  const db = await testDb(t);
+  const count = async () =>
+    (await db.sql<{ n: number }[]>`select count(*)::int as n from pg_database where datname like 'scoreline_docs_%'`)[0]?.n ?? -1;
+  const before = await count();
+  const first = await generateSchemaDoc(url);
+  const second = await generateSchemaDoc(url);
+  t.equal(second, first, 'two generations are identical');
+  t.equal(await count(), before, 'the temporary databases are dropped');
+  t.notMatch(first, /\b20\d\d-\d\d-\d\d[ T]\d\d:\d\d/, 'no timestamp in the output');
+
+  // The migrated template each test clones is such a fresh database: same dictionary.
+  t.equal(await renderSchemaDoc(db.sql), first, 'a freshly migrated clone renders the same dictionary');
+});
+
+t.test('the dictionary shows tables, columns, constraints, indexes, triggers and functions with their comments', async (t) => {
+  const db = await testDb(t);
+  const doc = await renderSchemaDoc(db.sql);
+  const [row] = await db.sql<{ comment: string }[]>`select obj_description('core.event'::regclass, 'pg_class') as comment`;
+  const section = doc.split('\n### ').find((s) => s.startsWith('core.event\n'));
+  t.ok(section, 'core.event has a section');
+  t.ok(row?.comment && section?.includes(row.comment), 'with its table comment');
+  t.match(
+    section,
+    /\| external_id \| text \| not null \|  \| The natural id, unique: 2024_01_BAL_KC/,
+    'a column with its type and comment',
+  );
+  t.match(section, /\| event_id \| bigint \| not null \| generated always as identity \|/, 'an identity column');
+  t.match(section, /\*\*event_external_id_key\*\* `UNIQUE \(external_id\)`/, 'a constraint with its definition');
+  t.match(
+    section,
+    /\*\*event_season_fk\*\* `FOREIGN KEY \(season_id, competition_id\) REFERENCES core\.season/,
+    'a foreign key, schema-qualified',
+  );
+  t.match(section, /\*\*event_status_scheduled_idx\*\* `CREATE INDEX event_status_scheduled_idx ON core\.event USING btree/, 'an index');
+  t.match(section, /\*\*_100_guard_status\*\* `CREATE TRIGGER _100_guard_status BEFORE UPDATE ON core\.event/, 'a trigger');
+  t.match(
+    doc,
+    /#### core\.correct_event_result\n\n`core\.correct_event_result\(p_event_id bigint,[^`]*\) returns core\.event_correction`/,
+    'a function signature',
+  );
+  t.match(
+    doc,
+    /function · plpgsql · volatile · `set search_path=pg_catalog, pg_temp`\n\nCorrects a settled result/,
+    'its traits and comment',
+  );
+  t.match(doc, /### public\.scoreline_sql_file\n/, 'public.scoreline_sql_file is listed');
+  t.notMatch(doc, /schema_migrations\n/, "dbmate's table is not");
+  t.notMatch(doc, /### graphile_worker\./, "graphile-worker's objects are not");
+  const order = ['## Schema core', '## Schema market', '## Schema public'].map((h) => doc.indexOf(h));
+  t.ok(
+    order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)),
+    'schemas in their stated order, public last',
+  );
+
+  // Data changes nothing: the dictionary is about the schema.
+  await db.sql`insert into core.sport (code, name) values ('curling', 'Curling')`;
+  t.equal(await renderSchemaDoc(db.sql), doc, 'rows in the tables do not change the output');
+});
+
+t.test('partitions are skipped: only their parent is listed', async (t) => {
+  const db = await testDb(t);
+  await db.sql.unsafe(`
+    create table core.docs_probe (at date not null, n int) partition by range (at);
+    comment on table core.docs_probe is 'A partitioned probe.';
+    create table core.docs_probe_20260101 partition of core.docs_probe for values from ('2026-01-01') to ('2026-01-02');
+    create table core.docs_probe_20260102 partition of core.docs_probe for values from ('2026-01-02') to ('2026-01-03');`);
+  const doc = await renderSchemaDoc(db.sql);
+  t.match(
+    doc,
+    /### core\.docs_probe\n\n_partitioned table_, partitioned by `RANGE \(at\)`\n\nA partitioned probe\./,
+    'the parent, with its key',
+  );
+  t.notMatch(doc, /docs_probe_2026/, 'no partition');
+  t.same(await missingComments(db.sql), [], 'partitions need no comment of their own');
+});
+
+t.test('--check: a matching file passes, a stale or missing one is named with what to do', async (t) => {
+  const fresh = '# Schema dictionary\n\nline two\nline three\n';
+  t.equal(compareSchemaDoc(fresh, fresh), undefined, 'identical: no problem');
+  const stale = compareSchemaDoc('# Schema dictionary\n\nline two\nline 3\n', fresh);
+  t.match(stale, /docs\/schema\.md is out of date: it differs from a fresh generation from line 4/, 'names the first differing line');
+  t.match(stale, /committed: "line 3"\n {2}fresh: {5}"line three"/, 'shows both versions of it');
+  t.match(stale, /run `make docs` and commit docs\/schema\.md/, 'says what to do');
+  t.match(compareSchemaDoc(fresh.slice(0, 20), fresh), /from line 3/, 'a truncated file');
+  t.match(compareSchemaDoc(undefined, fresh), /does not exist: run `make docs`/, 'a missing file');
+});
+
+t.test('every table, view, materialized view and function of the scoreline schemas has a COMMENT', async (t) => {
+  const db = await testDb(t);
+  const missing = await missingComments(db.sql);
+  t.same(
+    missing.map((m) => `${m.kind} ${m.name}`),
+    [],
+    missing.length
+      ? `objects without a COMMENT (add "comment on … is" next to their definition): ${missing.map((m) => m.name).join(', ')}`
+      : 'all commented',
+  );
+});
+
+t.test('the comment check finds what lacks a comment', async (t) => {
+  const db = await testDb(t);
+  await db.sql.unsafe(`
+    create table core.docs_uncommented (id int);
+    create view market.docs_uncommented_v as select 1 as one;
+    create materialized view core.docs_uncommented_mv as select 1 as one with no data;
+    create function core.docs_uncommented_f(a int, b text) returns int language sql immutable as 'select a';
+    create table core.docs_blank (id int);
+    comment on table core.docs_blank is '  ';
+    create table core.docs_commented (id int);
+    comment on table core.docs_commented is 'Has one.';`);
+  t.same(await missingComments(db.sql), [
+    { kind: 'table', name: 'core.docs_blank' },
+    { kind: 'table', name: 'core.docs_uncommented' },
+    { kind: 'function', name: 'core.docs_uncommented_f(a integer, b text)' },
+    { kind: 'materialized view', name: 'core.docs_uncommented_mv' },
+    { kind: 'view', name: 'market.docs_uncommented_v' },
+  ]);
+});
