@@ -1,0 +1,203 @@
+-- maint: partition maintenance on native PostgreSQL range partitions, driven by
+-- maint.partition_policy. Re-applied by `scoreline migrate`; everything here is idempotent.
+--
+-- Partitions are named <table>_p<YYYYMMDD> (day), <table>_p<YYYYMMDDHH24> (hour) or
+-- <table>_p<YYYYMM> (month), in the parent's schema, bounds aligned on UTC.
+--
+-- SQLSTATEs raised here:
+--   SL080  no partition policy for that table
+--   SL081  the table is not range-partitioned on one timestamptz column
+--   SL082  an empty, reversed or oversized range given to maint.ensure_partitions
+
+create or replace function maint.partition_key(p_parent regclass) returns name
+language plpgsql
+stable
+strict
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  key name;
+begin
+  select a.attname into key
+    from pg_catalog.pg_partitioned_table p
+    join pg_catalog.pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
+   where p.partrelid = p_parent
+     and p.partstrat = 'r'
+     and p.partnatts = 1
+     and a.atttypid = 'timestamptz'::regtype;
+  if key is null then
+    raise exception 'table % is not range-partitioned on one timestamptz column', p_parent
+      using errcode = 'SL081',
+            hint = 'partition maintenance handles tables created with PARTITION BY RANGE (<timestamptz column>)';
+  end if;
+  return key;
+end;
+$$;
+comment on function maint.partition_key(regclass) is
+  'The timestamptz column a table is range-partitioned on; raises SL081 when it is not partitioned that way.';
+
+create or replace function maint.partition_unit(p_granularity interval) returns text
+language sql
+immutable
+strict
+return case p_granularity when interval '1 hour' then 'hour' when interval '1 day' then 'day' when interval '1 month' then 'month' end;
+comment on function maint.partition_unit(interval) is 'The date_trunc unit of a partition granularity: hour, day or month.';
+
+create or replace view maint.partition_bounds as
+select pol.parent,
+       c.oid::regclass as partition,
+       e.expr = 'DEFAULT' as is_default,
+       (regexp_match(e.expr, $re$FROM \('([^']*)'\) TO$re$))[1]::timestamptz as range_from,
+       (regexp_match(e.expr, $re$TO \('([^']*)'\)$re$))[1]::timestamptz as range_to
+  from maint.partition_policy pol
+  join pg_catalog.pg_inherits i on i.inhparent = pol.parent
+  join pg_catalog.pg_class c on c.oid = i.inhrelid
+ cross join lateral (select pg_catalog.pg_get_expr(c.relpartbound, c.oid) as expr) e;
+comment on view maint.partition_bounds is
+  'Every partition of every table in maint.partition_policy with its range [range_from, range_to); the default partition has is_default and null bounds.';
+
+create or replace function maint.tg_partition_policy__check() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform maint.partition_key(new.parent);
+  if new.downsample_into is not null then
+    perform maint.partition_key(new.downsample_into);
+  end if;
+  new.updated_at := now();
+  return new;
+end;
+$$;
+comment on function maint.tg_partition_policy__check() is
+  'Before insert or update of maint.partition_policy: the table (and the downsample target) must be range-partitioned on one timestamptz column (SL081); stamps updated_at.';
+
+drop trigger if exists _100_check on maint.partition_policy;
+create trigger _100_check
+  before insert or update on maint.partition_policy
+  for each row execute function maint.tg_partition_policy__check();
+
+create or replace function maint.partition_has_rows(p_table regclass, p_key name, p_from timestamptz, p_to timestamptz)
+returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  found_one boolean;
+begin
+  execute format('select exists (select from %s where %I >= $1 and %I < $2)', p_table, p_key, p_key)
+    into found_one using p_from, p_to;
+  return found_one;
+end;
+$$;
+comment on function maint.partition_has_rows(regclass, name, timestamptz, timestamptz) is
+  'Whether a table holds any row with p_key in [p_from, p_to).';
+
+create or replace function maint.ensure_partitions(p_parent regclass, p_from timestamptz, p_to timestamptz)
+returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  pol maint.partition_policy;
+  unit text;
+  key name;
+  sch name;
+  tbl name;
+  def oid;
+  suffix_format text;
+  n_parts bigint;
+  b timestamptz;
+  e timestamptz;
+  part name;
+  cols text;
+  created integer := 0;
+begin
+  if p_parent is null or p_from is null or p_to is null or p_to < p_from then
+    raise exception 'maint.ensure_partitions(%, %, %): the range must be given, from <= to', p_parent, p_from, p_to
+      using errcode = 'SL082';
+  end if;
+  select * into pol from maint.partition_policy where parent = p_parent;
+  if not found then
+    raise exception 'no partition policy for table %', p_parent
+      using errcode = 'SL080',
+            hint = 'insert a row into maint.partition_policy (parent, granularity, premake, retention) first';
+  end if;
+  key := maint.partition_key(p_parent);
+  unit := maint.partition_unit(pol.granularity);
+  n_parts := case unit
+               when 'hour' then extract(epoch from p_to - p_from) / 3600
+               when 'day' then extract(epoch from p_to - p_from) / 86400
+               else extract(epoch from p_to - p_from) / (86400 * 28) end;
+  if n_parts > 10000 then
+    raise exception 'maint.ensure_partitions(%): % to % would create about % partitions', p_parent, p_from, p_to, n_parts
+      using errcode = 'SL082', hint = 'ask for at most 10000 partitions at a time';
+  end if;
+  suffix_format := case unit when 'hour' then 'YYYYMMDDHH24' when 'day' then 'YYYYMMDD' else 'YYYYMM' end;
+  select n.nspname, c.relname into sch, tbl
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where c.oid = p_parent;
+  select nullif(partdefid, 0) into def from pg_catalog.pg_partitioned_table where partrelid = p_parent;
+
+  -- one creator per table at a time: two loaders asking for the same day wait, then find it made
+  perform pg_catalog.pg_advisory_xact_lock(1835100526, (p_parent::oid::bigint % 2147483647)::integer);
+
+  for b, e in
+    select s.b at time zone 'UTC', (s.b + pol.granularity) at time zone 'UTC'
+      from generate_series(date_trunc(unit, p_from at time zone 'UTC'),
+                           date_trunc(unit, p_to at time zone 'UTC'),
+                           pol.granularity) as s(b)
+     where not exists (select from maint.partition_bounds pb
+                        where pb.parent = p_parent and not pb.is_default
+                          and pb.range_from < (s.b + pol.granularity) at time zone 'UTC'
+                          and pb.range_to > s.b at time zone 'UTC')
+  loop
+    part := format('%s_p%s', tbl, to_char(b at time zone 'UTC', suffix_format));
+    if def is not null
+       and maint.partition_has_rows(def::regclass, key, b, e) then
+      -- rows already sit in the default partition: move them into the new partition,
+      -- then attach it (attaching re-checks the default partition holds none of its range)
+      select string_agg(format('%I', a.attname), ', ' order by a.attnum) into cols
+        from pg_catalog.pg_attribute a
+       where a.attrelid = p_parent and a.attnum > 0 and not a.attisdropped and a.attgenerated = '';
+      execute format('create table %I.%I (like %I.%I including defaults including constraints including generated)',
+                     sch, part, sch, tbl);
+      execute format('with moved as (delete from %s where %I >= $1 and %I < $2 returning %s) insert into %I.%I (%s) select %s from moved',
+                     def::regclass, key, key, cols, sch, part, cols, cols)
+        using b, e;
+      execute format('alter table %I.%I attach partition %I.%I for values from (%L) to (%L)', sch, tbl, sch, part, b, e);
+    else
+      execute format('create table %I.%I partition of %I.%I for values from (%L) to (%L)', sch, part, sch, tbl, b, e);
+    end if;
+    created := created + 1;
+  end loop;
+  return created;
+end;
+$$;
+comment on function maint.ensure_partitions(regclass, timestamptz, timestamptz) is
+  'Creates the missing partitions of a table in maint.partition_policy covering [p_from, p_to] (UTC-aligned, the policy''s granularity) and returns how many it created. Rows already in the default partition for a new range are moved into it. Loaders call it before a historic load; maintenance calls it for the days ahead. SL080 without a policy, SL082 for a bad range.';
+
+create or replace function maint.default_partition_rows() returns table (parent regclass, rows bigint)
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  d record;
+begin
+  for d in
+    select pb.parent as p, pb.partition as part
+      from maint.partition_bounds pb
+     where pb.is_default
+     order by pb.parent::text
+  loop
+    parent := d.p;
+    execute format('select count(*) from %s', d.part) into rows;
+    return next;
+  end loop;
+end;
+$$;
+comment on function maint.default_partition_rows() is
+  'For every table in maint.partition_policy that has a default partition: how many rows sit in it. Anything above 0 means rows arrived for a time without a partition (a far-future or far-past timestamp, or a historic load without maint.ensure_partitions): a data-quality check should fail on it.';
