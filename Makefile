@@ -11,6 +11,7 @@ help: ## list the targets
 
 $(STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund >&2
+	@node_modules/.bin/tap build >&2 # tap's Test class, built once for the plugins in .taprc
 	@touch $@
 
 install: $(STAMP) ## install the Node.js dependencies (npm ci)

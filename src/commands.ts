@@ -1,7 +1,9 @@
 // Subcommands beyond the database basics, one registration per area.
 import type { Command } from 'commander';
+import { register as registerWorker } from './worker/command.ts';
 import { register as registerDocs } from './docs.ts';
 
 export function registerCommands(program: Command, log: (m: string) => void): void {
+  registerWorker(program, log);
   registerDocs(program, log);
 }

@@ -1,0 +1,222 @@
+-- worker: how changes become jobs (in the same transaction as the change), the
+-- procedures the worker's tasks call, heartbeats and crash recovery, and views
+-- of the queue for operators.
+--
+-- SQLSTATEs raised here:
+--   SL120  a job for a task the worker does not run
+--   SL121  a job setting out of range
+
+create or replace function worker.add_job(
+  p_task text,
+  p_payload json,
+  p_job_key text default null,
+  p_run_at timestamptz default null,
+  p_priority integer default 0,
+  p_job_key_mode text default 'replace'
+) returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  job_id bigint;
+begin
+  if p_task is null or p_task not in ('score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain') then
+    raise exception 'no worker task named %', coalesce(quote_literal(p_task), 'null')
+      using errcode = 'SL120',
+            hint = 'tasks: score_event, refresh, refresh_tick, nightly_sync, maintain';
+  end if;
+  select (graphile_worker.add_job(
+            identifier := p_task,
+            payload := coalesce(p_payload, '{}'::json),
+            run_at := p_run_at,
+            max_attempts := (select s.job_max_attempts from worker.setting s),
+            job_key := p_job_key,
+            priority := coalesce(p_priority, 0),
+            job_key_mode := p_job_key_mode)).id
+    into job_id;
+  return job_id;
+end;
+$$;
+comment on function worker.add_job(text, json, text, timestamptz, integer, text) is
+  'Enqueues a job for one of the worker''s tasks (SL120 otherwise) with the configured max attempts. Security definer so triggers fired by any role can enqueue without rights on graphile_worker.';
+
+create or replace function worker.scoring_priority(p_scheduled_start timestamptz) returns integer
+language sql
+stable
+strict
+set search_path = pg_catalog, pg_temp
+as $$
+  select least(greatest(extract(epoch from (now() - p_scheduled_start)) / 3600, 0), 100000)::integer
+$$;
+comment on function worker.scoring_priority(timestamptz) is
+  'Job priority for scoring an event: the hours since it was scheduled to start (graphile-worker runs lower numbers first), so recently completed events are scored first.';
+
+create or replace function worker.tg_event__enqueue_scoring() returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if (new.status = 'completed' and old.status is distinct from 'completed')
+     or (new.status in ('abandoned', 'cancelled') and old.status is distinct from new.status)
+     or new.result_version <> old.result_version then
+    perform worker.add_job(
+      'score_event',
+      json_build_object('event_id', new.event_id, 'result_version', new.result_version),
+      'score_event:' || new.event_id,
+      null,
+      worker.scoring_priority(new.scheduled_start),
+      'replace');
+  end if;
+  return null;
+end;
+$$;
+comment on function worker.tg_event__enqueue_scoring() is
+  'After an event is completed, abandoned or cancelled, or its result corrected: enqueue its settle-and-score job in the same transaction, keyed score_event:<event_id> so a pending job is replaced, not doubled.';
+
+drop trigger if exists _200_enqueue_scoring on core.event;
+create trigger _200_enqueue_scoring
+  after update of status, result_version on core.event
+  for each row execute function worker.tg_event__enqueue_scoring();
+
+create or replace function worker.score_event(p_event_id bigint, p_refresh_delay_seconds integer default null) returns jsonb
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  delay integer := coalesce(p_refresh_delay_seconds, (select s.refresh_delay_seconds from worker.setting s));
+  scored integer;
+  refresh_job bigint;
+begin
+  if delay < 0 then
+    raise exception 'refresh delay must be 0 seconds or more, not %', delay using errcode = 'SL121';
+  end if;
+  if not exists (select from core.event where event_id = p_event_id) then
+    return jsonb_build_object('event_id', p_event_id, 'status', 'gone');
+  end if;
+  scored := forecast.score_event(p_event_id);
+  refresh_job := worker.add_job('refresh', json_build_object('trigger', 'event'), 'refresh', now() + make_interval(secs => delay), 0, 'preserve_run_at');
+  return jsonb_build_object('event_id', p_event_id, 'status', 'scored', 'predictions', scored, 'refresh_job', refresh_job,
+                            'refresh_at', now() + make_interval(secs => delay));
+end;
+$$;
+comment on function worker.score_event(bigint, integer) is
+  'The score_event task: settles and scores the event (forecast.score_event), then enqueues the debounced refresh (job key refresh, preserve_run_at, delay from worker.setting unless given) in the same transaction. Returns what it did; an event that no longer exists is reported as gone.';
+
+create or replace function worker.enqueue_refresh(p_trigger text default 'http', p_delay_seconds integer default 0) returns bigint
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if p_delay_seconds < 0 then
+    raise exception 'refresh delay must be 0 seconds or more, not %', p_delay_seconds using errcode = 'SL121';
+  end if;
+  return worker.add_job('refresh', json_build_object('trigger', p_trigger), 'refresh',
+                        now() + make_interval(secs => p_delay_seconds), 0, 'replace');
+end;
+$$;
+comment on function worker.enqueue_refresh(text, integer) is
+  'Queues a refresh now (or after a delay), replacing a pending debounced one: what POST /cron/update-stats calls.';
+
+create or replace function worker.beat(
+  p_process_id text, p_worker_ids text[], p_hostname text, p_pid integer, p_concurrency integer
+) returns void
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+  insert into worker.heartbeat as h (process_id, worker_ids, hostname, pid, concurrency)
+  values (p_process_id, p_worker_ids, p_hostname, p_pid, p_concurrency)
+  on conflict (process_id) do update
+    set worker_ids = excluded.worker_ids, last_seen_at = now(), stopped_at = null
+$$;
+comment on function worker.beat(text, text[], text, integer, integer) is 'A worker process''s heartbeat: records its graphile-worker ids and the time.';
+
+create or replace function worker.recover_stale_workers(p_threshold interval, p_recovered_by text) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  stale text[];
+  unlocked integer;
+begin
+  -- Workers holding locks whose process has not beaten within the threshold (or never did).
+  select array_agg(distinct j.locked_by) into stale
+    from graphile_worker._private_jobs j
+   where j.locked_by is not null
+     and j.locked_at < now() - p_threshold
+     and not exists (select from worker.heartbeat h
+                      where j.locked_by = any (h.worker_ids)
+                        and h.stopped_at is null
+                        and h.last_seen_at > now() - p_threshold);
+  if stale is null then
+    return 0;
+  end if;
+  select count(*) into unlocked from graphile_worker._private_jobs j where j.locked_by = any (stale);
+  perform graphile_worker.force_unlock_workers(stale);
+  insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked) values (p_recovered_by, stale, unlocked);
+  update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && stale;
+  return unlocked;
+end;
+$$;
+comment on function worker.recover_stale_workers(interval, text) is
+  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; records it in worker.recovery.';
+
+create or replace view worker.job as
+select j.id as job_id,
+       t.identifier as task,
+       j.key as job_key,
+       j.payload,
+       j.priority,
+       j.run_at,
+       j.attempts,
+       j.max_attempts,
+       case when j.locked_at is not null then 'running'
+            when j.attempts >= j.max_attempts then 'failed'
+            when j.run_at > now() then 'scheduled'
+            else 'queued' end as state,
+       j.last_error,
+       j.locked_by,
+       j.locked_at,
+       j.created_at,
+       j.updated_at
+  from graphile_worker._private_jobs j
+  join graphile_worker._private_tasks t on t.id = j.task_id;
+comment on view worker.job is 'Every job in the queue with its task and state: queued, scheduled (run_at in the future, e.g. a retry backing off or a debounced refresh), running, or failed (attempts exhausted).';
+
+create or replace view worker.failed_job as
+select job_id, task, job_key, payload, attempts, max_attempts, last_error, created_at, updated_at as failed_at
+  from worker.job
+ where state = 'failed';
+comment on view worker.failed_job is 'Jobs that failed for good (all attempts used), with their last error. Re-run one with graphile_worker.reschedule_jobs(array[job_id], attempts => 0).';
+
+create or replace procedure worker.maintain(p_keep_failed interval default '14 days')
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if to_regprocedure('maint.run_partition_maintenance()') is not null then
+    execute 'call maint.run_partition_maintenance()';
+    commit;
+  end if;
+  if to_regprocedure('refresh.reap()') is not null then
+    perform refresh.reap();
+    commit;
+  end if;
+  if to_regprocedure('refresh.maintain_run_partitions(interval)') is not null then
+    perform refresh.maintain_run_partitions('13 months');
+    commit;
+  end if;
+  delete from graphile_worker._private_jobs
+   where attempts >= max_attempts and locked_at is null and updated_at < now() - p_keep_failed;
+  delete from worker.heartbeat where stopped_at < now() - interval '1 day';
+  delete from worker.recovery where recovered_at < now() - interval '90 days';
+end;
+$$;
+comment on procedure worker.maintain(interval) is
+  'The maintain task: partition maintenance (when installed), the refresh reaper and audit retention, deletion of jobs that failed for good more than p_keep_failed ago, old heartbeats and recovery records. Commits between steps.';

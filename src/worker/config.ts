@@ -1,0 +1,42 @@
+// The worker's configuration, from the environment through zod; an error names the variable.
+import { z } from 'zod';
+import { optional, parseEnv } from '../config.ts';
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const workerSchema = z.object({
+  WORKER_CONCURRENCY: optional(seconds(1, 64)).default(4),
+  JOB_MAX_ATTEMPTS: optional(seconds(1, 100)).default(10),
+  REFRESH_DEBOUNCE_SECONDS: optional(seconds(0, 86_400)).default(60),
+  CRON_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  HTTP_HOST: optional(z.string().min(1)).default('127.0.0.1'),
+  HTTP_PORT: optional(seconds(0, 65_535)).default(8080),
+  HEARTBEAT_SECONDS: optional(seconds(1, 300)).default(5),
+  STALE_WORKER_SECONDS: optional(seconds(2, 3_600)).default(30),
+  SHUTDOWN_TIMEOUT_SECONDS: optional(seconds(0, 3_600)).default(30),
+  POLL_INTERVAL_MS: optional(seconds(50, 60_000)).default(2_000),
+  REFRESH_TICK_CRON: optional(z.string().min(9)).default('* * * * *'),
+  NIGHTLY_SYNC_CRON: optional(z.string().min(9)).default('0 2 * * *'),
+  MAINTAIN_CRON: optional(z.string().min(9)).default('*/15 * * * *'),
+});
+
+export type WorkerConfig = z.output<typeof workerSchema>;
+
+export function workerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const config = parseEnv(workerSchema, env);
+  if (config.STALE_WORKER_SECONDS <= config.HEARTBEAT_SECONDS) {
+    throw new Error(
+      `STALE_WORKER_SECONDS (${config.STALE_WORKER_SECONDS}) must be greater than HEARTBEAT_SECONDS (${config.HEARTBEAT_SECONDS})`,
+    );
+  }
+  return config;
+}
+
+/** graphile-worker's crontab (UTC): what is due every minute, the nightly sync, the maintenance. */
+export function crontab(config: WorkerConfig): string {
+  return [
+    `${config.REFRESH_TICK_CRON} refresh_tick ?id=refresh_tick&max=1`,
+    `${config.NIGHTLY_SYNC_CRON} nightly_sync ?id=nightly_sync&max=3`,
+    `${config.MAINTAIN_CRON} maintain ?id=maintain&max=1`,
+  ].join('\n');
+}

@@ -1,0 +1,113 @@
+// The worker's HTTP surface on node:http: POST /cron/update-stats (Bearer CRON_SECRET,
+// compared in constant time), GET /healthz, GET /metrics (Prometheus text format).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Sql } from '../db.ts';
+import type { Logger } from '../log.ts';
+import { renderMetrics, type JobMetrics } from './metrics.ts';
+
+export interface HttpDeps {
+  sql: Sql;
+  log: Logger;
+  cronSecret: string | undefined;
+  metrics: JobMetrics;
+  workerRunning: () => boolean;
+}
+
+/** Constant-time comparison of a presented token with the secret (hashing first makes the lengths equal). */
+export function tokenMatches(presented: string, secret: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(secret).digest();
+  return timingSafeEqual(a, b);
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+async function updateStats(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps): Promise<void> {
+  if (!deps.cronSecret) {
+    send(res, 503, { error: 'disabled', message: 'POST /cron/update-stats is disabled: CRON_SECRET is not configured on this worker' });
+    return;
+  }
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer (.+)$/.exec(header);
+  if (!match || !tokenMatches(match[1]!, deps.cronSecret)) {
+    deps.log('warn', 'rejected /cron/update-stats: missing or wrong bearer token', { remote: req.socket.remoteAddress ?? null });
+    send(
+      res,
+      401,
+      { error: 'unauthorized', message: 'a valid Authorization: Bearer <CRON_SECRET> header is required' },
+      { 'www-authenticate': 'Bearer' },
+    );
+    return;
+  }
+  const [row] = await deps.sql<{ job_id: string }[]>`select worker.enqueue_refresh('http', 0)::text as job_id`;
+  const body = { status: 'queued', timestamp: new Date().toISOString(), jobId: row?.job_id ?? null };
+  deps.log('info', 'refresh queued over HTTP', { job_id: body.jobId });
+  send(res, 200, body);
+}
+
+async function healthz(res: http.ServerResponse, deps: HttpDeps): Promise<void> {
+  let database = false;
+  let queue: Record<string, number> = {};
+  let error: string | undefined;
+  try {
+    const rows = await deps.sql<{ state: string; n: number }[]>`select state, count(*)::int as n from worker.job group by state`;
+    database = true;
+    queue = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const worker = deps.workerRunning();
+  const ok = database && worker;
+  send(res, ok ? 200 : 503, {
+    status: ok ? 'ok' : 'unhealthy',
+    database,
+    worker,
+    queue: { queued: queue.queued ?? 0, scheduled: queue.scheduled ?? 0, running: queue.running ?? 0, failed: queue.failed ?? 0 },
+    ...(error ? { error } : {}),
+  });
+}
+
+export function createHttpServer(deps: HttpDeps): http.Server {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname}`;
+    const handle = async () => {
+      switch (route) {
+        case 'POST /cron/update-stats':
+          return updateStats(req, res, deps);
+        case 'GET /healthz':
+          return healthz(res, deps);
+        case 'GET /metrics':
+          return send(res, 200, await renderMetrics(deps.sql, deps.metrics, deps.workerRunning()));
+        default:
+          if (['/cron/update-stats', '/healthz', '/metrics'].includes(url.pathname)) {
+            return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET' });
+          }
+          return send(res, 404, { error: 'not found' });
+      }
+    };
+    req.resume(); // bodies are not read: drain them
+    handle().catch((err: Error) => {
+      deps.log('error', 'HTTP handler failed', { route, error: err.message });
+      if (!res.headersSent) send(res, 500, { error: 'internal error', message: err.message });
+      else res.end();
+    });
+  });
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
