@@ -1,0 +1,91 @@
+// SIGKILL the worker in the middle of a job: a new worker unlocks the dead one's job
+// (heartbeat older than the threshold) and finishes it; nothing is scored twice or lost.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import t from 'tap';
+import { repoRoot } from '../src/embedded.ts';
+import { eventually, games, league, models, predict } from './helpers/fixtures.ts';
+import { testDb } from './helpers/db.ts';
+
+function workerProcess(url: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'worker', '--no-http', '--no-migrate'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      HEARTBEAT_SECONDS: '1',
+      STALE_WORKER_SECONDS: '3',
+      REFRESH_DEBOUNCE_SECONDS: '0',
+      POLL_INTERVAL_MS: '200',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.resume();
+  return child;
+}
+
+t.test("a killed worker's job is finished by the next worker within a minute", async (t) => {
+  const db = await testDb(t, { max: 4 });
+  const { sql } = db;
+  const lg = await league(sql, 'crash', 2);
+  const [g] = await games(sql, lg, 1);
+  const [m1, m2] = await models(sql, ['m1', 'm2']);
+  await predict(sql, m1!, g!.home);
+  await predict(sql, m2!, g!.away);
+
+  // Hold settlement up: market rows cannot be updated while this lock is held.
+  const blocker = await sql.reserve();
+  await blocker`begin`;
+  await blocker`lock table market.market in exclusive mode`;
+
+  const first = workerProcess(db.url);
+  t.teardown(() => {
+    first.kill('SIGKILL');
+  });
+  await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g!.event_id}`;
+
+  const running = await eventually(async () => {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from worker.job where task = 'score_event' and state = 'running'`;
+    return row?.n === 1;
+  }, 60);
+  t.ok(running, 'the first worker has taken the score job and is in the middle of it');
+
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  await blocker`rollback`;
+  blocker.release();
+
+  const [stuck] = await sql<{ n: number }[]>`select count(*)::int as n from worker.job where task = 'score_event' and state = 'running'`;
+  t.equal(stuck?.n, 1, 'after the kill the job is still locked by the dead worker');
+
+  const second = workerProcess(db.url);
+  t.teardown(() => {
+    second.kill('SIGKILL');
+  });
+  const started = Date.now();
+  const finished = await eventually(async () => {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction_score where event_id = ${g!.event_id}`;
+    const [jobs] = await sql<{ n: number }[]>`select count(*)::int as n from worker.job where task = 'score_event'`;
+    return row?.n === 2 && jobs?.n === 0;
+  }, 60);
+  t.ok(finished, `the second worker finished the job (after ${Math.round((Date.now() - started) / 1000)} s, limit 60 s)`);
+  const [recovery] = await sql<
+    { n: number; jobs: number }[]
+  >`select count(*)::int as n, coalesce(sum(jobs_unlocked), 0)::int as jobs from worker.recovery`;
+  t.equal(recovery?.n, 1, 'one recovery recorded');
+  t.equal(recovery?.jobs, 1, 'it unlocked the one job');
+  const scores = await sql<{ forecaster_id: number; outcome: string }[]>`
+    select forecaster_id::int, outcome from forecast.prediction_score where event_id = ${g!.event_id} order by forecaster_id`;
+  t.same(
+    scores.map((s) => [s.forecaster_id, s.outcome]),
+    [
+      [m1, 'win'],
+      [m2, 'loss'],
+    ],
+    'each prediction scored once, correctly',
+  );
+
+  second.kill('SIGTERM');
+  await new Promise((r) => second.once('exit', r));
+});
