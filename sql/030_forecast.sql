@@ -303,3 +303,39 @@ as $$
 $$;
 comment on function forecast.dq_orphaned_rows() is
   'Data-quality check (0 = healthy): scores without their prediction or disagreeing with it about forecaster or event, predictions whose selection is gone or in another market, scores of markets that are no longer settled, player statistics of unknown players.';
+
+create or replace view forecast.pick as
+select p.prediction_id,
+       p.forecaster_id,
+       f.kind as forecaster_kind,
+       f.handle,
+       e.event_id,
+       e.external_id as event_external_id,
+       e.season_id,
+       e.week_number,
+       m.market_id,
+       m.market_type,
+       p.selection_id,
+       s.code as selection_code,
+       s.label as selection_label,
+       s.player_id,
+       coalesce(pos.position, case when s.player_id is not null then 'UNK' end) as position,
+       p.odds,
+       p.stake,
+       p.probability,
+       p.predicted_at,
+       s.result,
+       ps.outcome,
+       ps.points,
+       ps.units
+  from forecast.prediction p
+  join forecast.forecaster f on f.forecaster_id = p.forecaster_id
+  join market.market m on m.market_id = p.market_id
+  join core.event e on e.event_id = m.event_id
+  join market.selection s on s.selection_id = p.selection_id
+  left join forecast.prediction_score ps on ps.prediction_id = p.prediction_id
+  left join lateral (select r.position from core.roster r
+                      where r.player_id = s.player_id and r.season_id = e.season_id
+                      order by (r.team_id in (e.home_team_id, e.away_team_id)) desc, r.roster_id desc
+                      limit 1) pos on true;
+comment on view forecast.pick is 'Every prediction with its event, week, market, selection, the picked player''s position (from core.roster for that season; UNK without a roster row) and its score once scored: "picks by forecaster and week" read here.';
