@@ -37,13 +37,14 @@ begin
                           order by (r.team_id in (e.home_team_id, e.away_team_id)) desc, r.roster_id desc
                           limit 1) rt on true
     union all
-    select e.season_id, s.player_id, coalesce(s.team_id, rt.team_id) as team_id,
+    select e.season_id, s.player_id, coalesce(s.team_id, ftt.team_id, rt.team_id) as team_id,
            0, 1, case when s.result = 'won' then 1 else 0 end
       from keys k
       join market.selection s on s.player_id = k.player_id
       join market.market m on m.market_id = s.market_id and m.market_type = 'first_td_scorer'
       join core.event e on e.event_id = m.event_id and e.season_id = k.season_id
       join forecast.prediction p on p.selection_id = s.selection_id
+      left join forecast.first_touchdown ftt on ftt.event_id = e.event_id and ftt.player_id = s.player_id
       left join lateral (select r.team_id from core.roster r
                           where r.season_id = e.season_id and r.player_id = s.player_id
                           order by (r.team_id in (e.home_team_id, e.away_team_id)) desc, r.roster_id desc
