@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { register as registerWorker } from './worker/command.ts';
 import { register as registerDocs } from './docs.ts';
+import { register as registerRefresh } from './refresh.ts';
 
 export function registerCommands(program: Command, log: (m: string) => void): void {
   registerWorker(program, log);
   registerDocs(program, log);
+  registerRefresh(program, log);
 }

@@ -1,0 +1,209 @@
+// `scoreline refresh` and `scoreline dag`: the refresh orchestration lives in SQL
+// (sql/050_refresh.sql); this file plans with refresh.plan, then calls
+// refresh.refresh_object once per object so that each object's statement_timeout
+// bounds its own call (PostgreSQL arms statement_timeout per top-level statement,
+// which one `call refresh.run_due()` cannot re-arm between objects).
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { connect, databaseUrl, type Sql } from './db.ts';
+
+export const TRIGGER_SOURCES = ['cron', 'manual', 'event', 'http'] as const;
+export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
+
+export const refreshOptionsSchema = z.object({
+  object: z.string().min(1).optional(),
+  force: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  trigger: z.enum(TRIGGER_SOURCES).default('manual'),
+});
+export type RefreshOptions = z.input<typeof refreshOptionsSchema>;
+
+export interface PlanStep {
+  step: number;
+  object: string;
+  level: number;
+  reason: string;
+  method: string;
+  statement_timeout: string | null;
+}
+
+export interface RunRow {
+  run_id: string;
+  object_name: string;
+  status: 'running' | 'success' | 'failed' | 'warning' | 'skipped';
+  method: string | null;
+  reason: string | null;
+  rows_before: string | null;
+  rows_after: string | null;
+  duration_ms: number | null;
+  error_sqlstate: string | null;
+  error_message: string | null;
+}
+
+export interface RefreshResult {
+  runGroup: string | null;
+  plan: PlanStep[];
+  runs: RunRow[];
+}
+
+/** The plan `refresh --dry-run` prints and `refresh` follows: refresh.plan, with each object's statement_timeout. */
+export async function planRefresh(sql: Sql, object: string | undefined, force: boolean): Promise<PlanStep[]> {
+  return sql<PlanStep[]>`
+    select p.step, p.object::text as object, p.level, p.reason, p.method,
+           o.parameters ->> 'statement_timeout' as statement_timeout
+      from refresh.plan(${object ?? null}::regclass, ${force}) p
+      join refresh.object o on o.object = p.object
+     order by p.step`;
+}
+
+/**
+ * Refresh what is stale or due (or `object` and its dependents), in dependency order,
+ * on one reserved connection outside any transaction block (refresh_object commits).
+ */
+export async function runRefresh(sql: Sql, options: RefreshOptions = {}): Promise<RefreshResult> {
+  const opts = refreshOptionsSchema.parse(options);
+  const conn = await sql.reserve();
+  try {
+    if (opts.dryRun) return { runGroup: null, plan: await planRefresh(conn, opts.object, opts.force), runs: [] };
+    const [pass] = await conn<{ run_group: string }[]>`select refresh.begin_pass()::text as run_group`;
+    const runGroup = pass!.run_group;
+    const plan = await planRefresh(conn, opts.object, opts.force);
+    for (const step of plan) {
+      await conn`select set_config('statement_timeout', ${step.statement_timeout ?? '0'}, false)`;
+      try {
+        await conn`call refresh.refresh_object(${step.object}::regclass, ${opts.trigger}, ${runGroup}::bigint, ${step.reason},
+                                               ${opts.force || step.object === opts.object})`;
+      } catch (err) {
+        // A statement_timeout (57014) cancels the call mid-refresh: the run it left is reaped as failed.
+        const e = err as { code?: string };
+        if (e.code !== '57014') throw err;
+        await conn`select set_config('statement_timeout', '0', false)`;
+        await conn`select refresh.reap(${step.object}::regclass)`;
+      }
+    }
+    await conn`select set_config('statement_timeout', '0', false)`;
+    const runs = await conn<RunRow[]>`
+      select run_id::text, object_name, status, method, reason, rows_before::text, rows_after::text,
+             round(extract(epoch from duration) * 1000)::float8 as duration_ms, error_sqlstate, error_message
+        from refresh.run where run_group = ${runGroup}::bigint order by run_id`;
+    return { runGroup, plan, runs };
+  } finally {
+    conn.release();
+  }
+}
+
+interface DagNode {
+  object: string;
+  level: number;
+  method: string;
+  state: string;
+}
+interface DagEdge {
+  parent: string;
+  parent_kind: string;
+  dependent: string;
+  strength: string;
+  origin: string;
+}
+
+export async function loadDag(sql: Sql): Promise<{ nodes: DagNode[]; edges: DagEdge[] }> {
+  const nodes = await sql<DagNode[]>`
+    select s.object::text as object, l.level, s.method, s.state
+      from refresh.status s join refresh.levels() l on l.object = s.object
+     order by l.level, s.priority desc, s.object::text`;
+  const edges = await sql<DagEdge[]>`
+    select parent::text as parent, parent_kind, dependent::text as dependent, strength, origin
+      from refresh.dag_edge order by dependent::text, parent::text`;
+  return { nodes, edges };
+}
+
+/** The dependency graph as indented text: each object under its level, with what it reads. */
+export function dagText(nodes: DagNode[], edges: DagEdge[]): string {
+  const lines: string[] = [];
+  let level = -1;
+  for (const n of nodes) {
+    if (n.level !== level) {
+      level = n.level;
+      lines.push(`level ${level}`);
+    }
+    lines.push(`  ${n.object}  [${n.method}, ${n.state}]`);
+    for (const e of edges.filter((e) => e.dependent === n.object)) {
+      lines.push(`    <- ${e.parent}  (${e.parent_kind}, ${e.strength}, ${e.origin})`);
+    }
+  }
+  return lines.length ? lines.join('\n') : '(no registered objects)';
+}
+
+/** The dependency graph as a mermaid flowchart: sources on the left, soft dependencies dotted. */
+export function dagMermaid(nodes: DagNode[], edges: DagEdge[]): string {
+  const ids = new Map<string, string>();
+  const id = (name: string) => {
+    if (!ids.has(name)) ids.set(name, `n${ids.size + 1}`);
+    return ids.get(name)!;
+  };
+  const label = (name: string) => name.replace(/"/g, '#quot;');
+  const lines = ['flowchart LR'];
+  for (const n of nodes) lines.push(`  ${id(n.object)}["${label(n.object)}"]`);
+  for (const e of edges) {
+    if (!ids.has(e.parent)) lines.push(`  ${id(e.parent)}[("${label(e.parent)}")]`);
+    lines.push(`  ${id(e.parent)} ${e.strength === 'soft' ? '-.->' : '-->'} ${id(e.dependent)}`);
+  }
+  return lines.join('\n');
+}
+
+function printPlan(plan: PlanStep[]): void {
+  if (!plan.length) {
+    console.log('nothing to refresh: every registered object is fresh');
+    return;
+  }
+  for (const s of plan) console.log(`${String(s.step).padStart(3)}  level ${s.level}  ${s.object}  ${s.method}  (${s.reason})`);
+}
+
+function printRuns(runs: RunRow[]): void {
+  for (const r of runs) {
+    const rows = r.rows_before !== null || r.rows_after !== null ? `  rows ${r.rows_before ?? '-'} -> ${r.rows_after ?? '-'}` : '';
+    const ms = r.duration_ms !== null && r.status !== 'skipped' ? `  ${r.duration_ms} ms` : '';
+    const why = r.error_message ? `  ${r.error_message}${r.error_sqlstate ? ` (SQLSTATE ${r.error_sqlstate})` : ''}` : '';
+    const skip = r.status === 'skipped' ? `  ${r.reason}` : '';
+    console.log(
+      `${r.status.padEnd(8)} ${r.object_name}${r.method && r.status !== 'skipped' ? ` (${r.method})` : ''}${rows}${ms}${why}${skip}`,
+    );
+  }
+}
+
+export function register(program: Command, log: (m: string) => void): void {
+  program
+    .command('refresh')
+    .description('refresh what is stale or due, parents first; --object: that object and its dependents')
+    .option('--object <regclass>', 'refresh this object (e.g. stats.mv_model_stats_overall) and what depends on it')
+    .option('--force', 'refresh even what is fresh')
+    .option('--dry-run', 'print the plan in order and change nothing')
+    .option('--trigger <source>', 'audit trigger source: cron, manual, event, http', 'manual')
+    .action(async (raw: { object?: string; force?: boolean; dryRun?: boolean; trigger?: string }) => {
+      const opts = refreshOptionsSchema.parse(raw);
+      const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log(m) });
+      try {
+        const result = await runRefresh(sql, opts);
+        if (opts.dryRun) printPlan(result.plan);
+        else if (!result.runs.length) console.log('nothing to refresh: every registered object is fresh');
+        else printRuns(result.runs);
+        if (result.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+      } finally {
+        await sql.end();
+      }
+    });
+
+  program
+    .command('dag')
+    .description('print the dependency graph of registered objects (text, or --mermaid)')
+    .option('--mermaid', 'print a mermaid flowchart')
+    .action(async (opts: { mermaid?: boolean }) => {
+      const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline dag' });
+      try {
+        const { nodes, edges } = await loadDag(sql);
+        console.log(opts.mermaid ? dagMermaid(nodes, edges) : dagText(nodes, edges));
+      } finally {
+        await sql.end();
+      }
+    });
+}
