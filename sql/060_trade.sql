@@ -303,10 +303,19 @@ $$;
 comment on function trade.refresh_strategy_performance(timestamptz) is
   'Refreshes stats.strategy_performance_hourly and stats.strategy_performance_daily like a continuous aggregate: takes the hours logged in trade.performance_invalidation before p_until (default now), re-aggregates exactly those hours from trade.bet and the days containing them from the hours (ratios from sums, never averaged), and moves the watermark. Returns the number of hours re-aggregated. Called by the refresh orchestrator for both tables.';
 
+create or replace function trade.refresh_strategy_performance(p_object regclass, p_parameters jsonb) returns integer
+language sql
+volatile
+begin atomic
+  select trade.refresh_strategy_performance(coalesce((p_parameters ->> 'until')::timestamptz, now()));
+end;
+comment on function trade.refresh_strategy_performance(regclass, jsonb) is
+  'The refresh orchestrator''s entry point (refresh.object.refresh_function = trade.refresh_strategy_performance, method function) for stats.strategy_performance_hourly and stats.strategy_performance_daily: one call refreshes both; parameters {"until": timestamptz} optional.';
+
 comment on table stats.strategy_performance_hourly is
-  'Strategy performance per hour of placed_at (UTC), strategy and market type: counts and sums of bets; ROI, win rate, profit factor and expectancy computed from the sums. Refreshed by trade.refresh_strategy_performance() (watermark in trade.performance_watermark + invalidation log trade.performance_invalidation: late or corrected bets re-aggregate their hour). Partitioned by month: a few dozen rows per strategy per day do not justify smaller partitions.';
+  'Strategy performance per hour of placed_at (UTC), strategy and market type: counts and sums of bets; ROI, win rate, profit factor and expectancy computed from the sums. Refreshed by trade.refresh_strategy_performance() (orchestrator: trade.refresh_strategy_performance(regclass, jsonb); watermark in trade.performance_watermark + invalidation log trade.performance_invalidation: late or corrected bets re-aggregate their hour). Partitioned by month: a few dozen rows per strategy per day do not justify smaller partitions.';
 comment on table stats.strategy_performance_daily is
-  'Daily rollup (UTC days) of stats.strategy_performance_hourly: sums of the hours and ratios recomputed from those sums (never an average of hourly ratios). Refreshed by trade.refresh_strategy_performance(), which re-aggregates only the days containing invalidated hours.';
+  'Daily rollup (UTC days) of stats.strategy_performance_hourly: sums of the hours and ratios recomputed from those sums (never an average of hourly ratios). Refreshed by trade.refresh_strategy_performance() (orchestrator: trade.refresh_strategy_performance(regclass, jsonb)), which re-aggregates only the days containing invalidated hours.';
 
 -- Race-model predictions -------------------------------------------------------------
 

@@ -8,6 +8,8 @@
 --   SL080  no partition policy for that table
 --   SL081  the table is not range-partitioned on one timestamptz column
 --   SL082  an empty, reversed or oversized range given to maint.ensure_partitions
+--   SL088  maint.drop_partition of a table that is not a partition of the given parent
+--   SL089  a policy asks to downsample a table for which no downsampler exists
 
 create or replace function maint.partition_key(p_parent regclass) returns name
 language plpgsql
@@ -201,3 +203,136 @@ end;
 $$;
 comment on function maint.default_partition_rows() is
   'For every table in maint.partition_policy that has a default partition: how many rows sit in it. Anything above 0 means rows arrived for a time without a partition (a far-future or far-past timestamp, or a historic load without maint.ensure_partitions): a data-quality check should fail on it.';
+
+create or replace function maint.drop_partition(p_parent regclass, p_partition regclass) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if not exists (select from pg_catalog.pg_inherits where inhparent = p_parent and inhrelid = p_partition) then
+    raise exception '% is not a partition of %', p_partition, p_parent using errcode = 'SL088';
+  end if;
+  execute format('alter table %s detach partition %s', p_parent, p_partition);
+  execute format('drop table %s', p_partition);
+end;
+$$;
+comment on function maint.drop_partition(regclass, regclass) is
+  'Detaches a partition from its table, then drops it: how retention removes data (never DELETE).';
+
+create or replace function maint.downsample_odds(p_partition regclass) returns bigint
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  n bigint;
+begin
+  execute format($q$
+    insert into market.odds_bar_1m as b
+      (bucket, selection_id, source_id,
+       back_open, back_high, back_low, back_close,
+       lay_open, lay_high, lay_low, lay_close,
+       last_traded_price, volume, snapshots, first_observed_at, last_observed_at)
+    select date_bin('1 minute', o.observed_at, timestamptz '2000-01-01 00:00:00+00'), o.selection_id, o.source_id,
+           (array_agg(o.back_price order by o.observed_at) filter (where o.back_price is not null))[1],
+           max(o.back_price), min(o.back_price),
+           (array_agg(o.back_price order by o.observed_at desc) filter (where o.back_price is not null))[1],
+           (array_agg(o.lay_price order by o.observed_at) filter (where o.lay_price is not null))[1],
+           max(o.lay_price), min(o.lay_price),
+           (array_agg(o.lay_price order by o.observed_at desc) filter (where o.lay_price is not null))[1],
+           (array_agg(o.last_traded_price order by o.observed_at desc) filter (where o.last_traded_price is not null))[1],
+           max(o.volume), count(*), min(o.observed_at), max(o.observed_at)
+      from %s o
+     group by 1, 2, 3
+    on conflict (selection_id, source_id, bucket) do update set
+      back_open = case when excluded.first_observed_at < b.first_observed_at
+                       then coalesce(excluded.back_open, b.back_open) else coalesce(b.back_open, excluded.back_open) end,
+      back_high = greatest(b.back_high, excluded.back_high),
+      back_low = least(b.back_low, excluded.back_low),
+      back_close = case when excluded.last_observed_at > b.last_observed_at
+                        then coalesce(excluded.back_close, b.back_close) else coalesce(b.back_close, excluded.back_close) end,
+      lay_open = case when excluded.first_observed_at < b.first_observed_at
+                      then coalesce(excluded.lay_open, b.lay_open) else coalesce(b.lay_open, excluded.lay_open) end,
+      lay_high = greatest(b.lay_high, excluded.lay_high),
+      lay_low = least(b.lay_low, excluded.lay_low),
+      lay_close = case when excluded.last_observed_at > b.last_observed_at
+                       then coalesce(excluded.lay_close, b.lay_close) else coalesce(b.lay_close, excluded.lay_close) end,
+      last_traded_price = case when excluded.last_observed_at > b.last_observed_at
+                               then coalesce(excluded.last_traded_price, b.last_traded_price)
+                               else coalesce(b.last_traded_price, excluded.last_traded_price) end,
+      volume = greatest(b.volume, excluded.volume),
+      snapshots = b.snapshots + excluded.snapshots,
+      first_observed_at = least(b.first_observed_at, excluded.first_observed_at),
+      last_observed_at = greatest(b.last_observed_at, excluded.last_observed_at)
+  $q$, p_partition);
+  get diagnostics n = row_count;
+  return n;
+end;
+$$;
+comment on function maint.downsample_odds(regclass) is
+  'Aggregates one partition of market.odds_snapshot into 1-minute bars in market.odds_bar_1m (open/high/low/close of back and lay by observed_at, last traded price close, volume = the largest cumulative volume in the minute) and returns the number of bars written. A bar that already exists (late raw rows for a minute already downsampled) is merged: high, low, volume and counts exactly; open and close by time.';
+
+create or replace procedure maint.run_partition_maintenance(p_now timestamptz default null)
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  at_ts timestamptz := coalesce(p_now, now());
+  pol maint.partition_policy;
+  part record;
+  n bigint;
+  d record;
+begin
+  for pol in select * from maint.partition_policy where enabled order by parent::text loop
+    -- partitions ahead
+    n := maint.ensure_partitions(pol.parent, at_ts, at_ts + pol.premake);
+    if n > 0 then
+      insert into maint.maintenance_log (parent, action, rows, range_from, range_to)
+      values (pol.parent::text, 'create', n, at_ts, at_ts + pol.premake);
+    end if;
+
+    -- retention: whole partitions past it are dropped, without downsampling
+    if pol.retention is not null then
+      for part in
+        select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
+         where pb.parent = pol.parent and not pb.is_default and pb.range_to <= at_ts - pol.retention
+         order by pb.range_from
+      loop
+        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
+        values (pol.parent::text, 'drop', part.partition::text, part.range_from, part.range_to);
+        perform maint.drop_partition(pol.parent, part.partition);
+      end loop;
+    end if;
+
+    -- downsampling: aggregate, then drop the raw partition
+    if pol.downsample_after is not null then
+      if (pol.parent, pol.downsample_into) is distinct from ('market.odds_snapshot'::regclass, 'market.odds_bar_1m'::regclass) then
+        raise exception 'no downsampler from % into %', pol.parent, pol.downsample_into
+          using errcode = 'SL089',
+                hint = 'only market.odds_snapshot -> market.odds_bar_1m is known; set downsample_after and downsample_into to null';
+      end if;
+      for part in
+        select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
+         where pb.parent = pol.parent and not pb.is_default and pb.range_to <= at_ts - pol.downsample_after
+         order by pb.range_from
+      loop
+        perform maint.ensure_partitions(pol.downsample_into, part.range_from, part.range_to - interval '1 microsecond');
+        n := maint.downsample_odds(part.partition);
+        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to, rows)
+        values (pol.parent::text, 'downsample', part.partition::text, part.range_from, part.range_to, n);
+        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
+        values (pol.parent::text, 'drop', part.partition::text, part.range_from, part.range_to);
+        perform maint.drop_partition(pol.parent, part.partition);
+      end loop;
+    end if;
+  end loop;
+
+  for d in select * from maint.default_partition_rows() r where r.rows > 0 loop
+    raise warning 'default partition of % holds % rows: they have no partition of their own', d.parent, d.rows
+      using hint = format('call maint.ensure_partitions(%L, <from>, <to>) for their time range: it moves them', d.parent::text);
+  end loop;
+end;
+$$;
+comment on procedure maint.run_partition_maintenance(timestamptz) is
+  'The maintenance the worker''s maintain job runs (call maint.run_partition_maintenance()): for every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions. p_now replaces now() (tests, catching up).';
