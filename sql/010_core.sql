@@ -7,6 +7,8 @@
 --   SL003  no such event
 --   SL004  core.correct_event_result on an event whose result is not settled
 --   SL005  a correction that changes nothing
+--   22023  a correction to an unknown status, or runner positions that are not {"runner number": position or null}
+--          for runners of that race
 
 create or replace function core.tg_event__guard_status() returns trigger
 language plpgsql
@@ -113,7 +115,9 @@ as $$
 declare
   ev core.event;
   trace core.event_correction;
-  positions_changed boolean := false;
+  bad text;
+  old_positions jsonb;
+  new_positions jsonb;
 begin
   select * into ev from core.event where event_id = p_event_id for update;
   if not found then
@@ -123,13 +127,40 @@ begin
     raise exception 'event % (%) is %: only a settled result is corrected; update it directly', ev.event_id, ev.external_id, ev.status
       using errcode = 'SL004';
   end if;
-  if p_status not in ('completed', 'abandoned', 'cancelled', 'scheduled', 'postponed') then
-    raise exception 'a correction sets status completed, abandoned, cancelled, scheduled or postponed, not %', p_status
+  if p_status is null or p_status not in ('completed', 'abandoned', 'cancelled', 'scheduled', 'postponed') then
+    raise exception 'event % (%): a correction sets status completed, abandoned, cancelled, scheduled or postponed, not %',
+      ev.event_id, ev.external_id, coalesce(p_status, 'null')
       using errcode = '22023';
   end if;
-  if p_runner_positions is not null and jsonb_typeof(p_runner_positions) <> 'object' then
-    raise exception 'runner positions must be a JSON object {"runner number": position or null}'
-      using errcode = '22023';
+
+  if p_runner_positions is not null then
+    if ev.kind <> 'race' then
+      raise exception 'event % (%) is a %: runner positions apply to races only', ev.event_id, ev.external_id, ev.kind
+        using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_runner_positions) <> 'object' then
+      raise exception 'runner positions must be a JSON object {"runner number": position or null}, not %', p_runner_positions
+        using errcode = '22023';
+    end if;
+    select string_agg(format('%s: %s', key, value), ', ' order by key) into bad
+      from jsonb_each(p_runner_positions)
+     where key !~ '^[1-9][0-9]{0,3}$'
+        or case jsonb_typeof(value)
+             when 'null' then false
+             when 'number' then value::numeric not between 1 and 999 or value::numeric <> trunc(value::numeric)
+             else true
+           end;
+    if bad is not null then
+      raise exception 'runner positions must map runner numbers to positions (whole numbers from 1) or null, not %', bad
+        using errcode = '22023';
+    end if;
+    select string_agg(w.key, ', ' order by w.key::int) into bad
+      from jsonb_each(p_runner_positions) w
+     where not exists (select from core.runner r where r.event_id = ev.event_id and r.number = w.key::smallint);
+    if bad is not null then
+      raise exception 'race % (%) has no runner numbered %', ev.event_id, ev.external_id, bad
+        using errcode = '22023';
+    end if;
   end if;
 
   perform set_config('scoreline.correcting_event', ev.event_id::text, true);
@@ -138,20 +169,27 @@ begin
     with wanted as (
       select key::smallint as number, nullif(value, 'null'::jsonb)::smallint as position
       from jsonb_each(p_runner_positions)
-    ), changed as (
-      update core.runner r
-         set finish_position = w.position,
-             status = case when w.position is null then 'did_not_finish' else 'finished' end
-        from wanted w
-       where r.event_id = ev.event_id and r.number = w.number
+    ), changes as (
+      select r.runner_id, r.number, r.finish_position as old_position, w.position as new_position
+        from core.runner r
+        join wanted w on w.number = r.number
+       where r.event_id = ev.event_id
          and r.finish_position is distinct from w.position
-      returning 1
+    ), applied as (
+      update core.runner r
+         set finish_position = c.new_position,
+             status = case when c.new_position is null then 'did_not_finish' else 'finished' end
+        from changes c
+       where r.runner_id = c.runner_id
+      returning c.number, c.old_position, c.new_position
     )
-    select count(*) > 0 into positions_changed from changed;
+    select jsonb_object_agg(number::text, old_position), jsonb_object_agg(number::text, new_position)
+      into old_positions, new_positions
+      from applied;
   end if;
 
   if (ev.status, ev.home_score, ev.away_score) is not distinct from (p_status, p_home_score, p_away_score)
-     and not positions_changed then
+     and old_positions is null then
     perform set_config('scoreline.correcting_event', '', true);
     raise exception 'event % (%): the correction changes nothing', ev.event_id, ev.external_id
       using errcode = 'SL005';
@@ -167,12 +205,14 @@ begin
   perform set_config('scoreline.correcting_event', '', true);
 
   insert into core.event_correction (event_id, reason, old_status, new_status,
-                                     old_home_score, old_away_score, new_home_score, new_away_score, result_version)
+                                     old_home_score, old_away_score, new_home_score, new_away_score,
+                                     old_runner_positions, new_runner_positions, result_version)
   values (ev.event_id, p_reason, ev.status, p_status,
-          ev.home_score, ev.away_score, p_home_score, p_away_score, ev.result_version + 1)
+          ev.home_score, ev.away_score, p_home_score, p_away_score,
+          old_positions, new_positions, ev.result_version + 1)
   returning * into trace;
   return trace;
 end;
 $$;
 comment on function core.correct_event_result(bigint, text, smallint, smallint, text, jsonb) is
-  'Corrects a settled result (score, status, or a race''s finishing positions as {"runner number": position}), bumps result_version and leaves a row in core.event_correction. The only way a completed event changes.';
+  'Corrects a settled result (score, status, or a race''s finishing positions as {"runner number": position or null}), bumps result_version and leaves a row in core.event_correction with the result before and after. The only way a completed event changes. SL003 no such event, SL004 not settled, SL005 changes nothing, 22023 a bad status or bad runner positions.';

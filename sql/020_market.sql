@@ -13,7 +13,10 @@ declare
 begin
   select * into mt from market.market_type where code = new.market_type;
   if not found then
-    return new; -- the foreign key market_market_type_fk reports it
+    -- An unknown type: the foreign key market_market_type_fk reports it, once the
+    -- not-null check (which runs first) is satisfied.
+    new.allows_multiple_picks := coalesce(new.allows_multiple_picks, false);
+    return new;
   end if;
   select kind into ev_kind from core.event where event_id = new.event_id;
   if ev_kind is not null and not (ev_kind = any (mt.event_kinds)) then
@@ -29,9 +32,9 @@ begin
 end;
 $$;
 comment on function market.tg_market__defaults() is
-  'Before insert of market.market: refuses a market type on the wrong kind of event (SL020); fills allows_multiple_picks from the market type and places (3) for race_place.';
+  'Before insert of market.market, and update of its event or type: refuses a market type on the wrong kind of event (SL020); fills allows_multiple_picks from the market type and places (3) for race_place.';
 
 drop trigger if exists _100_defaults on market.market;
 create trigger _100_defaults
-  before insert on market.market
+  before insert or update of event_id, market_type on market.market
   for each row execute function market.tg_market__defaults();

@@ -96,7 +96,10 @@ create table core.event_status_transition (
   from_status text not null,
   to_status text not null,
   constraint event_status_transition_pkey primary key (from_status, to_status),
-  constraint event_status_transition_not_same check (from_status <> to_status)
+  constraint event_status_transition_not_same check (from_status <> to_status),
+  constraint event_status_transition_status_known check (
+    from_status in ('scheduled', 'in_progress', 'completed', 'postponed', 'abandoned', 'cancelled')
+    and to_status in ('scheduled', 'in_progress', 'completed', 'postponed', 'abandoned', 'cancelled'))
 );
 comment on table core.event_status_transition is 'The status changes an ordinary UPDATE may make to an event; anything else is refused (SQLSTATE SL001). A settled result (completed, abandoned, cancelled) changes only through core.correct_event_result.';
 
@@ -173,9 +176,14 @@ create table core.event_correction (
   old_away_score smallint,
   new_home_score smallint,
   new_away_score smallint,
+  old_runner_positions jsonb,
+  new_runner_positions jsonb,
   result_version integer not null
 );
 comment on table core.event_correction is 'The trace every correction of a settled result leaves: who, when, why, and the result before and after.';
+comment on column core.event_correction.old_runner_positions is 'For a race whose finishing positions were corrected: {"runner number": position before} of the runners that changed; null otherwise.';
+comment on column core.event_correction.new_runner_positions is 'For a race whose finishing positions were corrected: {"runner number": position after} of the runners that changed (null: did not finish).';
+comment on column core.event_correction.result_version is 'The core.event.result_version this correction produced.';
 create index event_correction_event_idx on core.event_correction (event_id, corrected_at);
 
 create table core.runner (
