@@ -1,0 +1,632 @@
+-- ingest: the merge functions that move one batch of a staging table into core and
+-- market, one per feed, and the helpers they share. Re-applied by `scoreline migrate`;
+-- everything here is idempotent.
+--
+-- How a load works (src/ingest/load.ts): a row in ingest.batch (status running); the
+-- file is streamed, each record validated (zod), valid rows COPY'd into the feed's
+-- staging table, invalid ones written to ingest.rejected_row; then, in the same
+-- transaction, ingest.merge_<feed>(batch_id) merges the batch set-based, rejects what
+-- it cannot merge (with the line and the reason), records the counts on the batch,
+-- empties its staging rows and returns the finished batch.
+--
+-- SQLSTATEs raised here:
+--   SL100  American odds between -100 and +100 (not a price)
+--   SL101  no such ingest batch
+--   SL102  a merge function called on another feed's batch
+--   SL103  a merge function called on a batch that is not running (already merged or failed)
+--   SL104  a reference row the feed needs (competition, sport) is missing
+
+create or replace function ingest.american_to_decimal(p_american integer) returns numeric
+language plpgsql
+immutable strict parallel safe
+as $$
+begin
+  if p_american >= 100 then
+    return round(1 + p_american / 100.0, 4);
+  elsif p_american <= -100 then
+    return round(1 + 100.0 / -p_american, 4);
+  end if;
+  raise exception 'American odds % are not a price: a price is +100 or more, or -100 or less', p_american
+    using errcode = 'SL100',
+          hint = 'even money is +100 (decimal 2.0); -285 is decimal 1.3509, +230 is decimal 3.30';
+end;
+$$;
+comment on function ingest.american_to_decimal(integer) is
+  'Converts American (moneyline) odds to decimal odds, rounded to 4 places: +230 -> 3.3000, -285 -> 1.3509. Values between -100 and +100 are not prices (SL100).';
+
+create or replace function ingest.football_season_label(p_first_match date) returns text
+language sql
+immutable strict parallel safe
+as $$
+  select case when extract(month from p_first_match) >= 7
+              then to_char(p_first_match, 'YYYY') || '-' || to_char(p_first_match + interval '1 year', 'YY')
+              else to_char(p_first_match - interval '1 year', 'YYYY') || '-' || to_char(p_first_match, 'YY') end
+$$;
+comment on function ingest.football_season_label(date) is
+  'The football season a file belongs to, named by its first match: a first match from July on starts a season (2019-08-09 -> 2019-20), an earlier one belongs to the season that started the year before. Taken from the first match, not each match, because 2019-20 ended in July 2020.';
+
+create or replace function ingest.name_key(p_name text) returns text
+language sql
+immutable strict parallel safe
+as $$
+  select trim(both '_' from regexp_replace(p_name, '[^A-Za-z0-9]+', '_', 'g'))
+$$;
+comment on function ingest.name_key(text) is 'A name as it appears in a natural id: runs of anything but letters and digits become one underscore (Man United -> Man_United).';
+
+create or replace function ingest.begin_merge(p_batch_id bigint, p_feed text) returns ingest.batch
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  b ingest.batch;
+begin
+  select * into b from ingest.batch where batch_id = p_batch_id for update;
+  if not found then
+    raise exception 'no ingest batch %', p_batch_id using errcode = 'SL101';
+  end if;
+  if b.feed <> p_feed then
+    raise exception 'ingest batch % was read by feed %, not %', b.batch_id, b.feed, p_feed
+      using errcode = 'SL102', hint = format('merge it with %s', (select f.merge_function from ingest.feed f where f.code = b.feed));
+  end if;
+  if b.status <> 'running' then
+    raise exception 'ingest batch % (% from %) is already %', b.batch_id, b.feed, b.location, b.status
+      using errcode = 'SL103', hint = 'load the file again: each load is a new batch';
+  end if;
+  -- One merge per feed at a time: two loads of the same feed would race to create the same teams and seasons.
+  perform pg_advisory_xact_lock(hashtext('scoreline.ingest'), hashtext(p_feed));
+  return b;
+end;
+$$;
+comment on function ingest.begin_merge(bigint, text) is
+  'Checks that a batch exists (SL101), belongs to the feed (SL102) and is still running (SL103), locks it, and serialises merges of one feed (transaction advisory lock).';
+
+create or replace function ingest.finish_batch(p_batch_id bigint, p_inserted integer, p_updated integer, p_unchanged integer)
+returns ingest.batch
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+  update ingest.batch b
+     set status = 'completed',
+         finished_at = now(),
+         inserted = p_inserted,
+         updated = p_updated,
+         unchanged = p_unchanged,
+         rejected = (select count(*) from ingest.rejected_row r where r.batch_id = p_batch_id)
+   where b.batch_id = p_batch_id
+  returning b.*
+$$;
+comment on function ingest.finish_batch(bigint, integer, integer, integer) is
+  'Marks a merged batch completed with its counts; rejected counts every ingest.rejected_row of the batch (parse, validate and merge).';
+
+create or replace function ingest.competition(p_code text, out competition_id integer, out sport_id smallint)
+language plpgsql
+stable strict
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  select c.competition_id, c.sport_id into competition_id, sport_id from core.competition c where c.code = p_code;
+  if not found then
+    raise exception 'competition % is not defined', p_code
+      using errcode = 'SL104', hint = 'the ingest migration creates nfl, epl and hkjc; run `scoreline migrate`';
+  end if;
+end;
+$$;
+comment on function ingest.competition(text) is 'The competition and sport ids of a competition code; SL104 when the reference row is missing.';
+
+create or replace function ingest.advance_current_season(p_competition_id integer, p_labels text[]) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  latest core.season;
+  current_label text;
+begin
+  select * into latest from core.season s
+   where s.competition_id = p_competition_id and s.label = any (p_labels)
+   order by s.label collate "C" desc limit 1;
+  if not found then
+    return;
+  end if;
+  select s.label into current_label from core.season s where s.competition_id = p_competition_id and s.is_current;
+  if current_label is null or latest.label collate "C" > current_label collate "C" then
+    update core.season s set is_current = false where s.competition_id = p_competition_id and s.is_current;
+    update core.season s set is_current = true where s.season_id = latest.season_id;
+  end if;
+end;
+$$;
+comment on function ingest.advance_current_season(integer, text[]) is
+  'After a schedule or results load: the latest season in the file becomes its competition''s current season, unless a later season is already current (loading history never moves the current season back).';
+
+create or replace function ingest.merge_events(p_batch_id bigint, out inserted integer, out updated integer)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  -- pg_temp.ingest_want holds what the feed says each event is (built by the feed's merge function).
+
+  -- What the database must refuse: a status change core.event_status_transition does not allow,
+  -- or a settled result the feed no longer has (withdrawing a result is a correction, made by a person).
+  with bad as (
+    delete from pg_temp.ingest_want w
+     using core.event e
+     where e.external_id = w.external_id
+       and e.status <> w.status
+       and ((e.status in ('completed', 'abandoned', 'cancelled') and w.status not in ('completed', 'abandoned', 'cancelled'))
+            or (e.status not in ('completed', 'abandoned', 'cancelled')
+                and not exists (select from core.event_status_transition t where t.from_status = e.status and t.to_status = w.status)))
+    returning w.line_number, w.raw, w.external_id, e.status as db_status, w.status as feed_status
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, b.line_number, 'merge', b.raw,
+         case when b.db_status in ('completed', 'abandoned', 'cancelled')
+              then format('event %s is %s but the feed has no result for it; a settled result is withdrawn only with core.correct_event_result', b.external_id, b.db_status)
+              else format('event %s is %s; it cannot become %s (see core.event_status_transition)', b.external_id, b.db_status, b.feed_status) end
+  from bad b;
+
+  drop table if exists pg_temp.ingest_touched;
+  create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null) on commit drop;
+
+  with ins as (
+    insert into core.event (external_id, kind, competition_id, season_id, week_number, stage, round, name,
+                            scheduled_start, status, home_team_id, away_team_id, home_score, away_score, metadata)
+    select w.external_id, w.kind, w.competition_id, w.season_id, w.week_number, w.stage, w.round, w.name,
+           w.scheduled_start, w.status, w.home_team_id, w.away_team_id, w.home_score, w.away_score, w.metadata
+      from pg_temp.ingest_want w
+     where not exists (select from core.event e where e.external_id = w.external_id)
+    returning event_id
+  )
+  insert into pg_temp.ingest_touched (event_id, is_new) select event_id, true from ins;
+
+  -- Everything but a settled result changes by a plain update (the status guard allows
+  -- scheduled -> completed with its scores); odds and other metadata are merged key by key.
+  with upd as (
+    update core.event e
+       set competition_id = w.competition_id,
+           season_id = w.season_id,
+           week_number = w.week_number,
+           stage = w.stage,
+           round = w.round,
+           name = w.name,
+           scheduled_start = w.scheduled_start,
+           home_team_id = w.home_team_id,
+           away_team_id = w.away_team_id,
+           status = case when e.status in ('completed', 'abandoned', 'cancelled') then e.status else w.status end,
+           home_score = case when e.status in ('completed', 'abandoned', 'cancelled') then e.home_score else w.home_score end,
+           away_score = case when e.status in ('completed', 'abandoned', 'cancelled') then e.away_score else w.away_score end,
+           metadata = e.metadata || w.metadata
+      from pg_temp.ingest_want w
+     where e.external_id = w.external_id
+       and ((e.competition_id, e.season_id, e.week_number, e.stage, e.round, e.name, e.scheduled_start, e.home_team_id, e.away_team_id)
+              is distinct from
+            (w.competition_id, w.season_id, w.week_number, w.stage, w.round, w.name, w.scheduled_start, w.home_team_id, w.away_team_id)
+            or not e.metadata @> w.metadata
+            or (e.status not in ('completed', 'abandoned', 'cancelled')
+                and (e.status, e.home_score, e.away_score) is distinct from (w.status, w.home_score, w.away_score)))
+    returning e.event_id
+  )
+  insert into pg_temp.ingest_touched (event_id, is_new) select event_id, false from upd
+  on conflict (event_id) do nothing;
+
+  -- A corrected result of a settled event goes through the correction path: it bumps
+  -- result_version and leaves a trace, so re-settlement follows the normal trigger path.
+  with fix as (
+    select e.event_id, w.status, w.home_score, w.away_score, w.line_number
+      from core.event e
+      join pg_temp.ingest_want w on w.external_id = e.external_id
+     where e.status in ('completed', 'abandoned', 'cancelled')
+       and (e.status, e.home_score, e.away_score) is distinct from (w.status, w.home_score, w.away_score)
+  )
+  insert into pg_temp.ingest_touched (event_id, is_new)
+  select (core.correct_event_result(f.event_id, f.status, f.home_score, f.away_score,
+                                    format('corrected by ingest batch %s, line %s', p_batch_id, f.line_number))).event_id,
+         false
+    from fix f
+  on conflict (event_id) do nothing;
+
+  -- Every match and game has its match_result market with home, draw and away.
+  with m as (
+    insert into market.market (event_id, market_type)
+    select e.event_id, 'match_result'
+      from pg_temp.ingest_want w
+      join core.event e on e.external_id = w.external_id
+    on conflict (event_id, market_type) do nothing
+    returning event_id
+  )
+  insert into pg_temp.ingest_touched (event_id, is_new) select event_id, false from m
+  on conflict (event_id) do nothing;
+
+  with sel as (
+    insert into market.selection (market_id, code, label, team_id)
+    select m.market_id, v.code,
+           case v.code when 'home' then ht.name when 'away' then awt.name else 'Draw' end,
+           case v.code when 'home' then e.home_team_id when 'away' then e.away_team_id end
+      from pg_temp.ingest_want w
+      join core.event e on e.external_id = w.external_id
+      join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
+      join core.team ht on ht.team_id = e.home_team_id
+      join core.team awt on awt.team_id = e.away_team_id
+     cross join (values ('home'), ('draw'), ('away')) as v (code)
+    on conflict (market_id, code) do update
+      set label = excluded.label, team_id = excluded.team_id
+      where (market.selection.label, market.selection.team_id) is distinct from (excluded.label, excluded.team_id)
+    returning market_id
+  )
+  insert into pg_temp.ingest_touched (event_id, is_new)
+  select distinct m.event_id, false from sel join market.market m on m.market_id = sel.market_id
+  on conflict (event_id) do nothing;
+
+  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
+    into inserted, updated
+    from pg_temp.ingest_touched t;
+end;
+$$;
+comment on function ingest.merge_events(bigint) is
+  'The part of every match/game feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each has its match_result market with home/draw/away selections. Returns how many events were inserted and updated.';
+
+create or replace function ingest.merge_nfl_games(p_batch_id bigint) returns ingest.batch
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+-- Teams: the schedule is the authority on which NFL teams exist, so an abbreviation
+-- not yet in core.team is created (code and name = the abbreviation). The roster feed
+-- (merge_nfl_players) does the opposite and rejects unknown teams.
+declare
+  comp record;
+  counts record;
+  total integer;
+begin
+  perform ingest.begin_merge(p_batch_id, 'nfl_games');
+  comp := ingest.competition('nfl');
+
+  with d as (
+    select s.line_number, s.game_id,
+           first_value(s.line_number) over w as first_line,
+           row_number() over w as n
+      from ingest.stage_nfl_games s
+     where s.batch_id = p_batch_id
+    window w as (partition by s.game_id order by s.line_number)
+  ), dup as (
+    delete from ingest.stage_nfl_games s using d
+     where s.batch_id = p_batch_id and s.line_number = d.line_number and d.n > 1
+    returning s.line_number, s.raw, s.game_id, d.first_line
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, line_number, 'merge', raw, format('game_id %s already appears on line %s of this file', game_id, first_line)
+    from dup;
+
+  insert into core.season (competition_id, label, starts_on, ends_on)
+  select comp.competition_id, s.season, min(s.gameday), max(s.gameday)
+    from ingest.stage_nfl_games s
+   where s.batch_id = p_batch_id
+   group by s.season
+  on conflict (competition_id, label) do update
+    set starts_on = least(core.season.starts_on, excluded.starts_on),
+        ends_on = greatest(core.season.ends_on, excluded.ends_on)
+    where (core.season.starts_on, core.season.ends_on)
+          is distinct from (least(core.season.starts_on, excluded.starts_on), greatest(core.season.ends_on, excluded.ends_on));
+
+  perform ingest.advance_current_season(comp.competition_id,
+    array(select distinct s.season from ingest.stage_nfl_games s where s.batch_id = p_batch_id));
+
+  insert into core.team (sport_id, code, name)
+  select comp.sport_id, t.code, t.code
+    from (select s.home_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id
+          union
+          select s.away_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id) as t (code)
+  on conflict (sport_id, code) do nothing;
+
+  insert into core.week (season_id, week_number, label, starts_on, ends_on)
+  select se.season_id, s.week,
+         case min(s.game_type)
+           when 'REG' then 'Week ' || s.week
+           when 'WC' then 'Wild Card'
+           when 'DIV' then 'Divisional round'
+           when 'CON' then 'Conference championships'
+           when 'SB' then 'Super Bowl'
+           else min(s.game_type) end,
+         min(s.gameday), max(s.gameday)
+    from ingest.stage_nfl_games s
+    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
+   where s.batch_id = p_batch_id
+   group by se.season_id, s.week
+  on conflict (season_id, week_number) do update
+    set label = excluded.label,
+        starts_on = least(core.week.starts_on, excluded.starts_on),
+        ends_on = greatest(core.week.ends_on, excluded.ends_on)
+    where (core.week.label, core.week.starts_on, core.week.ends_on)
+          is distinct from (excluded.label, least(core.week.starts_on, excluded.starts_on), greatest(core.week.ends_on, excluded.ends_on));
+
+  drop table if exists pg_temp.ingest_want;
+  create temporary table ingest_want on commit drop as
+  select s.line_number, s.raw, s.game_id as external_id, 'game'::text as kind,
+         comp.competition_id, se.season_id, s.week as week_number,
+         case when s.game_type = 'REG' then 'regular' else 'postseason' end as stage,
+         s.game_type as round,
+         s.away_team || ' @ ' || s.home_team as name,
+         -- nflverse times are US Eastern; a game without a time yet is put at 13:00 Eastern.
+         (s.gameday + coalesce(s.gametime, time '13:00')) at time zone 'America/New_York' as scheduled_start,
+         case when s.home_score is not null and s.away_score is not null then 'completed' else 'scheduled' end as status,
+         ht.team_id as home_team_id, awt.team_id as away_team_id,
+         s.home_score, s.away_score,
+         jsonb_strip_nulls(jsonb_build_object(
+           'odds', case when s.home_moneyline is not null and s.away_moneyline is not null then
+                     jsonb_build_object('consensus', jsonb_build_object(
+                       'home', ingest.american_to_decimal(s.home_moneyline),
+                       'away', ingest.american_to_decimal(s.away_moneyline))) end,
+           'moneyline', case when s.home_moneyline is not null and s.away_moneyline is not null then
+                          jsonb_build_object('home', s.home_moneyline, 'away', s.away_moneyline) end,
+           'spread_line', s.spread_line,
+           'total_line', s.total_line,
+           'overtime', s.overtime,
+           'location', s.location,
+           'stadium', s.stadium,
+           'roof', s.roof,
+           'surface', s.surface)) as metadata
+    from ingest.stage_nfl_games s
+    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
+    join core.team ht on ht.sport_id = comp.sport_id and ht.code = s.home_team
+    join core.team awt on awt.sport_id = comp.sport_id and awt.code = s.away_team
+   where s.batch_id = p_batch_id;
+
+  counts := ingest.merge_events(p_batch_id);
+  select count(*) into total from pg_temp.ingest_want;
+  delete from ingest.stage_nfl_games s where s.batch_id = p_batch_id;
+  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated);
+end;
+$$;
+comment on function ingest.merge_nfl_games(bigint) is
+  'Merges one nfl_games batch: seasons (the latest in the file becomes current), teams by abbreviation (unknown ones are created), weeks (1-18 regular, 19-22 post-season), games (external_id = game_id, stage regular for REG else postseason, round = game_type, scheduled_start from gameday + gametime in America/New_York, completed when both scores are present), consensus moneylines as decimal odds in metadata->odds, and a match_result market per game. Returns the finished batch.';
+
+create or replace function ingest.merge_football_data(p_batch_id bigint) returns ingest.batch
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+-- Clubs: a results file is the authority on which clubs play in its league, so a club
+-- not yet in core.team is created under its short name (Man United); rows of a division
+-- not mapped in ingest.competition_code are rejected.
+-- Matchdays: football-data has none, so they are derived: each club's matches in the
+-- file, in kick-off order, are its matchdays 1, 2, ...; a match is on the later of its
+-- two clubs' matchdays (a postponed match joins the round in which it was played).
+declare
+  counts record;
+  total integer;
+begin
+  perform ingest.begin_merge(p_batch_id, 'football_data');
+
+  with bad as (
+    delete from ingest.stage_football_data s
+     where s.batch_id = p_batch_id
+       and not exists (select from ingest.competition_code cc where cc.feed = 'football_data' and cc.code = s.division)
+    returning s.line_number, s.raw, s.division
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, line_number, 'merge', raw,
+         format('division %s is not a known competition (add it to ingest.competition_code)', division)
+    from bad;
+
+  drop table if exists pg_temp.ingest_fd;
+  create temporary table ingest_fd on commit drop as
+  select r.*,
+         c.code || '_' || r.season_label || '_' || to_char(r.match_date, 'YYYYMMDD') || '_'
+           || ingest.name_key(r.home_team) || '_' || ingest.name_key(r.away_team) as external_id,
+         null::integer as season_id,
+         null::smallint as week_number
+    from (select s.*, cc.competition_id, ingest.football_season_label(min(s.match_date) over (partition by s.division)) as season_label
+            from ingest.stage_football_data s
+            join ingest.competition_code cc on cc.feed = 'football_data' and cc.code = s.division
+           where s.batch_id = p_batch_id) r
+    join core.competition c on c.competition_id = r.competition_id;
+
+  with d as (
+    select f.line_number, f.external_id,
+           first_value(f.line_number) over w as first_line,
+           row_number() over w as n
+      from pg_temp.ingest_fd f
+    window w as (partition by f.external_id order by f.line_number)
+  ), dup as (
+    delete from pg_temp.ingest_fd f using d
+     where f.line_number = d.line_number and d.n > 1
+    returning f.line_number, f.raw, f.external_id, d.first_line
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, line_number, 'merge', raw, format('match %s already appears on line %s of this file', external_id, first_line)
+    from dup;
+
+  insert into core.season (competition_id, label, starts_on, ends_on)
+  select f.competition_id, f.season_label, min(f.match_date), max(f.match_date)
+    from pg_temp.ingest_fd f
+   group by f.competition_id, f.season_label
+  on conflict (competition_id, label) do update
+    set starts_on = least(core.season.starts_on, excluded.starts_on),
+        ends_on = greatest(core.season.ends_on, excluded.ends_on)
+    where (core.season.starts_on, core.season.ends_on)
+          is distinct from (least(core.season.starts_on, excluded.starts_on), greatest(core.season.ends_on, excluded.ends_on));
+
+  update pg_temp.ingest_fd f set season_id = se.season_id
+    from core.season se
+   where se.competition_id = f.competition_id and se.label = f.season_label;
+
+  perform ingest.advance_current_season(x.competition_id, x.labels)
+     from (select f.competition_id, array_agg(distinct f.season_label) as labels
+             from pg_temp.ingest_fd f group by f.competition_id) x;
+
+  insert into core.team (sport_id, code, name)
+  select distinct c.sport_id, t.code, t.code
+    from pg_temp.ingest_fd f
+    join core.competition c on c.competition_id = f.competition_id
+   cross join lateral (values (f.home_team), (f.away_team)) as t (code)
+  on conflict (sport_id, code) do nothing;
+
+  with appearance as (
+    select f.external_id, f.season_id, t.club, f.match_date, f.kickoff, f.line_number
+      from pg_temp.ingest_fd f
+     cross join lateral (values (f.home_team), (f.away_team)) as t (club)
+  ), ordinal as (
+    select a.external_id,
+           row_number() over (partition by a.season_id, a.club order by a.match_date, a.kickoff nulls first, a.line_number) as n
+      from appearance a
+  ), matchday as (
+    select o.external_id, max(o.n)::smallint as week_number from ordinal o group by o.external_id
+  )
+  update pg_temp.ingest_fd f set week_number = m.week_number
+    from matchday m
+   where m.external_id = f.external_id;
+
+  insert into core.week (season_id, week_number, label, starts_on, ends_on)
+  select f.season_id, f.week_number, 'Matchday ' || f.week_number, min(f.match_date), max(f.match_date)
+    from pg_temp.ingest_fd f
+   group by f.season_id, f.week_number
+  on conflict (season_id, week_number) do update
+    set label = excluded.label,
+        starts_on = least(core.week.starts_on, excluded.starts_on),
+        ends_on = greatest(core.week.ends_on, excluded.ends_on)
+    where (core.week.label, core.week.starts_on, core.week.ends_on)
+          is distinct from (excluded.label, least(core.week.starts_on, excluded.starts_on), greatest(core.week.ends_on, excluded.ends_on));
+
+  drop table if exists pg_temp.ingest_want;
+  create temporary table ingest_want on commit drop as
+  select f.line_number, f.raw, f.external_id, 'match'::text as kind,
+         f.competition_id, f.season_id, f.week_number,
+         'regular'::text as stage, null::text as round,
+         f.home_team || ' v ' || f.away_team as name,
+         -- football-data times are UK local; older files without a Time column get 15:00.
+         (f.match_date + coalesce(f.kickoff, time '15:00')) at time zone 'Europe/London' as scheduled_start,
+         case when f.home_goals is not null and f.away_goals is not null then 'completed' else 'scheduled' end as status,
+         ht.team_id as home_team_id, awt.team_id as away_team_id,
+         f.home_goals as home_score, f.away_goals as away_score,
+         jsonb_strip_nulls(jsonb_build_object(
+           'odds', nullif(f.odds, '{}'::jsonb),
+           'half_time', case when f.half_time_home_goals is not null and f.half_time_away_goals is not null then
+                          jsonb_build_object('home', f.half_time_home_goals, 'away', f.half_time_away_goals) end,
+           'referee', f.referee)) as metadata
+    from pg_temp.ingest_fd f
+    join core.competition c on c.competition_id = f.competition_id
+    join core.team ht on ht.sport_id = c.sport_id and ht.code = f.home_team
+    join core.team awt on awt.sport_id = c.sport_id and awt.code = f.away_team;
+
+  counts := ingest.merge_events(p_batch_id);
+  select count(*) into total from pg_temp.ingest_want;
+  delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
+  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated);
+end;
+$$;
+comment on function ingest.merge_football_data(bigint) is
+  'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds, and a match_result market per match. Returns the finished batch.';
+
+create or replace function ingest.merge_nfl_players(p_batch_id bigint) returns ingest.batch
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+-- Teams: a player row names his team (recent_team); a team the schedule has not
+-- established is rejected, not created, so that a typo cannot invent a 33rd team.
+-- A player whose team changed in a later file gets a roster row for the new team too
+-- (he was on both rosters that season); his position is updated on every roster row
+-- of that season and team.
+declare
+  comp record;
+  inserted integer;
+  updated integer;
+  total integer;
+begin
+  perform ingest.begin_merge(p_batch_id, 'nfl_players');
+  comp := ingest.competition('nfl');
+
+  with d as (
+    select s.line_number, s.player_id, s.season,
+           first_value(s.line_number) over w as first_line,
+           row_number() over w as n
+      from ingest.stage_nfl_players s
+     where s.batch_id = p_batch_id
+    window w as (partition by s.player_id, s.season order by s.line_number)
+  ), dup as (
+    delete from ingest.stage_nfl_players s using d
+     where s.batch_id = p_batch_id and s.line_number = d.line_number and d.n > 1
+    returning s.line_number, s.raw, s.player_id, d.first_line
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, line_number, 'merge', raw, format('player %s already appears on line %s of this file', player_id, first_line)
+    from dup;
+
+  with bad as (
+    delete from ingest.stage_nfl_players s
+     where s.batch_id = p_batch_id
+       and not exists (select from core.team t where t.sport_id = comp.sport_id and t.code = s.recent_team)
+    returning s.line_number, s.raw, s.recent_team
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, line_number, 'merge', raw,
+         format('team %s is not known: NFL teams come from the schedule (feed nfl_games); load it first', recent_team)
+    from bad;
+
+  insert into core.season (competition_id, label)
+  select distinct comp.competition_id, s.season
+    from ingest.stage_nfl_players s
+   where s.batch_id = p_batch_id
+  on conflict (competition_id, label) do nothing;
+
+  drop table if exists pg_temp.ingest_touched_line;
+  create temporary table ingest_touched_line (line_number integer primary key, is_new boolean not null) on commit drop;
+
+  with renamed as (
+    update core.player p set full_name = s.display_name
+      from ingest.stage_nfl_players s
+     where s.batch_id = p_batch_id and p.sport_id = comp.sport_id and p.external_id = s.player_id
+       and p.full_name <> s.display_name
+    returning s.line_number
+  )
+  insert into pg_temp.ingest_touched_line (line_number, is_new) select line_number, false from renamed;
+
+  insert into core.player (sport_id, external_id, full_name)
+  select comp.sport_id, s.player_id, s.display_name
+    from ingest.stage_nfl_players s
+   where s.batch_id = p_batch_id
+  on conflict (sport_id, external_id) do nothing;
+
+  drop table if exists pg_temp.ingest_roster;
+  create temporary table ingest_roster on commit drop as
+  select s.line_number, se.season_id, t.team_id, p.player_id, s.position, s.player_id as external_id
+    from ingest.stage_nfl_players s
+    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
+    join core.team t on t.sport_id = comp.sport_id and t.code = s.recent_team
+    join core.player p on p.sport_id = comp.sport_id and p.external_id = s.player_id
+   where s.batch_id = p_batch_id;
+
+  with ins as (
+    insert into core.roster (season_id, team_id, player_id, position, external_id)
+    select w.season_id, w.team_id, w.player_id, w.position, w.external_id
+      from pg_temp.ingest_roster w
+    on conflict (season_id, team_id, player_id) do nothing
+    returning season_id, team_id, player_id
+  )
+  insert into pg_temp.ingest_touched_line (line_number, is_new)
+  select w.line_number, true
+    from ins join pg_temp.ingest_roster w using (season_id, team_id, player_id)
+  on conflict (line_number) do update set is_new = true;
+
+  with moved as (
+    update core.roster r set position = w.position
+      from pg_temp.ingest_roster w
+     where r.season_id = w.season_id and r.team_id = w.team_id and r.player_id = w.player_id
+       and r.position <> w.position
+    returning w.line_number
+  )
+  insert into pg_temp.ingest_touched_line (line_number, is_new) select line_number, false from moved
+  on conflict (line_number) do nothing;
+
+  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
+    into inserted, updated
+    from pg_temp.ingest_touched_line t;
+  select count(*) into total from pg_temp.ingest_roster;
+  delete from ingest.stage_nfl_players s where s.batch_id = p_batch_id;
+  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated);
+end;
+$$;
+comment on function ingest.merge_nfl_players(bigint) is
+  'Merges one nfl_players batch: players by GSIS id (core.player, name updated when it changes) and their roster row for the season with position and recent_team (core.roster, position updated when it changes). Rows naming a team the schedule has not created are rejected. Returns the finished batch.';

@@ -1,0 +1,50 @@
+// `scoreline ingest <feed> <file>`: load one file with one feed and print its counts.
+import { Argument, type Command } from 'commander';
+import { connect, databaseUrl } from '../db.ts';
+import type { BatchRow } from './feed.ts';
+import { feeds, loadFile } from './load.ts';
+
+/** One line per batch: what a data engineer reads after a load. */
+export function formatBatches(batches: readonly BatchRow[]): string {
+  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'location'];
+  const rows = batches.map((b) => [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.location].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function register(program: Command, log: (m: string) => void): void {
+  program
+    .command('ingest')
+    .description(
+      'load a feed file: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing',
+    )
+    .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
+    .argument('<file>', 'the file to load')
+    .option('--show-rejected', 'print every rejected row with its line and reason')
+    .action(async (feedCode: string, file: string, opts: { showRejected?: boolean }) => {
+      const url = await databaseUrl(log);
+      const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
+      try {
+        const batch = await loadFile(sql, feeds[feedCode]!, file);
+        console.log(formatBatches([batch]));
+        if (batch.rejected) {
+          if (opts.showRejected) {
+            const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
+              select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
+            for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
+          } else {
+            log(
+              `${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
+            );
+          }
+        }
+      } finally {
+        await sql.end();
+      }
+    });
+}

@@ -1,0 +1,186 @@
+// What a feed is: the columns it needs, a zod schema that turns one CSV record into one
+// staging row, the staging table and the SQL merge function. The zod building blocks
+// every feed shares (whole numbers, dates, clock times, odds) live here too.
+import { z } from 'zod';
+import type postgres from 'postgres';
+
+/** The transaction a load runs in. */
+export type Tx = postgres.TransactionSql<Record<string, never>>;
+
+/** A value of a staging row, as COPY receives it. */
+export type CopyValue = string | number | boolean | null | Record<string, unknown>;
+
+/** A finished (or failed) ingest.batch row. */
+export interface BatchRow {
+  batch_id: string;
+  feed: string;
+  location: string;
+  status: 'running' | 'completed' | 'failed';
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  error: string | null;
+}
+
+/** The outcome of validating one record: its staging values in column order, or the reason. */
+export type RowResult = { ok: true; values: CopyValue[] } | { ok: false; reason: string };
+
+export interface Feed {
+  code: string;
+  description: string;
+  /** Header columns the file must have; a file without them fails before any row. */
+  requiredColumns: readonly string[];
+  /** Staging table (schema-qualified) and its columns after batch_id, line_number, raw. */
+  stagingTable: string;
+  columns: readonly string[];
+  parse(record: Record<string, string>): RowResult;
+  /** Runs ingest.merge_<feed>(batch_id) and returns the finished batch. */
+  merge(tx: Tx, batchId: string): Promise<BatchRow>;
+}
+
+/** The zod issues of a refused record, as one line a person can act on. */
+export function describeIssues(error: z.ZodError, record: Record<string, string>): string {
+  return error.issues
+    .map((issue) => {
+      const column = issue.path.map(String).join('.');
+      if (!column) return issue.message;
+      const value = record[column];
+      return `${column}: ${issue.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
+    })
+    .join('; ');
+}
+
+/**
+ * A feed from a zod schema whose output keys are the staging columns: parse() validates
+ * a record and lays its output out in `columns` order.
+ */
+export function defineFeed<S extends z.ZodType<Record<string, CopyValue>>>(
+  def: Omit<Feed, 'parse' | 'columns'> & { schema: S; columns: readonly (keyof z.output<S> & string)[] },
+): Feed {
+  const { schema, ...rest } = def;
+  return {
+    ...rest,
+    parse(record) {
+      const result = schema.safeParse(record);
+      if (!result.success) return { ok: false, reason: describeIssues(result.error, record) };
+      const row: Record<string, CopyValue> = result.data;
+      return { ok: true, values: def.columns.map((c) => row[c] ?? null) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Building blocks. Every CSV value arrives as a string; an empty string is "no value".
+
+const blankToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : v);
+
+/** Required text, trimmed. */
+export const text = z.string().trim().min(1, 'is empty');
+
+/** Optional text: empty (or an absent column) is null. */
+export const optionalText = z.preprocess(blankToNull, z.string().trim().nullish()).transform((v) => v ?? null);
+
+/** A whole number within [min, max]. */
+export function int(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, 'is not a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `is below ${min}`).max(max, `is above ${max}`));
+}
+
+/** An optional whole number within [min, max]: empty is null. */
+export function optionalInt(min: number, max: number) {
+  return z.preprocess(blankToNull, int(min, max).nullish()).transform((v) => v ?? null);
+}
+
+/** An optional decimal number: empty is null. */
+export const optionalDecimal = z
+  .preprocess(
+    blankToNull,
+    z
+      .string()
+      .trim()
+      .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/, 'is not a number')
+      .transform(Number)
+      .nullish(),
+  )
+  .transform((v) => v ?? null);
+
+/** Decimal odds (a price above 1), optional: empty is null. */
+export const optionalDecimalOdds = z
+  .preprocess(
+    blankToNull,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, 'is not a decimal price')
+      .transform(Number)
+      .pipe(z.number().gt(1, 'is not a decimal price (must be above 1)'))
+      .nullish(),
+  )
+  .transform((v) => v ?? null);
+
+/** American odds: +100 or more, -100 or less (the SQL function ingest.american_to_decimal converts). */
+export const optionalAmericanOdds = z
+  .preprocess(
+    blankToNull,
+    int(-100000, 100000)
+      .refine((v) => Math.abs(v) >= 100, 'is not an American price (+100 or more, -100 or less)')
+      .nullish(),
+  )
+  .transform((v) => v ?? null);
+
+function realDate(y: number, m: number, d: number): string | null {
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return null;
+  return dt.toISOString().slice(0, 10);
+}
+
+/** A date written YYYY-MM-DD, returned the same. */
+export const isoDate = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    const date = m ? realDate(Number(m[1]), Number(m[2]), Number(m[3])) : null;
+    if (!date) {
+      ctx.addIssue({ code: 'custom', message: 'is not a date YYYY-MM-DD' });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+/** A day-first date, dd/mm/yyyy or dd/mm/yy (football-data), returned as YYYY-MM-DD. */
+export const dayFirstDate = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/.exec(v);
+    const year = m ? (m[3]!.length === 2 ? 2000 + Number(m[3]) : Number(m[3])) : 0;
+    const date = m ? realDate(year, Number(m[2]), Number(m[1])) : null;
+    if (!date) {
+      ctx.addIssue({ code: 'custom', message: 'is not a day-first date dd/mm/yyyy' });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+/** An optional clock time HH:MM (or HH:MM:SS): empty is null. */
+export const optionalClock = z
+  .preprocess(
+    blankToNull,
+    z
+      .string()
+      .trim()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'is not a time HH:MM')
+      .nullish(),
+  )
+  .transform((v) => v ?? null);
+
+/** 0/1 or true/false, optional. */
+export const optionalFlag = z
+  .preprocess(blankToNull, z.enum(['0', '1', 'true', 'false', 'TRUE', 'FALSE']).nullish())
+  .transform((v) => (v == null ? null : v === '1' || v.toLowerCase() === 'true'));
