@@ -385,7 +385,7 @@ export async function compareAll(t: Tap, sql: Sql): Promise<void> {
   const cal = new Map<string, { n: number; p: number; won: number; brier: number; ll: number }>();
   for (const s of models) {
     if (s.outcome === 'void' || s.p === null) continue;
-    const bucket = Math.min(Math.floor(Math.round(s.p * 100) / 10) + 1, 10);
+    const bucket = Math.min(Math.floor(Math.round(s.p * 1e6) / 1e5) + 1, 10); // probabilities carry at most 6 decimals here;
     const k = `${s.f}/${bucket}`;
     const c = cal.get(k) ?? { n: 0, p: 0, won: 0, brier: 0, ll: 0 };
     c.n += 1;
