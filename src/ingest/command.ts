@@ -21,10 +21,10 @@ export function register(program: Command, log: (m: string) => void): void {
   program
     .command('ingest')
     .description(
-      'load a feed file: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing',
+      'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing',
     )
     .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
-    .argument('<file>', 'the file to load')
+    .argument('<file>', 'the file to load, or an http(s) URL to stream it from')
     .option('--show-rejected', 'print every rejected row with its line and reason')
     .action(async (feedCode: string, file: string, opts: { showRejected?: boolean }) => {
       const url = await databaseUrl(log);

@@ -5,6 +5,7 @@
 // load that fails merges nothing and leaves its batch marked failed with the reason.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
@@ -35,9 +36,26 @@ export function copyText(value: CopyValue): string {
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-function open(location: string): Readable {
+/** An error's message, with its cause's (fetch says "fetch failed" and puts the reason in the cause). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+}
+
+/**
+ * The input as a byte stream: a file, or an http(s) URL streamed as it downloads. A
+ * download that fails midway errors the stream, which fails the whole load.
+ */
+async function open(location: string): Promise<Readable> {
   if (/^https?:\/\//i.test(location)) {
-    throw new IngestError(`${location}: http(s) sources are not supported yet; download the file and load it from disk`);
+    let res: Response;
+    try {
+      res = await fetch(location);
+    } catch (err) {
+      throw new IngestError(`${location}: ${describe(err)}`, { cause: err });
+    }
+    if (!res.ok || !res.body) throw new IngestError(`${location}: HTTP ${res.status} ${res.statusText}`.trimEnd());
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
   return fs.createReadStream(location);
 }
@@ -48,9 +66,10 @@ export interface LoadOptions {
 }
 
 /**
- * Load `location` (a file path) with `feed`. Resolves with the finished ingest.batch
+ * Load `location` (a file path or an http(s) URL) with `feed`. Resolves with the finished ingest.batch
  * row (inserted / updated / unchanged / rejected); rejects when the file cannot be read
- * or lacks a required column, after marking the batch failed.
+ * or lacks a required column, after marking the batch failed; nothing of a failed load
+ * is merged.
  */
 export async function loadFile(sql: Sql, feed: Feed, location: string, opts: LoadOptions = {}): Promise<BatchRow> {
   const [created] = await sql<{ batch_id: string }[]>`
@@ -63,8 +82,17 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
 
       // COPY text, in chunks of about 64 kB: one line per valid record.
       async function* copyLines(): AsyncGenerator<string> {
+        try {
+          yield* readRecords();
+        } catch (err) {
+          if (err instanceof IngestError) throw err;
+          throw new IngestError(`${location}: reading failed: ${describe(err)}`, { cause: err });
+        }
+      }
+
+      async function* readRecords(): AsyncGenerator<string> {
         let buffer = '';
-        for await (const record of readCsv(open(location))) {
+        for await (const record of readCsv(await open(location))) {
           if ('header' in record) {
             const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
             if (missing.length) {
