@@ -370,3 +370,91 @@ t.test('market on delete: cascade to selections, restrict sources, types, teams 
   );
   t.equal(await n(sql`select count(*)::int as n from market.selection where market_id = ${win.id}`), 0, 'and their selections');
 });
+
+t.test('odds_snapshot and odds_bar_1m: keys per partition, well-formed 1-minute bars', async (t) => {
+  const { sql } = await testDb(t);
+  const w = await world(sql);
+  const raceId = await race(sql, w, 'r1');
+  const m = await openMarket(sql, raceId, 'race_win');
+  const [s] = await sql<{ id: number }[]>`
+    insert into market.selection (market_id, code, label) values (${m.id}, '1', 'One') returning selection_id::int as id`;
+  const [b] = await sql<{ id: number }[]>`select source_id as id from market.source where code = 'betfair'`;
+  const sel = s!.id;
+  const src = b!.id;
+
+  // A primary key of a partitioned table is enforced by each partition's index, whose name
+  // is the one the error carries: check it belongs to the parent's key.
+  const parentIndexOf = async (index: string | undefined) => {
+    const [row] = await sql<{ parent: string }[]>`
+      select p.relname as parent
+        from pg_class c
+        join pg_inherits h on h.inhrelid = c.oid
+        join pg_class p on p.oid = h.inhparent
+       where c.relname = ${index ?? ''} and c.relnamespace = 'market'::regnamespace`;
+    return row?.parent;
+  };
+  const snap = () => sql`
+    insert into market.odds_snapshot (observed_at, selection_id, source_id, back_price)
+    values ('2024-01-01 05:00Z', ${sel}, ${src}, 2.5)`;
+  await snap();
+  const e1 = await rejectsWith(t, snap(), { code: '23505' }, 'the same selection, source and instant twice fails');
+  t.equal(await parentIndexOf(e1?.constraint_name), 'odds_snapshot_pkey', 'with a partition of odds_snapshot_pkey');
+
+  const bar = (o: Record<string, string | number>) => {
+    const row = {
+      bucket: '2024-01-01 05:00Z',
+      selection_id: sel,
+      source_id: src,
+      snapshots: 2,
+      first_observed_at: '2024-01-01 05:00:05Z',
+      last_observed_at: '2024-01-01 05:00:55Z',
+      ...o,
+    };
+    return sql`insert into market.odds_bar_1m ${sql(row)}`;
+  };
+  await bar({ back_open: 2.5, back_high: 2.6, back_low: 2.4, back_close: 2.45 });
+  t.pass('a well-formed bar is accepted');
+  const e2 = await rejectsWith(t, bar({}), { code: '23505' }, 'the same bar twice fails');
+  t.equal(await parentIndexOf(e2?.constraint_name), 'odds_bar_1m_pkey', 'with a partition of odds_bar_1m_pkey');
+
+  const next = { bucket: '2024-01-01 05:01Z', first_observed_at: '2024-01-01 05:01:00Z', last_observed_at: '2024-01-01 05:01:30Z' };
+  await rejectsWith(t, bar({ ...next, bucket: '2024-01-01 05:01:10Z' }), {
+    code: '23514',
+    constraint: 'odds_bar_1m_bucket_is_minute',
+  });
+  for (const [what, o] of [
+    ['first observation before the bucket', { first_observed_at: '2024-01-01 05:00:59Z' }],
+    ['last observation after the minute', { last_observed_at: '2024-01-01 05:02:00Z' }],
+    ['first after last', { first_observed_at: '2024-01-01 05:01:40Z' }],
+  ] as const) {
+    await rejectsWith(
+      t,
+      bar({ ...next, ...o }),
+      { code: '23514', constraint: 'odds_bar_1m_observed_within_bucket' },
+      `${what} fails (odds_bar_1m_observed_within_bucket)`,
+    );
+  }
+  await rejectsWith(t, bar({ ...next, snapshots: 0 }), { code: '23514', constraint: 'odds_bar_1m_snapshots_positive' });
+  await rejectsWith(t, bar({ ...next, back_open: 3, back_high: 2.6, back_low: 2.4, back_close: 2.5 }), {
+    code: '23514',
+    constraint: 'odds_bar_1m_back_ordered',
+  });
+  await rejectsWith(t, bar({ ...next, back_open: 2.5, back_high: 2.4, back_low: 2.6, back_close: 2.5 }), {
+    code: '23514',
+    constraint: 'odds_bar_1m_back_ordered',
+  });
+  await rejectsWith(t, bar({ ...next, lay_open: 2.5, lay_high: 2.6, lay_low: 2.4, lay_close: 2.7 }), {
+    code: '23514',
+    constraint: 'odds_bar_1m_lay_ordered',
+  });
+  await rejectsWith(t, bar({ ...next, selection_id: -1 }), { code: '23503', constraint: 'odds_bar_1m_selection_fk' });
+  await rejectsWith(t, bar({ ...next, source_id: 999 }), { code: '23503', constraint: 'odds_bar_1m_source_fk' });
+
+  // on delete: a source with prices is kept; a selection takes its prices with it
+  await rejectsWith(t, sql`delete from market.source where source_id = ${src}`, { code: '23001' });
+  await sql`delete from market.selection where selection_id = ${sel}`;
+  const [left] = await sql<{ n: number }[]>`
+    select (select count(*) from market.odds_snapshot where selection_id = ${sel})
+         + (select count(*) from market.odds_bar_1m where selection_id = ${sel}) as n`;
+  t.equal(Number(left?.n), 0, 'prices and bars go with their selection (odds_snapshot_selection_fk, odds_bar_1m_selection_fk cascade)');
+});
