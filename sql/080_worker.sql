@@ -220,3 +220,24 @@ end;
 $$;
 comment on procedure worker.maintain(interval) is
   'The maintain task: partition maintenance (when installed), the refresh reaper and audit retention, deletion of jobs that failed for good more than p_keep_failed ago, old heartbeats and recovery records. Commits between steps.';
+
+create or replace function worker.nightly_sync() returns jsonb
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  report jsonb;
+begin
+  select jsonb_build_object(
+           'checks', count(*),
+           'failed', count(*) filter (where not r.passed),
+           'failed_checks', coalesce(jsonb_agg(jsonb_build_object('check', r.check_name, 'severity', r.severity, 'detail', r.detail))
+                                     filter (where not r.passed), '[]'::jsonb))
+    into report
+    from refresh.run_checks(null, null) r;
+  return report;
+end;
+$$;
+comment on function worker.nightly_sync() is
+  'The data-quality report of the nightly sync: runs every enabled check (refresh.run_checks), stores the results and returns how many ran and which failed.';

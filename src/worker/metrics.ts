@@ -98,11 +98,15 @@ export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: b
     out.push('# TYPE scoreline_refresh_state gauge');
     for (const r of rows) out.push(`scoreline_refresh_state{object="${esc(r.object)}",state="${esc(r.state)}"} 1`);
   }
-  if (await exists(sql, 'refresh.check_status')) {
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from refresh.check_status where not passed`;
-    out.push('# HELP scoreline_dq_failed_checks Data-quality checks whose latest result failed.');
+  if (await exists(sql, 'refresh.failing_check')) {
+    const rows = await sql<{ severity: string; n: number }[]>`
+      select s.severity, count(f.check_id)::int as n
+        from (values ('warn'), ('error')) s (severity)
+        left join refresh.failing_check f on f.severity = s.severity
+       group by s.severity order by s.severity`;
+    out.push('# HELP scoreline_dq_failed_checks Enabled data-quality checks whose latest result failed, by severity.');
     out.push('# TYPE scoreline_dq_failed_checks gauge');
-    out.push(`scoreline_dq_failed_checks ${row?.n ?? 0}`);
+    for (const r of rows) out.push(`scoreline_dq_failed_checks{severity="${r.severity}"} ${r.n}`);
   }
   return `${out.join('\n')}\n`;
 }
