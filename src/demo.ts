@@ -34,6 +34,7 @@ export const sampleFiles: readonly { feed: string; file: string }[] = [
   { feed: 'nfl_games', file: 'nfl_games_2024_2025.csv' },
   { feed: 'football_data', file: 'epl_2019_20_results_odds.csv' },
   { feed: 'nfl_players', file: 'nfl_players_2024.csv' },
+  { feed: 'hkjc_results', file: 'hkjc_results_2024-01-01.csv' },
 ];
 
 /** Step: the database (DATABASE_URL, or the embedded server started on demand). */
@@ -89,8 +90,9 @@ export async function summary(sql: Sql): Promise<string> {
   const teams = await sql<{ sport: string; teams: number }[]>`
     select s.code as sport, count(t.team_id)::int as teams
       from core.sport s join core.team t using (sport_id) group by 1 order by 1`;
-  const [people] = await sql<{ players: number; rosters: number }[]>`
-    select (select count(*)::int from core.player) as players, (select count(*)::int from core.roster) as rosters`;
+  const [people] = await sql<{ players: number; rosters: number; runners: number }[]>`
+    select (select count(*)::int from core.player) as players, (select count(*)::int from core.roster) as rosters,
+           (select count(*)::int from core.runner) as runners`;
   return [
     'Competitions',
     table(
@@ -119,7 +121,7 @@ export async function summary(sql: Sql): Promise<string> {
       [1],
     ),
     '',
-    `Players: ${people!.players}, roster rows: ${people!.rosters}`,
+    `Players: ${people!.players}, roster rows: ${people!.rosters}, race runners: ${people!.runners}`,
   ].join('\n');
 }
 

@@ -25,12 +25,14 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
   t.ok(line(/^\s+nfl\s+2025\s+regular\s+scheduled\s+79$/), '2025 unplayed games');
   t.ok(line(/^\s+american_football\s+32$/), '32 NFL teams');
   t.ok(line(/^\s+football\s+20$/), '20 clubs');
-  t.ok(line(/^Players: 1996, roster rows: 1996$/), 'players and rosters');
+  t.ok(line(/^\s+hkjc\s+2023-24\s+\*\s+0\s+10$/), 'the Sha Tin meeting: 10 races in season 2023-24');
+  t.ok(line(/^\s+hkjc\s+2023-24\s+regular\s+completed\s+10$/), '10 completed races');
+  t.ok(line(/^Players: 1996, roster rows: 1996, race runners: 124$/), 'players, rosters and runners');
 
   // A second run: the loads change nothing.
   let again = '';
   await runDemo({ url: db.url, out: (s) => (again += s + '\n'), log: () => {} });
-  const loads = again.split('\n').filter((l) => /^\s+\d+\s+(nfl_games|football_data|nfl_players)\s/.test(l));
-  t.equal(loads.length, 3, 'three loads reported');
+  const loads = again.split('\n').filter((l) => /^\s+\d+\s+(nfl_games|football_data|nfl_players|hkjc_results)\s/.test(l));
+  t.equal(loads.length, 4, 'four loads reported');
   for (const l of loads) t.match(l, /^\s+\d+\s+\S+\s+0\s+0\s+\d+\s+\d+\s/, `re-run inserts and updates nothing: ${l.trim()}`);
 });

@@ -10,12 +10,15 @@ import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
 import { footballData } from './football_data.ts';
+import { hkjcResults } from './hkjc_results.ts';
 import type { BatchRow, CopyValue, Feed } from './feed.ts';
 import { nflGames } from './nfl_games.ts';
 import { nflPlayers } from './nfl_players.ts';
 
 /** Every feed `scoreline ingest` knows, by code (the same codes as ingest.feed). */
-export const feeds: Readonly<Record<string, Feed>> = Object.fromEntries([nflGames, footballData, nflPlayers].map((f) => [f.code, f]));
+export const feeds: Readonly<Record<string, Feed>> = Object.fromEntries(
+  [nflGames, footballData, nflPlayers, hkjcResults].map((f) => [f.code, f]),
+);
 
 export class IngestError extends Error {
   override name = 'IngestError';
