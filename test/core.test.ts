@@ -46,6 +46,15 @@ async function world(sql: Sql, tag = 'a'): Promise<World> {
   return { sportId, competitionId, seasonId, week: 1, home: h!.id, away: a!.id };
 }
 
+/**
+ * The SQLSTATE of an ON DELETE RESTRICT violation: 23001 (restrict_violation) from
+ * PostgreSQL 18, 23503 (foreign_key_violation) before.
+ */
+async function restrictCode(sql: Sql): Promise<string> {
+  const [v] = await sql<{ n: number }[]>`select current_setting('server_version_num')::int as n`;
+  return (v?.n ?? 0) >= 180000 ? '23001' : '23503';
+}
+
 /** A game between the world's two teams in week 1, in the given status (scores when completed). */
 async function game(sql: Sql, w: World, externalId: string, status = 'scheduled'): Promise<number> {
   const scored = status === 'completed';
@@ -552,6 +561,7 @@ t.test('a settled result does not change by UPDATE (SL002); stamps on start and 
 t.test('on delete: restrict where history would be lost, cascade to what belongs to the row', async (t) => {
   const { sql } = await testDb(t);
   const w = await world(sql);
+  const restrict = await restrictCode(sql);
   const gameId = await game(sql, w, 'g1', 'completed');
   await sql`select core.correct_event_result(${gameId}, 'completed', 24::smallint, 20::smallint, 'scoring change')`;
   const raceId = await race(sql, w, 'r1');
@@ -559,13 +569,13 @@ t.test('on delete: restrict where history would be lost, cascade to what belongs
     insert into core.player (sport_id, external_id, full_name) values (${w.sportId}, 'p1', 'Pat') returning player_id::int as id`;
   await sql`insert into core.roster (season_id, team_id, player_id, position) values (${w.seasonId}, ${w.home}, ${p!.id}, 'WR')`;
 
-  // restrict: SQLSTATE 23001 (restrict_violation) naming the foreign key
+  // restrict: SQLSTATE 23001 (23503 before PostgreSQL 18) naming the foreign key
   await rejectsWith(t, sql`delete from core.sport where sport_id = ${w.sportId}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'competition_sport_fk',
   });
   await rejectsWith(t, sql`delete from core.team where team_id = ${w.away}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'event_away_team_fk',
   });
   const [spare] = await sql<{ id: number }[]>`
@@ -574,7 +584,7 @@ t.test('on delete: restrict where history would be lost, cascade to what belongs
   const g2 = await game(sql, w, 'g2');
   await sql`update core.event set home_team_id = ${spare!.id}, away_team_id = ${w.away} where event_id = ${g2}`;
   await rejectsWith(t, sql`delete from core.team where team_id = ${spare!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'event_home_team_fk',
   });
   await sql`delete from core.event where event_id = ${g2}`;
@@ -582,27 +592,27 @@ t.test('on delete: restrict where history would be lost, cascade to what belongs
     insert into core.team (sport_id, code, name) values (${w.sportId}, 'RST', 'Roster only') returning team_id as id`;
   await sql`insert into core.roster (season_id, team_id, player_id, position) values (${w.seasonId}, ${rosterTeam!.id}, ${p!.id}, 'TE')`;
   await rejectsWith(t, sql`delete from core.team where team_id = ${rosterTeam!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'roster_team_fk',
   });
   await rejectsWith(t, sql`delete from core.week where season_id = ${w.seasonId} and week_number = 1`, {
-    code: '23001',
+    code: restrict,
     constraint: 'event_week_fk',
   });
   await rejectsWith(t, sql`delete from core.competition where competition_id = ${w.competitionId}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'event_season_fk',
   });
   const [sp2] = await sql<{ id: number }[]>`insert into core.sport (code, name) values ('t_other', 'Other') returning sport_id as id`;
   await sql`insert into core.team (sport_id, code, name) values (${sp2!.id}, 'X', 'X')`;
   await rejectsWith(t, sql`delete from core.sport where sport_id = ${sp2!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'team_sport_fk',
   });
   const [sp3] = await sql<{ id: number }[]>`insert into core.sport (code, name) values ('t_third', 'Third') returning sport_id as id`;
   await sql`insert into core.player (sport_id, external_id, full_name) values (${sp3!.id}, 'x', 'X')`;
   await rejectsWith(t, sql`delete from core.sport where sport_id = ${sp3!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'player_sport_fk',
   });
 

@@ -38,6 +38,15 @@ async function world(sql: Sql, tag = 'a'): Promise<World> {
   return { sportId, competitionId, seasonId, week: 1, home: h!.id, away: a!.id };
 }
 
+/**
+ * The SQLSTATE of an ON DELETE RESTRICT violation: 23001 (restrict_violation) from
+ * PostgreSQL 18, 23503 (foreign_key_violation) before.
+ */
+async function restrictCode(sql: Sql): Promise<string> {
+  const [v] = await sql<{ n: number }[]>`select current_setting('server_version_num')::int as n`;
+  return (v?.n ?? 0) >= 180000 ? '23001' : '23503';
+}
+
 /** A game between the world's two teams in week 1, in the given status (scores when completed). */
 async function game(sql: Sql, w: World, externalId: string, status = 'scheduled'): Promise<number> {
   const scored = status === 'completed';
@@ -298,6 +307,7 @@ t.test('selection and external_market: one subject, known results, unique codes 
 t.test('market on delete: cascade to selections, restrict sources, types, teams and players in use', async (t) => {
   const { sql } = await testDb(t);
   const w = await world(sql);
+  const restrict = await restrictCode(sql);
   const n = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? -1;
   const gameId = await game(sql, w, 'g1');
   const raceId = await race(sql, w, 'r1');
@@ -318,27 +328,27 @@ t.test('market on delete: cascade to selections, restrict sources, types, teams 
     insert into market.external_market (source_id, external_id, outcome, selection_id)
     values (${src!.id}, 'T-1', 'Yes', ${home!.id}) returning external_market_id::int as id`;
 
-  // restrict: SQLSTATE 23001 naming the foreign key
+  // restrict: SQLSTATE 23001 (23503 before PostgreSQL 18) naming the foreign key
   await rejectsWith(t, sql`delete from market.source where source_id = ${src!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'external_market_source_fk',
   });
   await rejectsWith(t, sql`delete from market.market_type where code = 'race_win'`, {
-    code: '23001',
+    code: restrict,
     constraint: 'market_market_type_fk',
   });
   const [lone] = await sql<{ id: number }[]>`
     insert into core.team (sport_id, code, name) values (${w.sportId}, 'LON', 'Lone') returning team_id as id`;
   await sql`insert into market.selection (market_id, code, label, team_id) values (${m.id}, 'lone', 'Lone', ${lone!.id})`;
   await rejectsWith(t, sql`delete from core.team where team_id = ${lone!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'selection_team_fk',
   });
   const [p] = await sql<{ id: number }[]>`
     insert into core.player (sport_id, external_id, full_name) values (${w.sportId}, 'p1', 'Pat') returning player_id::int as id`;
   await sql`insert into market.selection (market_id, code, label, player_id) values (${m.id}, 'p1', 'Pat', ${p!.id})`;
   await rejectsWith(t, sql`delete from core.player where player_id = ${p!.id}`, {
-    code: '23001',
+    code: restrict,
     constraint: 'selection_player_fk',
   });
 
@@ -374,6 +384,7 @@ t.test('market on delete: cascade to selections, restrict sources, types, teams 
 t.test('odds_snapshot and odds_bar_1m: keys per partition, well-formed 1-minute bars', async (t) => {
   const { sql } = await testDb(t);
   const w = await world(sql);
+  const restrict = await restrictCode(sql);
   const raceId = await race(sql, w, 'r1');
   const m = await openMarket(sql, raceId, 'race_win');
   const [s] = await sql<{ id: number }[]>`
@@ -451,7 +462,7 @@ t.test('odds_snapshot and odds_bar_1m: keys per partition, well-formed 1-minute 
   await rejectsWith(t, bar({ ...next, source_id: 999 }), { code: '23503', constraint: 'odds_bar_1m_source_fk' });
 
   // on delete: a source with prices is kept; a selection takes its prices with it
-  await rejectsWith(t, sql`delete from market.source where source_id = ${src}`, { code: '23001' });
+  await rejectsWith(t, sql`delete from market.source where source_id = ${src}`, { code: restrict });
   await sql`delete from market.selection where selection_id = ${sel}`;
   const [left] = await sql<{ n: number }[]>`
     select (select count(*) from market.odds_snapshot where selection_id = ${sel})
