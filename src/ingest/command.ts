@@ -3,6 +3,7 @@ import { Argument, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
 import type { BatchRow } from './feed.ts';
 import { feeds, loadFile } from './load.ts';
+import { syncSources } from './sync.ts';
 
 /** One line per batch: what a data engineer reads after a load. */
 export function formatBatches(batches: readonly BatchRow[]): string {
@@ -43,6 +44,24 @@ export function register(program: Command, log: (m: string) => void): void {
             );
           }
         }
+      } finally {
+        await sql.end();
+      }
+    });
+
+  program
+    .command('ingest-sync')
+    .description('load every enabled source in ingest.source (what the nightly sync runs); a failing source does not stop the others')
+    .action(async () => {
+      const url = await databaseUrl(log);
+      const sql = connect(url, { max: 2, applicationName: 'scoreline ingest-sync' });
+      try {
+        const results = await syncSources(sql, log);
+        const batches = results.flatMap((r) => (r.batch ? [r.batch] : []));
+        if (batches.length) console.log(formatBatches(batches));
+        for (const r of results) if (r.error) console.log(`source ${r.source_id} (${r.feed} ${r.location}) failed: ${r.error}`);
+        if (!results.length) log('no enabled source in ingest.source');
+        if (results.some((r) => r.error)) process.exitCode = 1;
       } finally {
         await sql.end();
       }
