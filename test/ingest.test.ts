@@ -428,3 +428,22 @@ t.test('ingest tables refuse bad rows by named constraints', async (t) => {
     },
   );
 });
+
+t.test('progress is reported while reading and once at the end', async (t) => {
+  const { sql } = await testDb(t);
+  const seen: { rows: number; rejected: number; done: boolean }[] = [];
+  await loadFile(sql, feeds.nfl_players!, PLAYERS, {
+    progressEvery: 500,
+    onProgress: (p) => seen.push({ rows: p.rows, rejected: p.rejected, done: p.done }),
+  });
+  t.same(
+    seen.map((p) => [p.rows, p.done]),
+    [
+      [500, false],
+      [1000, false],
+      [1500, false],
+      [1997, true],
+    ],
+  );
+  t.equal(seen.at(-1)?.rejected, 1, 'with the rejected count');
+});

@@ -2,7 +2,7 @@
 import { Argument, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
 import type { BatchRow } from './feed.ts';
-import { feeds, loadFile } from './load.ts';
+import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
 
 /** One line per batch: what a data engineer reads after a load. */
@@ -18,6 +18,33 @@ export function formatBatches(batches: readonly BatchRow[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/**
+ * Progress of a load: a line redrawn in place on a terminal, a structured line every
+ * few seconds otherwise (so that logs stay quiet).
+ */
+export function progressReporter(feed: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
+  let lastLog = 0;
+  return (p) => {
+    const rate = p.elapsedMs > 0 ? Math.round((p.rows * 1000) / p.elapsedMs) : 0;
+    if (tty) {
+      process.stderr.write(`\r${feed}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s, ${p.rejected} rejected`);
+      if (p.done) process.stderr.write('\n');
+    } else if (p.done || p.elapsedMs - lastLog >= 5000) {
+      lastLog = p.elapsedMs;
+      process.stderr.write(
+        JSON.stringify({
+          level: 'info',
+          msg: p.done ? 'rows read' : 'reading',
+          feed,
+          rows: p.rows,
+          rows_per_s: rate,
+          rejected: p.rejected,
+        }) + '\n',
+      );
+    }
+  };
+}
+
 export function register(program: Command, log: (m: string) => void): void {
   program
     .command('ingest')
@@ -31,7 +58,7 @@ export function register(program: Command, log: (m: string) => void): void {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
       try {
-        const batch = await loadFile(sql, feeds[feedCode]!, file);
+        const batch = await loadFile(sql, feeds[feedCode]!, file, { onProgress: progressReporter(feedCode) });
         console.log(formatBatches([batch]));
         if (batch.rejected) {
           if (opts.showRejected) {

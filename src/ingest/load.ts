@@ -63,9 +63,21 @@ async function open(location: string): Promise<Readable> {
   return fs.createReadStream(location);
 }
 
+export interface Progress {
+  /** Records read so far (valid and rejected). */
+  rows: number;
+  rejected: number;
+  /** Milliseconds since the load started. */
+  elapsedMs: number;
+  done: boolean;
+}
+
 export interface LoadOptions {
   /** Rejected rows are written in chunks of this many. */
   chunk?: number;
+  /** Called every `progressEvery` records while reading, and once when the rows are read. */
+  onProgress?: (progress: Progress) => void;
+  progressEvery?: number;
 }
 
 /**
@@ -82,6 +94,10 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
     return await sql.begin(async (tx) => {
       const rejected: Rejected[] = [];
       let header = false;
+      let rows = 0;
+      const started = Date.now();
+      const every = opts.progressEvery ?? 5000;
+      const progress = (done: boolean) => opts.onProgress?.({ rows, rejected: rejected.length, elapsedMs: Date.now() - started, done });
 
       // COPY text, in chunks of about 64 kB: one line per valid record.
       async function* copyLines(): AsyncGenerator<string> {
@@ -106,6 +122,8 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
             header = true;
             continue;
           }
+          rows += 1;
+          if (rows % every === 0) progress(false);
           if ('error' in record) {
             rejected.push({ batch_id: batchId, line_number: record.line, stage: 'parse', raw: record.raw, reason: record.error });
             continue;
@@ -128,6 +146,7 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
       const columns = ['batch_id', 'line_number', 'raw', ...feed.columns];
       const copy = await tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`.writable();
       await pipeline(Readable.from(copyLines()), copy);
+      progress(true);
 
       const chunk = opts.chunk ?? 1000;
       for (let i = 0; i < rejected.length; i += chunk) {
