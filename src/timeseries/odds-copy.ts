@@ -1,0 +1,115 @@
+// Bulk load of odds snapshots: the daily partitions the rows need are created first
+// (maint.ensure_partitions), then the rows stream into market.odds_snapshot through
+// COPY FROM STDIN (postgres.js copy stream, text format).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Sql } from '../db.ts';
+
+export interface OddsSnapshot {
+  observedAt: Date;
+  selectionId: string | number | bigint;
+  sourceId: number;
+  backPrice?: number | string | null;
+  backSize?: number | string | null;
+  layPrice?: number | string | null;
+  laySize?: number | string | null;
+  lastTradedPrice?: number | string | null;
+  volume?: number | string | null;
+}
+
+export interface CopyResult {
+  rows: number;
+  partitionsCreated: number;
+}
+
+const ROWS_PER_CHUNK = 2000;
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+function field(v: number | string | bigint | null | undefined, what: string): string {
+  if (v === null || v === undefined) return '\\N';
+  const s = String(v);
+  if (!NUMBER.test(s)) throw new TypeError(`odds snapshot: ${what} must be a number, got ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** One snapshot as a line of COPY text format. Only numbers and ISO timestamps: nothing to escape. */
+export function copyLine(r: OddsSnapshot): string {
+  if (!(r.observedAt instanceof Date) || Number.isNaN(r.observedAt.getTime())) {
+    throw new TypeError('odds snapshot: observedAt must be a valid Date');
+  }
+  return [
+    r.observedAt.toISOString(),
+    field(r.selectionId, 'selectionId'),
+    field(r.sourceId, 'sourceId'),
+    field(r.backPrice, 'backPrice'),
+    field(r.backSize, 'backSize'),
+    field(r.layPrice, 'layPrice'),
+    field(r.laySize, 'laySize'),
+    field(r.lastTradedPrice, 'lastTradedPrice'),
+    field(r.volume, 'volume'),
+  ].join('\t');
+}
+
+async function* chunks(rows: Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, count: { n: number }): AsyncGenerator<string> {
+  let buf: string[] = [];
+  for await (const r of rows) {
+    buf.push(copyLine(r));
+    count.n++;
+    if (buf.length >= ROWS_PER_CHUNK) {
+      yield buf.join('\n') + '\n';
+      buf = [];
+    }
+  }
+  if (buf.length) yield buf.join('\n') + '\n';
+}
+
+/**
+ * COPY odds snapshots into market.odds_snapshot. The daily partitions for [from, to] are
+ * created first; for an array the range is computed from the rows, a stream must state it
+ * (rows outside it land in the default partition, which maint.default_partition_rows() reports).
+ * The COPY is one statement: all rows or none.
+ */
+export async function copyOddsSnapshots(
+  sql: Sql,
+  rows: readonly OddsSnapshot[] | AsyncIterable<OddsSnapshot>,
+  range?: { from: Date; to: Date },
+): Promise<CopyResult> {
+  let span = range;
+  if (!span) {
+    if (!Array.isArray(rows)) throw new TypeError('copyOddsSnapshots: a stream of snapshots needs its time range');
+    const list = rows as readonly OddsSnapshot[];
+    if (list.length === 0) return { rows: 0, partitionsCreated: 0 };
+    let min = Infinity;
+    let max = -Infinity;
+    for (const r of list) {
+      const t = r.observedAt.getTime();
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    span = { from: new Date(min), to: new Date(max) };
+  }
+  const [made] = await sql<{ n: number }[]>`
+    select maint.ensure_partitions('market.odds_snapshot'::regclass, ${span.from}, ${span.to}) as n`;
+  const count = { n: 0 };
+  const copy = sql`
+    copy market.odds_snapshot (observed_at, selection_id, source_id, back_price, back_size, lay_price, lay_size, last_traded_price, volume)
+    from stdin`;
+  // postgres.js 3.4 never settles the writable when the server rejects the COPY after the
+  // last row was sent (porsager/postgres#1173: the error reaches only the query's reject).
+  // Listen there too, so a constraint violation fails the load instead of hanging it.
+  const failure = new Promise<never>((_, fail) => {
+    const query = copy as unknown as { reject: (err: unknown) => void };
+    const reject = query.reject;
+    query.reject = (err: unknown) => {
+      fail(err);
+      reject(err);
+    };
+  });
+  failure.catch(() => {}); // raced below; an error before the stream opens rejects writable() itself
+  const writable = await copy.writable();
+  await Promise.race([
+    pipeline(Readable.from(chunks(rows as Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, count)), writable),
+    failure,
+  ]);
+  return { rows: count.n, partitionsCreated: made?.n ?? 0 };
+}
