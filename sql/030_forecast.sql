@@ -11,6 +11,7 @@
 
 create or replace function forecast.tg_prediction__guard() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -71,6 +72,7 @@ create trigger _100_guard
 
 create or replace function forecast.tg_prediction_market_price__same_selection() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -100,6 +102,7 @@ create trigger _100_same_selection
 
 create or replace function forecast.tg_first_touchdown__game_only() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -125,6 +128,7 @@ language plpgsql
 volatile
 strict
 set search_path = pg_catalog, pg_temp
+set work_mem = '64MB'
 as $$
 declare
   rv integer;
@@ -154,12 +158,27 @@ begin
      where m.event_id = p_event_id
        and m.status in ('settled', 'void')
   ),
-  share as (
-    select pr.market_id, pr.selection_id,
-           count(distinct pr.forecaster_id)::numeric
-             / (select count(distinct p2.forecaster_id) from preds p2 where p2.market_id = pr.market_id) as rarity_share
-      from preds pr
-     group by pr.market_id, pr.selection_id
+  market_size as (
+    -- forecasters with a prediction on the market (several picks by one count once)
+    select d.market_id, count(*) as forecasters
+      from (select pr.market_id, pr.forecaster_id from preds pr group by pr.market_id, pr.forecaster_id) d
+     group by d.market_id
+  ),
+  selection_points as (
+    -- rarity and the points a win earns depend only on the selection: computed once per selection
+    -- (a forecaster picks a selection at most once, so count(*) counts forecasters)
+    select x.market_id, x.selection_id, x.rarity_share,
+           coalesce(rule.points_min, 2)
+             + round((coalesce(rule.points_max, 6) - coalesce(rule.points_min, 2))
+                     * power(1 - x.rarity_share, coalesce(rule.curve_exponent, 1)) / coalesce(rule.points_step, 1))
+               * coalesce(rule.points_step, 1) as win_points,
+           coalesce(rule.loss_points, 0) as loss_points,
+           coalesce(rule.log_loss_epsilon, 1e-15) as eps
+      from (select pr.market_id, pr.selection_id, pr.market_type, count(*)::numeric / ms.forecasters as rarity_share
+              from preds pr
+              join market_size ms on ms.market_id = pr.market_id
+             group by pr.market_id, pr.selection_id, pr.market_type, ms.forecasters) x
+      left join forecast.scoring_rule rule on rule.market_type = x.market_type
   ),
   dead_heat as (
     -- bookmakers' dead-heat rule: runners tied on the last paid place share it
@@ -174,14 +193,10 @@ begin
   ),
   computed as (
     select pr.prediction_id, pr.forecaster_id, pr.probability, pr.odds, pr.stake,
-           o.outcome, sh.rarity_share,
-           coalesce(dh.factor, 1) as factor,
-           coalesce(rule.points_min, 2) as points_min, coalesce(rule.points_max, 6) as points_max,
-           coalesce(rule.curve_exponent, 1) as curve_exponent, coalesce(rule.points_step, 1) as points_step,
-           coalesce(rule.loss_points, 0) as loss_points, coalesce(rule.log_loss_epsilon, 1e-15) as eps
+           o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
+           coalesce(dh.factor, 1) as factor
       from preds pr
-      join share sh on sh.market_id = pr.market_id and sh.selection_id = pr.selection_id
-      left join forecast.scoring_rule rule on rule.market_type = pr.market_type
+      join selection_points sp on sp.market_id = pr.market_id and sp.selection_id = pr.selection_id
       left join dead_heat dh on dh.runner_id = pr.runner_id and dh.market_type = pr.market_type
      cross join lateral (select case when pr.market_status = 'void' or pr.result = 'void' then 'void'
                                      when pr.result = 'won' then 'win'
@@ -190,11 +205,7 @@ begin
   ),
   scored_rows as (
     select c.prediction_id, c.forecaster_id, c.outcome, c.rarity_share,
-           case c.outcome
-             when 'win' then c.points_min
-                             + round((c.points_max - c.points_min) * power(1 - c.rarity_share, c.curve_exponent) / c.points_step) * c.points_step
-             when 'loss' then c.loss_points
-             else 0 end as points,
+           case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
            case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
            case when c.odds is null then null
                 when c.outcome = 'win' then c.stake * (c.factor * c.odds - 1)

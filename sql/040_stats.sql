@@ -97,6 +97,7 @@ comment on function stats.recompute_player_stats(integer[], bigint[]) is
 -- forecast.first_touchdown: the fact itself changed
 create or replace function stats.tg_first_touchdown__player_stats() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -137,6 +138,7 @@ create trigger _300_player_stats_delete after delete on forecast.first_touchdown
 -- core.event: a game reached, or left, completed (a withdrawn or corrected result)
 create or replace function stats.tg_event__player_stats() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -172,6 +174,7 @@ create trigger _300_player_stats after update on core.event
 -- market.selection: settlement set, changed or cleared a first_td_scorer result
 create or replace function stats.tg_selection__player_stats() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -216,6 +219,7 @@ comment on function stats.recompute_player_stats_of_selections(bigint[]) is 'Rec
 
 create or replace function stats.tg_prediction__player_stats() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -60,6 +60,14 @@ t.test('the data-quality checks see what they look for', async (t) => {
   await sql`update market.market set status = 'open', settled_at = null where market_id = ${m!.market_id}`;
   const [o] = await sql<{ n: string }[]>`select forecast.dq_orphaned_rows() as n`;
   t.ok(Number(o!.n) > 0, `dq_orphaned_rows counts scores of an unsettled market (${o!.n})`);
+  await sql`update market.market set status = 'settled', settled_at = now() where market_id = ${m!.market_id}`;
+  const [healthy] = await sql<{ n: string }[]>`select forecast.dq_orphaned_rows() as n`;
+  t.equal(Number(healthy!.n), 0, 'healthy again once the market is settled');
+  // the copies of forecaster and event in a score must agree with the prediction
+  await sql`update forecast.prediction_score set forecaster_id = forecaster_id + 1
+             where prediction_id = (select min(prediction_id) from forecast.prediction_score)`;
+  const [copy] = await sql<{ n: string }[]>`select forecast.dq_orphaned_rows() as n`;
+  t.equal(Number(copy!.n), 1, 'dq_orphaned_rows counts a score whose forecaster disagrees with its prediction');
   // duplicate picks cannot be written; with the constraint index dropped they are counted
   await sql`drop index forecast.prediction_one_per_market`;
   const [p] = await sql<{ forecaster_id: string; market_id: string; selection_id: string }[]>`
