@@ -34,57 +34,49 @@ type Split = { fields: string[]; open: false } | { fields: string[]; open: true 
 /** Split one logical record (physical lines joined by '\n') into fields. */
 function split(text: string, delimiter: string): Split {
   const fields: string[] = [];
-  let field = '';
   let i = 0;
-  let quoted = false;
-  let atFieldStart = true;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i += 1;
-        const next = text[i];
-        if (next !== undefined && next !== delimiter) {
-          return { error: `unexpected character ${JSON.stringify(next)} after a closing quote (column ${fields.length + 1})` };
-        }
+  for (;;) {
+    if (text[i] !== '"') {
+      // An unquoted field runs to the next delimiter and may not contain a quote.
+      const end = text.indexOf(delimiter, i);
+      const field = end === -1 ? text.slice(i) : text.slice(i, end);
+      if (field.includes('"')) return { error: `a quote inside an unquoted field (column ${fields.length + 1})` };
+      fields.push(field);
+      if (end === -1) return { fields, open: false };
+      i = end + delimiter.length;
+      continue;
+    }
+    // A quoted field: up to the next quote that is not doubled.
+    let field = '';
+    let from = i + 1;
+    for (;;) {
+      const q = text.indexOf('"', from);
+      if (q === -1) {
+        fields.push(field + text.slice(from));
+        return { fields, open: true };
+      }
+      field += text.slice(from, q);
+      if (text[q + 1] === '"') {
+        field += '"';
+        from = q + 2;
         continue;
       }
-      field += c;
-      i += 1;
-      continue;
+      i = q + 1;
+      break;
     }
-    if (c === delimiter) {
-      fields.push(field);
-      field = '';
-      atFieldStart = true;
-      i += 1;
-      continue;
+    fields.push(field);
+    if (i === text.length) return { fields, open: false };
+    if (!text.startsWith(delimiter, i)) {
+      return { error: `unexpected character ${JSON.stringify(text[i])} after a closing quote (column ${fields.length})` };
     }
-    if (c === '"') {
-      if (!atFieldStart) return { error: `a quote inside an unquoted field (column ${fields.length + 1})` };
-      quoted = true;
-      atFieldStart = false;
-      i += 1;
-      continue;
-    }
-    field += c;
-    atFieldStart = false;
-    i += 1;
+    i += delimiter.length;
   }
-  fields.push(field);
-  return quoted ? { fields, open: true } : { fields, open: false };
 }
 
 /**
  * The records of a CSV stream. The first is the header; every later record comes with
  * the number of the physical line it starts on (the header is line 1) and its raw
- * text. Blank lines are skipped. A record whose field count differs from the header's
+ * text. Empty lines are skipped. A record whose field count differs from the header's
  * is an error record.
  */
 export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGenerator<CsvRecord, void, undefined> {
@@ -109,7 +101,7 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
       const record = pending;
       const raw = record.map((p) => p.text).join('\n');
       const first = record[0]!;
-      if (record.length === 1 && raw.trim() === '') {
+      if (record.length === 1 && raw === '') {
         pending = [];
         continue;
       }
