@@ -262,3 +262,82 @@ t.test('scoring rules: constraints on the curve', async (t) => {
     constraint: 'scoring_rule_log_loss_epsilon_range',
   });
 });
+
+t.test('the remaining constraints: foreign keys, score rows, first touchdowns, player stats', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql);
+  const ev = await event(sql, lg, { kind: 'game' });
+  const { sel } = await matchResult(sql, ev);
+  const u = await user(sql, 'eve');
+  const p = await pick(sql, u, sel.home!);
+  const pl = await player(sql, lg, 'P', lg.teams[0], 'QB');
+
+  await rejectsWith(t, pick(sql, 999999999, sel.home!), { code: '23503', constraint: 'prediction_forecaster_fk' }, 'unknown forecaster');
+  await rejectsWith(
+    t,
+    sql`insert into forecast.prediction (forecaster_id, selection_id, predicted_home_score, predicted_away_score, predicted_at)
+        values (${u}, ${sel.draw!}, 0, -2, '2024-09-01')`,
+    { code: '23514', constraint: 'prediction_away_score_non_negative' },
+  );
+  await rejectsWith(
+    t,
+    sql`insert into forecast.prediction_market_price (prediction_id, external_market_id, price, observed_at) values (999999999, 1, 0.5, now())`,
+    { code: '23503', constraint: 'prediction_market_price_prediction_fk' },
+  );
+  await rejectsWith(
+    t,
+    sql`insert into forecast.prediction_market_price (prediction_id, external_market_id, price, observed_at) values (${p}, 999999999, 0.5, now())`,
+    { code: '23503', constraint: 'prediction_market_price_external_market_fk' },
+  );
+  const [x] = await sql<{ id: string }[]>`
+    insert into market.external_market (source_id, external_id, outcome, selection_id)
+    select source_id, 'k-1', 'Yes', ${sel.home!} from market.source where code = 'kalshi' returning external_market_id as id`;
+  await sql`insert into forecast.prediction_market_price (prediction_id, external_market_id, price, observed_at) values (${p}, ${x!.id}, 0.5, now())`;
+  await rejectsWith(
+    t,
+    sql`insert into forecast.prediction_market_price (prediction_id, external_market_id, price, observed_at) values (${p}, ${x!.id}, 0.6, now())`,
+    { code: '23505', constraint: 'prediction_market_price_pkey' },
+  );
+  await rejectsWith(t, sql`insert into forecast.scoring_rule (market_type, description) values ('nope', 'x')`, {
+    code: '23503',
+    constraint: 'scoring_rule_market_type_fk',
+  });
+
+  const score = (outcome: string, share: number, staked: number) =>
+    sql`insert into forecast.prediction_score (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, result_version)
+        values (${p}, ${u}, ${ev}, ${outcome}, 0, ${share}, ${staked}, 0)`;
+  await rejectsWith(t, score('draw', 0.5, 0), { code: '23514', constraint: 'prediction_score_outcome_known' });
+  await rejectsWith(t, score('win', 0, 0), { code: '23514', constraint: 'prediction_score_rarity_share_range' });
+  await rejectsWith(t, score('win', 1.5, 0), { code: '23514', constraint: 'prediction_score_rarity_share_range' });
+  await rejectsWith(t, score('win', 0.5, -1), { code: '23514', constraint: 'prediction_score_staked_non_negative' });
+  await rejectsWith(
+    t,
+    sql`insert into forecast.prediction_score (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, result_version)
+        values (999999999, ${u}, ${ev}, 'win', 0, 0.5, 0, 0)`,
+    { code: '23503', constraint: 'prediction_score_prediction_fk' },
+  );
+
+  await rejectsWith(t, sql`insert into forecast.first_touchdown (event_id, player_id) values (999999999, ${pl})`, {
+    code: '23503',
+    constraint: 'first_touchdown_event_fk',
+  });
+  await rejectsWith(t, sql`insert into forecast.first_touchdown (event_id, player_id) values (${ev}, 999999999)`, {
+    code: '23503',
+    constraint: 'first_touchdown_player_fk',
+  });
+
+  const stat = (td: number, made: number, correct: number) =>
+    sql`insert into stats.player_stats (season_id, team_id, player_id, first_td_count, picks_made, picks_correct)
+        values (${lg.seasonId}, null, ${pl}, ${td}, ${made}, ${correct})`;
+  await rejectsWith(t, stat(-1, 0, 0), { code: '23514', constraint: 'player_stats_first_td_count_non_negative' });
+  // picks_correct between 0 and picks_made already refuses a negative picks_made, and is checked first (name order)
+  await rejectsWith(
+    t,
+    stat(0, -1, 0),
+    { code: '23514', message: /player_stats_picks_(correct_range|made_non_negative)/ },
+    'negative picks_made',
+  );
+  await rejectsWith(t, stat(0, 1, 2), { code: '23514', constraint: 'player_stats_picks_correct_range' });
+  await stat(1, 0, 0);
+  await rejectsWith(t, stat(2, 0, 0), { code: '23505', constraint: 'player_stats_season_team_player_key' }, 'an unknown team is one key');
+});
