@@ -79,9 +79,37 @@ t.test('real NFL and Premier League data: the views equal the recomputation', as
   const [g] = await sql<{ event_id: string; home_score: number; away_score: number }[]>`
     select e.event_id, e.home_score, e.away_score from core.event e join core.season s using (season_id)
      where e.external_id = '2024_01_BAL_KC'`;
+  const homeRow = async () => {
+    const [r] = await sql<{ win_count: number; loss_count: number; total_points: string; total_matches: number }[]>`
+      select v.win_count, v.loss_count, v.total_points, v.total_matches
+        from stats.mv_model_stats_competition v
+        join forecast.forecaster f on f.forecaster_id = v.model_id
+        join core.event e on e.season_id = v.season_id and e.competition_id = v.competition_id
+       where f.name = 'always_home' and e.external_id = '2024_01_BAL_KC'`;
+    return r!;
+  };
+  const [homePick] = await sql<{ points: string }[]>`
+    select ps.points from forecast.prediction_score ps join forecast.forecaster f using (forecaster_id)
+     where f.name = 'always_home' and ps.event_id = ${g!.event_id}`;
+  t.ok(
+    g!.home_score > g!.away_score && Number(homePick!.points) >= 2,
+    `KC won at home ${g!.home_score}-${g!.away_score}: always_home scored`,
+  );
+  const before = await homeRow();
   await sql`select core.correct_event_result(${g!.event_id}, 'completed', ${g!.away_score}::smallint, ${g!.home_score}::smallint, 'test: scores swapped')`;
   await sql`select forecast.score_event(${g!.event_id})`;
   await refreshAll(sql, true);
+  const after = await homeRow();
+  t.same(
+    after,
+    {
+      win_count: before.win_count - 1,
+      loss_count: before.loss_count + 1,
+      total_points: String(Number(before.total_points) - Number(homePick!.points)),
+      total_matches: before.total_matches,
+    },
+    'always_home in NFL 2024: one win fewer, one loss more, its points for that game gone',
+  );
   await compareAll(t, sql);
   const [dq] = await sql<{ n: string }[]>`select stats.dq_model_stats_mismatch(1000) as n`;
   t.equal(Number(dq!.n), 0, 'dq_model_stats_mismatch: 0');
