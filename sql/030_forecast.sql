@@ -33,7 +33,8 @@ begin
     from market.selection s
     join market.market mk on mk.market_id = s.market_id
     join core.event e on e.event_id = mk.event_id
-   where s.selection_id = new.selection_id;
+   where s.selection_id = new.selection_id
+     for share of mk; -- a settlement running now waits for this pick, or this pick sees it settled
   if not found then
     raise exception 'prediction refused: no selection %', new.selection_id
       using errcode = '23503', constraint = 'prediction_selection_fk', table = 'prediction', schema = 'forecast';
