@@ -5,6 +5,7 @@
 // whatever else the template registered, so it depends on no other area's objects.
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
+import { migrate } from '../src/migrate.ts';
 import { dagMermaid, dagText, loadDag, runRefresh } from '../src/refresh.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
@@ -637,4 +638,44 @@ t.test('scoreline dag prints the graph as text and as mermaid', async (t) => {
   const mermaid = dagMermaid(nodes, edges);
   t.match(mermaid, /^flowchart LR/);
   t.equal(mermaid.split('\n').filter((l) => l.includes('-->')).length, 4, 'one arrow per dependency');
+});
+
+t.test('the shipped checks call the forecast and stats functions; re-applying sql/ keeps what a DBA tuned', async (t) => {
+  const { sql, url } = await testDb(t);
+  const shipped = await sql<{ name: string; object: string | null; severity: string }[]>`
+    select name, object::text, severity from refresh."check" order by name`;
+  t.same(
+    shipped,
+    [
+      { name: 'forecast_no_duplicate_picks', object: null, severity: 'error' },
+      { name: 'forecast_no_orphaned_rows', object: null, severity: 'error' },
+      { name: 'stats_model_stats_match_recomputation', object: 'stats.mv_model_stats_overall', severity: 'error' },
+      { name: 'stats_unknown_position_share', object: 'stats.player_stats', severity: 'warn' },
+    ],
+    'the four checks of the seeds, attached to the stats objects they guard',
+  );
+  const results = await sql<{ check_name: string; passed: boolean; value: string }[]>`
+    select check_name, passed, value::text from refresh.run_checks() order by 1`;
+  t.ok(
+    results.every((r) => r.passed && Number(r.value) === 0),
+    'on a clean database every shipped check passes with 0',
+    { results },
+  );
+
+  await sql`update refresh."check" set max_value = 0.10 where name = 'stats_unknown_position_share'`;
+  await sql`update refresh.object set priority = 7 where object = 'stats.mv_model_stats_overall'::regclass`;
+  const registryBefore = await sql`select object::text, method, priority from refresh.object order by 1`;
+  const sourcesBefore = await sql`select source::text, object::text from refresh.source order by 1, 2`;
+  await migrate(url, { forceSql: true });
+  const [tuned] = await sql<{ max_value: string }[]>`
+    select max_value::text from refresh."check" where name = 'stats_unknown_position_share'`;
+  t.equal(tuned?.max_value, '0.10', 'a threshold a DBA changed is kept');
+  t.same(await sql`select object::text, method, priority from refresh.object order by 1`, registryBefore, 'the registry is unchanged');
+  t.same(await sql`select source::text, object::text from refresh.source order by 1, 2`, sourcesBefore, 'and so are the sources');
+
+  await sql`alter function forecast.dq_duplicate_picks() rename to dq_duplicate_picks_gone`;
+  const [broken] = await sql<{ passed: boolean; detail: string }[]>`
+    select passed, detail from refresh.run_checks() where check_name = 'forecast_no_duplicate_picks'`;
+  t.equal(broken?.passed, false, 'a check whose function is missing fails');
+  t.match(broken?.detail, /its query failed: .*dq_duplicate_picks.*SQLSTATE 42883/, 'with the error');
 });
