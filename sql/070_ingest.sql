@@ -7,7 +7,8 @@
 -- staging table, invalid ones written to ingest.rejected_row; then, in the same
 -- transaction, ingest.merge_<feed>(batch_id) merges the batch set-based, rejects what
 -- it cannot merge (with the line and the reason), records the counts on the batch,
--- empties its staging rows and returns the finished batch.
+-- empties its staging rows and returns the finished batch. A resumable load (chunks)
+-- calls it once per chunk with p_final false, then true: counts add up on the batch.
 --
 -- SQLSTATEs raised here:
 --   SL100  American odds between -100 and +100 (not a price)
@@ -81,24 +82,32 @@ $$;
 comment on function ingest.begin_merge(bigint, text) is
   'Checks that a batch exists (SL101), belongs to the feed (SL102) and is still running (SL103), locks it, and serialises merges of one feed (transaction advisory lock).';
 
-create or replace function ingest.finish_batch(p_batch_id bigint, p_inserted integer, p_updated integer, p_unchanged integer)
+-- Earlier versions took no p_final argument: drop them so that calls are not ambiguous.
+drop function if exists ingest.finish_batch(bigint, integer, integer, integer);
+drop function if exists ingest.merge_nfl_games(bigint);
+drop function if exists ingest.merge_football_data(bigint);
+drop function if exists ingest.merge_nfl_players(bigint);
+drop function if exists ingest.merge_hkjc_results(bigint);
+
+create or replace function ingest.finish_batch(p_batch_id bigint, p_inserted integer, p_updated integer, p_unchanged integer,
+                                               p_final boolean default true)
 returns ingest.batch
 language sql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
   update ingest.batch b
-     set status = 'completed',
-         finished_at = now(),
-         inserted = p_inserted,
-         updated = p_updated,
-         unchanged = p_unchanged,
+     set status = case when p_final then 'completed' else b.status end,
+         finished_at = case when p_final then now() end,
+         inserted = b.inserted + p_inserted,
+         updated = b.updated + p_updated,
+         unchanged = b.unchanged + p_unchanged,
          rejected = (select count(*) from ingest.rejected_row r where r.batch_id = p_batch_id)
    where b.batch_id = p_batch_id
   returning b.*
 $$;
-comment on function ingest.finish_batch(bigint, integer, integer, integer) is
-  'Marks a merged batch completed with its counts; rejected counts every ingest.rejected_row of the batch (parse, validate and merge).';
+comment on function ingest.finish_batch(bigint, integer, integer, integer, boolean) is
+  'Adds a merge''s counts to its batch (a resumable load merges chunk by chunk) and, when p_final, marks it completed; rejected counts every ingest.rejected_row of the batch (parse, validate and merge).';
 
 create or replace function ingest.competition(p_code text, out competition_id integer, out sport_id smallint)
 language plpgsql
@@ -268,7 +277,7 @@ $$;
 comment on function ingest.merge_events(bigint) is
   'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted and updated.';
 
-create or replace function ingest.merge_nfl_games(p_batch_id bigint) returns ingest.batch
+create or replace function ingest.merge_nfl_games(p_batch_id bigint, p_final boolean default true) returns ingest.batch
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -377,13 +386,13 @@ begin
   counts := ingest.merge_events(p_batch_id);
   select count(*) into total from pg_temp.ingest_want;
   delete from ingest.stage_nfl_games s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated);
+  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
 end;
 $$;
-comment on function ingest.merge_nfl_games(bigint) is
+comment on function ingest.merge_nfl_games(bigint, boolean) is
   'Merges one nfl_games batch: seasons (the latest in the file becomes current), teams by abbreviation (unknown ones are created), weeks (1-18 regular, 19-22 post-season), games (external_id = game_id, stage regular for REG else postseason, round = game_type, scheduled_start from gameday + gametime in America/New_York, completed when both scores are present), consensus moneylines as decimal odds in metadata->odds, and a match_result market per game. Returns the finished batch.';
 
-create or replace function ingest.merge_football_data(p_batch_id bigint) returns ingest.batch
+create or replace function ingest.merge_football_data(p_batch_id bigint, p_final boolean default true) returns ingest.batch
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -514,13 +523,13 @@ begin
   counts := ingest.merge_events(p_batch_id);
   select count(*) into total from pg_temp.ingest_want;
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated);
+  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
 end;
 $$;
-comment on function ingest.merge_football_data(bigint) is
+comment on function ingest.merge_football_data(bigint, boolean) is
   'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds, and a match_result market per match. Returns the finished batch.';
 
-create or replace function ingest.merge_nfl_players(p_batch_id bigint) returns ingest.batch
+create or replace function ingest.merge_nfl_players(p_batch_id bigint, p_final boolean default true) returns ingest.batch
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -626,13 +635,13 @@ begin
     from pg_temp.ingest_touched_line t;
   select count(*) into total from pg_temp.ingest_roster;
   delete from ingest.stage_nfl_players s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated);
+  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated, p_final);
 end;
 $$;
-comment on function ingest.merge_nfl_players(bigint) is
+comment on function ingest.merge_nfl_players(bigint, boolean) is
   'Merges one nfl_players batch: players by GSIS id (core.player, name updated when it changes) and their roster row for the season with position and recent_team (core.roster, position updated when it changes). Rows naming a team the schedule has not created are rejected. Returns the finished batch.';
 
-create or replace function ingest.merge_hkjc_results(p_batch_id bigint) returns ingest.batch
+create or replace function ingest.merge_hkjc_results(p_batch_id bigint, p_final boolean default true) returns ingest.batch
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -821,8 +830,8 @@ begin
     from pg_temp.ingest_touched_line t;
   select count(*) into total from pg_temp.ingest_runner;
   delete from ingest.stage_hkjc_results s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated);
+  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated, p_final);
 end;
 $$;
-comment on function ingest.merge_hkjc_results(bigint) is
+comment on function ingest.merge_hkjc_results(bigint, boolean) is
   'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win, and a race_win market with a selection per runner. Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';

@@ -1,5 +1,5 @@
 // `scoreline ingest <feed> <file>`: load one file with one feed and print its counts.
-import { Argument, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
 import type { BatchRow } from './feed.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
@@ -54,11 +54,19 @@ export function register(program: Command, log: (m: string) => void): void {
     .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
     .argument('<file>', 'the file to load, or an http(s) URL to stream it from')
     .option('--show-rejected', 'print every rejected row with its line and reason')
-    .action(async (feedCode: string, file: string, opts: { showRejected?: boolean }) => {
+    .option('--chunk-rows <n>', 'resumable: commit every n rows; run the same command again after an interruption to continue', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of rows, 1 or more');
+      return n;
+    })
+    .action(async (feedCode: string, file: string, opts: { showRejected?: boolean; chunkRows?: number }) => {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
       try {
-        const batch = await loadFile(sql, feeds[feedCode]!, file, { onProgress: progressReporter(feedCode) });
+        const batch = await loadFile(sql, feeds[feedCode]!, file, {
+          onProgress: progressReporter(feedCode),
+          ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+        });
         console.log(formatBatches([batch]));
         if (batch.rejected) {
           if (opts.showRejected) {

@@ -35,8 +35,13 @@ export interface Feed {
   stagingTable: string;
   columns: readonly string[];
   parse(record: Record<string, string>): RowResult;
-  /** Runs ingest.merge_<feed>(batch_id) and returns the finished batch. */
-  merge(tx: Tx, batchId: string): Promise<BatchRow>;
+  /**
+   * Whether the merge works chunk by chunk (a resumable load); false when it needs the
+   * whole file at once (football_data derives matchdays from every match of the file).
+   */
+  chunkable: boolean;
+  /** Runs ingest.merge_<feed>(batch_id, final) and returns the batch (finished when final). */
+  merge(tx: Tx, batchId: string, final: boolean): Promise<BatchRow>;
 }
 
 /** The zod issues of a refused record, as one line a person can act on. */

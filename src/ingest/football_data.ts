@@ -99,8 +99,9 @@ export const footballData = defineFeed({
     'referee',
     'odds',
   ],
-  async merge(tx, batchId) {
-    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_football_data(${batchId})`;
+  chunkable: false,
+  async merge(tx, batchId, final) {
+    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_football_data(${batchId}, ${final})`;
     return batch!;
   },
 });

@@ -172,8 +172,9 @@ export const hkjcResults = defineFeed({
     'finish_time',
     'win_odds',
   ],
-  async merge(tx, batchId) {
-    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_hkjc_results(${batchId})`;
+  chunkable: true,
+  async merge(tx, batchId, final) {
+    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_hkjc_results(${batchId}, ${final})`;
     return batch!;
   },
 });

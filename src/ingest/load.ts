@@ -11,7 +11,7 @@ import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
 import { footballData } from './football_data.ts';
 import { hkjcResults } from './hkjc_results.ts';
-import type { BatchRow, CopyValue, Feed } from './feed.ts';
+import type { BatchRow, CopyValue, Feed, Tx } from './feed.ts';
 import { nflGames } from './nfl_games.ts';
 import { nflPlayers } from './nfl_players.ts';
 
@@ -78,85 +78,195 @@ export interface LoadOptions {
   /** Called every `progressEvery` records while reading, and once when the rows are read. */
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
+  /**
+   * Resumable: commit every this many records (COPY, rejected rows, merge and the
+   * checkpoint in one transaction per chunk). An interrupted load run again continues
+   * after the last committed chunk, in the same batch. Without it, the whole file is
+   * one transaction.
+   */
+  chunkRows?: number;
+  /** Test hook: called after each committed chunk with its last line. */
+  afterChunk?: (lastLine: number) => void | Promise<void>;
+}
+
+/** One record of the input, checked: a COPY line for the staging table, or a rejected row. */
+type Checked = { line: number; copy: string } | { line: number; rejected: Omit<Rejected, 'batch_id'> };
+
+/**
+ * The records of `location` after line `skipThrough`, each validated by the feed. Fails
+ * (IngestError) when the input cannot be read or is not the feed's format.
+ */
+async function* checkedRecords(feed: Feed, location: string, batchId: string, skipThrough = 0): AsyncGenerator<Checked> {
+  let header = false;
+  try {
+    for await (const record of readCsv(await open(location))) {
+      if ('header' in record) {
+        const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
+        if (missing.length) {
+          throw new IngestError(
+            `${location}: not a ${feed.code} file: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+          );
+        }
+        header = true;
+        continue;
+      }
+      if (record.line <= skipThrough) continue;
+      if ('error' in record) {
+        yield { line: record.line, rejected: { line_number: record.line, stage: 'parse', raw: record.raw, reason: record.error } };
+        continue;
+      }
+      const row = feed.parse(record.values);
+      if (!row.ok) {
+        yield { line: record.line, rejected: { line_number: record.line, stage: 'validate', raw: record.raw, reason: row.reason } };
+        continue;
+      }
+      yield { line: record.line, copy: [batchId, record.line, record.raw, ...row.values].map(copyText).join('\t') + '\n' };
+    }
+  } catch (err) {
+    if (err instanceof IngestError) throw err;
+    throw new IngestError(`${location}: reading failed: ${describe(err)}`, { cause: err });
+  }
+  if (!header) throw new IngestError(`${location}: empty file, no header line`);
+}
+
+/** Counts records for the progress callback. */
+function progressCounter(opts: LoadOptions) {
+  let rows = 0;
+  let rejected = 0;
+  const started = Date.now();
+  const every = opts.progressEvery ?? 5000;
+  const report = (done: boolean) => opts.onProgress?.({ rows, rejected, elapsedMs: Date.now() - started, done });
+  return {
+    count(item: Checked) {
+      rows += 1;
+      if ('rejected' in item) rejected += 1;
+      if (rows % every === 0) report(false);
+    },
+    done: () => report(true),
+  };
+}
+
+/** COPY these lines (COPY text) into the feed's staging table, in `tx`. */
+async function copyRows(tx: Tx, feed: Feed, lines: AsyncIterable<string> | string[]): Promise<void> {
+  const columns = ['batch_id', 'line_number', 'raw', ...feed.columns];
+  const copy = await tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`.writable();
+  await pipeline(Readable.from(lines), copy);
+}
+
+/** Keep the rejected rows in ingest.rejected_row, in `tx`. */
+async function insertRejected(tx: Tx, batchId: string, rejected: Omit<Rejected, 'batch_id'>[], chunk: number): Promise<void> {
+  for (let i = 0; i < rejected.length; i += chunk) {
+    const rows = rejected.slice(i, i + chunk).map((r) => ({ batch_id: batchId, ...r }));
+    await tx`insert into ingest.rejected_row ${tx(rows, 'batch_id', 'line_number', 'stage', 'raw', 'reason')}`;
+  }
 }
 
 /**
- * Load `location` (a file path or an http(s) URL) with `feed`. Resolves with the finished ingest.batch
- * row (inserted / updated / unchanged / rejected); rejects when the file cannot be read
- * or lacks a required column, after marking the batch failed; nothing of a failed load
- * is merged.
+ * Load `location` (a file path or an http(s) URL) with `feed`. Resolves with the finished
+ * ingest.batch row (inserted / updated / unchanged / rejected). Without `chunkRows` the
+ * load is one transaction: when the input cannot be read or lacks a required column, the
+ * batch is marked failed and nothing is merged. With `chunkRows` see loadResumable.
  */
 export async function loadFile(sql: Sql, feed: Feed, location: string, opts: LoadOptions = {}): Promise<BatchRow> {
+  if (opts.chunkRows) return loadResumable(sql, feed, location, opts.chunkRows, opts);
   const [created] = await sql<{ batch_id: string }[]>`
     insert into ingest.batch (feed, location) values (${feed.code}, ${location}) returning batch_id`;
   const batchId = created!.batch_id;
   try {
     return await sql.begin(async (tx) => {
-      const rejected: Rejected[] = [];
-      let header = false;
-      let rows = 0;
-      const started = Date.now();
-      const every = opts.progressEvery ?? 5000;
-      const progress = (done: boolean) => opts.onProgress?.({ rows, rejected: rejected.length, elapsedMs: Date.now() - started, done });
-
-      // COPY text, in chunks of about 64 kB: one line per valid record.
-      async function* copyLines(): AsyncGenerator<string> {
-        try {
-          yield* readRecords();
-        } catch (err) {
-          if (err instanceof IngestError) throw err;
-          throw new IngestError(`${location}: reading failed: ${describe(err)}`, { cause: err });
-        }
-      }
-
-      async function* readRecords(): AsyncGenerator<string> {
+      const rejected: Omit<Rejected, 'batch_id'>[] = [];
+      const progress = progressCounter(opts);
+      // COPY text in pieces of about 64 kB, read as COPY consumes them.
+      async function* copyText64k(): AsyncGenerator<string> {
         let buffer = '';
-        for await (const record of readCsv(await open(location))) {
-          if ('header' in record) {
-            const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
-            if (missing.length) {
-              throw new IngestError(
-                `${location}: not a ${feed.code} file: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
-              );
-            }
-            header = true;
+        for await (const item of checkedRecords(feed, location, batchId)) {
+          progress.count(item);
+          if ('rejected' in item) {
+            rejected.push(item.rejected);
             continue;
           }
-          rows += 1;
-          if (rows % every === 0) progress(false);
-          if ('error' in record) {
-            rejected.push({ batch_id: batchId, line_number: record.line, stage: 'parse', raw: record.raw, reason: record.error });
-            continue;
-          }
-          const row = feed.parse(record.values);
-          if (!row.ok) {
-            rejected.push({ batch_id: batchId, line_number: record.line, stage: 'validate', raw: record.raw, reason: row.reason });
-            continue;
-          }
-          buffer += [batchId, record.line, record.raw, ...row.values].map(copyText).join('\t') + '\n';
+          buffer += item.copy;
           if (buffer.length >= 65536) {
             yield buffer;
             buffer = '';
           }
         }
-        if (!header) throw new IngestError(`${location}: empty file, no header line`);
         if (buffer) yield buffer;
       }
-
-      const columns = ['batch_id', 'line_number', 'raw', ...feed.columns];
-      const copy = await tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`.writable();
-      await pipeline(Readable.from(copyLines()), copy);
-      progress(true);
-
-      const chunk = opts.chunk ?? 1000;
-      for (let i = 0; i < rejected.length; i += chunk) {
-        await tx`insert into ingest.rejected_row ${tx(rejected.slice(i, i + chunk), 'batch_id', 'line_number', 'stage', 'raw', 'reason')}`;
-      }
-      return feed.merge(tx, batchId);
+      await copyRows(tx, feed, copyText64k());
+      progress.done();
+      await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
+      return feed.merge(tx, batchId, true);
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await sql`update ingest.batch set status = 'failed', finished_at = now(), error = ${message} where batch_id = ${batchId}`;
     throw err;
+  }
+}
+
+/**
+ * A resumable load: every `chunkRows` records are staged, merged and checkpointed
+ * (refresh.checkpoint 'ingest.<feed>' on the location) in one transaction. Run again
+ * after an interruption, it continues after the last committed line, in the same batch,
+ * whose counts add up. An error leaves the batch running and the checkpoint active, so
+ * that the next run resumes; a checkpoint not resumed within 7 days expires, and the
+ * next load marks its batch failed and starts over.
+ */
+export async function loadResumable(sql: Sql, feed: Feed, location: string, chunkRows: number, opts: LoadOptions = {}): Promise<BatchRow> {
+  if (!feed.chunkable) {
+    throw new IngestError(`feed ${feed.code} needs the whole file in one merge and cannot be loaded in chunks`);
+  }
+  const job = `ingest.${feed.code}`;
+  const [cp] = await sql<{ checkpoint_id: string; position: string; state: { batch_id?: string } }[]>`
+    select checkpoint_id, position, state from refresh.checkpoint_start(${job}, ${location}, null, interval '7 days')`;
+  const checkpointId = cp!.checkpoint_id;
+  let batchId = cp!.state.batch_id;
+  const resumeAfter = Number(cp!.position);
+  if (!batchId) {
+    const [created] = await sql<{ batch_id: string }[]>`
+      insert into ingest.batch (feed, location) values (${feed.code}, ${location}) returning batch_id`;
+    batchId = created!.batch_id;
+    await sql`
+      update ingest.batch set status = 'failed', finished_at = now(), error = 'interrupted, and not resumed before its checkpoint expired'
+       where feed = ${feed.code} and location = ${location} and status = 'running' and batch_id < ${batchId}
+         and not exists (select from refresh.checkpoint k where k.function_name = ${job} and k.target = ${location}
+                            and k.status = 'active' and k.state ->> 'batch_id' = ingest.batch.batch_id::text)`;
+    await sql`select refresh.checkpoint_advance(${checkpointId}, 0, ${sql.json({ batch_id: batchId })}, interval '7 days')`;
+  }
+  const id = batchId;
+  const progress = progressCounter(opts);
+  let lines: string[] = [];
+  let rejected: Omit<Rejected, 'batch_id'>[] = [];
+  let records = 0;
+  let lastLine = resumeAfter;
+  const commit = async (final: boolean): Promise<BatchRow> => {
+    const batch = await sql.begin(async (tx) => {
+      if (lines.length) await copyRows(tx, feed, lines);
+      await insertRejected(tx, id, rejected, opts.chunk ?? 1000);
+      const merged = await feed.merge(tx, id, final);
+      if (final) await tx`select refresh.checkpoint_complete(${checkpointId})`;
+      else await tx`select refresh.checkpoint_advance(${checkpointId}, ${lastLine}, null, interval '7 days')`;
+      return merged;
+    });
+    lines = [];
+    rejected = [];
+    records = 0;
+    if (!final) await opts.afterChunk?.(lastLine);
+    return batch;
+  };
+  try {
+    for await (const item of checkedRecords(feed, location, id, resumeAfter)) {
+      progress.count(item);
+      if ('rejected' in item) rejected.push(item.rejected);
+      else lines.push(item.copy);
+      lastLine = item.line;
+      if (++records >= chunkRows) await commit(false);
+    }
+    progress.done();
+    return await commit(true);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new IngestError(`${why}\n  batch ${id} is resumable: run the same load again to continue after line ${lastLine}`, { cause: err });
   }
 }

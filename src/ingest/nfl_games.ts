@@ -93,8 +93,9 @@ export const nflGames = defineFeed({
     'roof',
     'surface',
   ],
-  async merge(tx, batchId) {
-    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_nfl_games(${batchId})`;
+  chunkable: true,
+  async merge(tx, batchId, final) {
+    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_nfl_games(${batchId}, ${final})`;
     return batch!;
   },
 });

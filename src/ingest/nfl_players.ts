@@ -47,8 +47,9 @@ export const nflPlayers = defineFeed({
   stagingTable: 'ingest.stage_nfl_players',
   schema,
   columns: ['player_id', 'display_name', 'position', 'position_group', 'season', 'season_type', 'recent_team', 'games'],
-  async merge(tx, batchId) {
-    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_nfl_players(${batchId})`;
+  chunkable: true,
+  async merge(tx, batchId, final) {
+    const [batch] = await tx<BatchRow[]>`select * from ingest.merge_nfl_players(${batchId}, ${final})`;
     return batch!;
   },
 });
