@@ -172,3 +172,30 @@ t.test('score_event on an unknown event', async (t) => {
   const { sql } = await testDb(t);
   await rejectsWith(t, sql`select forecast.score_event(987654321)`, { code: 'SL040', message: /no such event/ });
 });
+
+t.test('a pick being made and a settlement at the same moment: the settlement waits, then scores the pick', async (t) => {
+  const { sql } = await testDb(t, { max: 6 });
+  const lg = await league(sql);
+  const ev = await event(sql, lg);
+  const { sel } = await matchResult(sql, ev);
+  const u = await user(sql, 'racer');
+  await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${ev}`;
+  const a = await sql.reserve();
+  const b = await sql.reserve();
+  const [bpid] = await b<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  await a`begin`;
+  await a`insert into forecast.prediction (forecaster_id, selection_id, predicted_at) values (${u}, ${sel.home!}, '2024-09-07')`;
+  const scoring = b<{ n: number }[]>`select forecast.score_event(${ev}) as n`.execute();
+  let waiting = false;
+  for (let i = 0; i < 200 && !waiting; i++) {
+    const [w] = await sql<{ n: number }[]>`select count(*)::int as n from pg_locks where pid = ${bpid!.pid} and not granted`;
+    waiting = w!.n > 0;
+    if (!waiting) await new Promise((r) => setTimeout(r, 25));
+  }
+  t.ok(waiting, 'the settlement waits for the pick being made');
+  await a`commit`;
+  const [scored] = await scoring;
+  t.equal(scored!.n, 1, 'then settles and scores it');
+  a.release();
+  b.release();
+});
