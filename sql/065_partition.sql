@@ -273,7 +273,10 @@ $$;
 comment on function maint.downsample_odds(regclass) is
   'Aggregates one partition of market.odds_snapshot into 1-minute bars in market.odds_bar_1m (open/high/low/close of back and lay by observed_at, last traded price close, volume = the largest cumulative volume in the minute) and returns the number of bars written. A bar that already exists (late raw rows for a minute already downsampled) is merged: high, low, volume and counts exactly; open and close by time.';
 
-create or replace procedure maint.run_partition_maintenance(p_now timestamptz default null)
+-- two signatures, no defaults: `call maint.run_partition_maintenance()` resolves to the first,
+-- and to_regprocedure('maint.run_partition_maintenance()') finds it (the worker checks so)
+drop procedure if exists maint.run_partition_maintenance(timestamptz);
+create procedure maint.run_partition_maintenance(p_now timestamptz)
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
@@ -335,4 +338,10 @@ begin
 end;
 $$;
 comment on procedure maint.run_partition_maintenance(timestamptz) is
-  'The maintenance the worker''s maintain job runs (call maint.run_partition_maintenance()): for every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions. p_now replaces now() (tests, catching up).';
+  'Partition maintenance as of p_now (null: now()); call maint.run_partition_maintenance() runs it as of now. For every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions.';
+
+create or replace procedure maint.run_partition_maintenance()
+language sql
+as $$ call maint.run_partition_maintenance(now()) $$;
+comment on procedure maint.run_partition_maintenance() is
+  'call maint.run_partition_maintenance(): the maintenance the worker''s maintain job runs, as of now() (see maint.run_partition_maintenance(timestamptz)).';

@@ -50,6 +50,18 @@ t.test('partitions exist ahead of time for every table in the policy', async (t)
   t.equal((await partitions(sql, 'trade.bet')).length, 15, "a DBA's longer premake is honoured");
 });
 
+t.test("the worker's call, without arguments, works as of now", async (t) => {
+  const { sql } = await testDb(t);
+  const [found] = await sql<{ p: string | null }[]>`select to_regprocedure('maint.run_partition_maintenance()')::text as p`;
+  t.equal(found?.p, 'maint.run_partition_maintenance()', 'the signature worker.maintain looks for');
+  await sql`call maint.run_partition_maintenance()`;
+  const [ahead] = await sql<{ n: number }[]>`
+    select count(*)::int as n from maint.partition_bounds
+     where parent = 'trade.bet'::regclass and not is_default
+       and range_from >= now() - interval '1 day' and range_to <= now() + interval '8 days'`;
+  t.equal(ahead?.n, 8, "today and the 7 days ahead, for the server's now()");
+});
+
 t.test('a row far in the future or the past lands in the default partition and is reported', async (t) => {
   const { sql, url } = await testDb(t);
   await sql`call maint.run_partition_maintenance(${NOW})`;
