@@ -678,7 +678,7 @@ begin
      where r.status = 'running'
        and (p_object is null or r.object = p_object)
        and (a.pid is null                                        -- the backend is gone
-            or a.backend_start is distinct from r.backend_start  -- the pid belongs to a new backend
+            or a.backend_start <> r.backend_start                -- the pid belongs to a new backend (null: not visible, assume alive)
             or r.backend_pid = pg_catalog.pg_backend_pid()       -- left by this session's earlier, interrupted call
             or a.state <> 'active')                              -- its call ended without finishing the run
   ),
@@ -711,6 +711,26 @@ comment on function refresh.reap(regclass) is
 -- ---------------------------------------------------------------------------
 -- Planning and refreshing
 -- ---------------------------------------------------------------------------
+
+create or replace function refresh.refresh_relation(p_object regclass, p_concurrently boolean) returns void
+language plpgsql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if not exists (select from refresh.object o where o.object = p_object and o.kind = 'materialized_view') then
+    raise exception 'refresh: % is not a registered materialized view', p_object
+      using errcode = 'SL060', hint = 'see select * from refresh.status';
+  end if;
+  if p_concurrently then
+    execute format('refresh materialized view concurrently %s', refresh.qualified_name(p_object));
+  else
+    execute format('refresh materialized view %s', refresh.qualified_name(p_object));
+  end if;
+end;
+$$;
+comment on function refresh.refresh_relation(regclass, boolean) is
+  'REFRESH MATERIALIZED VIEW [CONCURRENTLY] of a registered view, as the owner of the refresh schema (REFRESH needs the view''s owner), so that the worker role needs no ownership. Only registered views; the name comes from the catalog, quoted.';
+
 
 create or replace function refresh.levels() returns table (object regclass, level integer)
 language sql stable
@@ -808,7 +828,10 @@ declare
 begin
   perform refresh.assert_trigger_source(p_trigger);
   select * into v_obj from refresh.object o where o.object = p_object;
-  if not found then
+  if not found and p_run_group is not null then
+    raise notice '%: unregistered since the pass was planned: nothing to do', p_object;
+    return; -- dropped while a pass was running
+  elsif not found then
     raise exception 'refresh: % is not registered in refresh.object', p_object
       using errcode = 'SL060', hint = 'materialized views and tables in stats register themselves; see select * from refresh.status';
   end if;
@@ -883,10 +906,8 @@ begin
     if v_count and (v_obj.kind = 'table' or v_populated) then
       execute format('select count(*) from %s', v_name) into v_before;
     end if;
-    if v_method = 'concurrent' then
-      execute format('refresh materialized view concurrently %s', v_name);
-    elsif v_method = 'full' then
-      execute format('refresh materialized view %s', v_name);
+    if v_method in ('concurrent', 'full') then
+      perform refresh.refresh_relation(p_object, v_method = 'concurrent');
     else
       v_fn := refresh.resolve_function(v_obj.refresh_function);
       select format('%I.%I', n.nspname, p.proname) into v_fn_name
