@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 export type Tx = postgres.TransactionSql<Record<string, never>>;
 
 /** A value of a staging row, as COPY receives it. */
-export type CopyValue = string | number | boolean | null | Record<string, unknown>;
+export type CopyValue = string | number | boolean | null | Record<string, unknown> | unknown[];
 
 /** A finished (or failed) ingest.batch row. */
 export interface BatchRow {
@@ -29,12 +29,14 @@ export type RowResult = { ok: true; values: CopyValue[] } | { ok: false; reason:
 export interface Feed {
   code: string;
   description: string;
-  /** Header columns the file must have; a file without them fails before any row. */
+  /** csv: a CSV file with a header; json: a JSON API page, its objects read one by one (src/ingest/json.ts). */
+  format: 'csv' | 'json';
+  /** Header columns a CSV file must have; a file without them fails before any row. */
   requiredColumns: readonly string[];
   /** Staging table (schema-qualified) and its columns after batch_id, line_number, raw. */
   stagingTable: string;
   columns: readonly string[];
-  parse(record: Record<string, string>): RowResult;
+  parse(record: Record<string, unknown>): RowResult;
   /**
    * Whether the merge works chunk by chunk (a resumable load); false when it needs the
    * whole file at once (football_data derives matchdays from every match of the file).
@@ -45,7 +47,7 @@ export interface Feed {
 }
 
 /** The zod issues of a refused record, as one line a person can act on. */
-export function describeIssues(error: z.ZodError, record: Record<string, string>): string {
+export function describeIssues(error: z.ZodError, record: Record<string, unknown>): string {
   return error.issues
     .map((issue) => {
       const column = issue.path.map(String).join('.');

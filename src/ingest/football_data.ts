@@ -83,6 +83,7 @@ const schema = z
 export const footballData = defineFeed({
   code: 'football_data',
   description: 'Football results with bookmaker odds (football-data.co.uk)',
+  format: 'csv',
   requiredColumns: ['Div', 'Date', 'HomeTeam', 'AwayTeam', 'FTHG', 'FTAG'],
   stagingTable: 'ingest.stage_football_data',
   schema,

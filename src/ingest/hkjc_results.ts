@@ -139,6 +139,7 @@ const schema = z
 export const hkjcResults = defineFeed({
   code: 'hkjc_results',
   description: 'Horse racing results, Hong Kong Jockey Club format (one row per runner)',
+  format: 'csv',
   requiredColumns: ['date', 'venue', 'race_no', 'place', 'horse_no', 'horse_name'],
   stagingTable: 'ingest.stage_hkjc_results',
   schema,

@@ -9,15 +9,17 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
+import { readJsonObjects } from './json.ts';
 import { footballData } from './football_data.ts';
 import { hkjcResults } from './hkjc_results.ts';
 import type { BatchRow, CopyValue, Feed, Tx } from './feed.ts';
 import { nflGames } from './nfl_games.ts';
 import { nflPlayers } from './nfl_players.ts';
+import { kalshiMarkets, polymarketMarkets } from './prediction_markets.ts';
 
 /** Every feed `scoreline ingest` knows, by code (the same codes as ingest.feed). */
 export const feeds: Readonly<Record<string, Feed>> = Object.fromEntries(
-  [nflGames, footballData, nflPlayers, hkjcResults].map((f) => [f.code, f]),
+  [nflGames, footballData, nflPlayers, hkjcResults, polymarketMarkets, kalshiMarkets].map((f) => [f.code, f]),
 );
 
 export class IngestError extends Error {
@@ -97,9 +99,10 @@ type Checked = { line: number; copy: string } | { line: number; rejected: Omit<R
  * (IngestError) when the input cannot be read or is not the feed's format.
  */
 async function* checkedRecords(feed: Feed, location: string, batchId: string, skipThrough = 0): AsyncGenerator<Checked> {
-  let header = false;
+  let header = feed.format === 'json';
   try {
-    for await (const record of readCsv(await open(location))) {
+    const input = await open(location);
+    for await (const record of feed.format === 'json' ? readJsonObjects(input) : readCsv(input)) {
       if ('header' in record) {
         const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
         if (missing.length) {
@@ -115,7 +118,7 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
         yield { line: record.line, rejected: { line_number: record.line, stage: 'parse', raw: record.raw, reason: record.error } };
         continue;
       }
-      const row = feed.parse(record.values);
+      const row = feed.parse('values' in record ? record.values : record.value);
       if (!row.ok) {
         yield { line: record.line, rejected: { line_number: record.line, stage: 'validate', raw: record.raw, reason: row.reason } };
         continue;

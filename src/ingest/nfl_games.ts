@@ -69,6 +69,7 @@ const schema = z
 export const nflGames = defineFeed({
   code: 'nfl_games',
   description: 'NFL schedules and results (nflverse games.csv)',
+  format: 'csv',
   requiredColumns: ['game_id', 'season', 'game_type', 'week', 'gameday', 'gametime', 'away_team', 'away_score', 'home_team', 'home_score'],
   stagingTable: 'ingest.stage_nfl_games',
   schema,

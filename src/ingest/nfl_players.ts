@@ -43,6 +43,7 @@ const schema = z
 export const nflPlayers = defineFeed({
   code: 'nfl_players',
   description: 'NFL players and their season roster: team and position (nflverse player stats)',
+  format: 'csv',
   requiredColumns: ['player_id', 'player_display_name', 'position', 'season', 'season_type', 'recent_team'],
   stagingTable: 'ingest.stage_nfl_players',
   schema,

@@ -1,0 +1,56 @@
+// A streaming reader of JSON API pages: the objects of a top-level array
+// ([{...}, {...}]) or of the arrays directly under a top-level object
+// ({"markets": [{...}], "cursor": "..."}), one at a time, each with the line it starts
+// on and its raw text, without holding the whole document.
+import type { Readable } from 'node:stream';
+
+export type JsonRecord = { line: number; raw: string; value: Record<string, unknown> } | { line: number; raw: string; error: string };
+
+export async function* readJsonObjects(input: Readable): AsyncGenerator<JsonRecord, void, undefined> {
+  input.setEncoding('utf8');
+  const stack: ('[' | '{')[] = [];
+  let line = 1;
+  let inString = false;
+  let escaped = false;
+  let capture: { line: number; depth: number; parts: string[]; from: number } | null = null;
+  let first = true;
+  for await (const piece of input as AsyncIterable<string>) {
+    let chunk = piece;
+    if (first && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    first = false;
+    if (capture) capture.from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === '\n') line += 1;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === '\\') escaped = true;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') inString = true;
+      else if (c === '[' || c === '{') {
+        // An object element of the root array (depth 1) or of an array under the root object (depth 2).
+        if (!capture && c === '{' && stack.at(-1) === '[' && stack.length <= 2) capture = { line, depth: stack.length, parts: [], from: i };
+        stack.push(c);
+      } else if (c === ']' || c === '}') {
+        stack.pop();
+        if (capture && c === '}' && stack.length === capture.depth) {
+          const raw = capture.parts.join('') + chunk.slice(capture.from, i + 1);
+          const at = capture.line;
+          capture = null;
+          let value: unknown;
+          try {
+            value = JSON.parse(raw);
+          } catch (err) {
+            yield { line: at, raw, error: `not JSON: ${(err as Error).message}` };
+            continue;
+          }
+          yield { line: at, raw, value: value as Record<string, unknown> };
+        }
+      }
+    }
+    if (capture) capture.parts.push(chunk.slice(capture.from));
+  }
+  if (capture) yield { line: capture.line, raw: capture.parts.join(''), error: 'the document ends inside this object' };
+}
