@@ -4,7 +4,7 @@
 // Every test builds its own small tables and materialized views in stats and disables
 // whatever else the template registered, so it depends on no other area's objects.
 import t from 'tap';
-import type { Sql } from '../src/db.ts';
+import { connect, type Sql } from '../src/db.ts';
 import { migrate } from '../src/migrate.ts';
 import { dagMermaid, dagText, loadDag, runRefresh } from '../src/refresh.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
@@ -678,4 +678,32 @@ t.test('the shipped checks call the forecast and stats functions; re-applying sq
     select passed, detail from refresh.run_checks() where check_name = 'forecast_no_duplicate_picks'`;
   t.equal(broken?.passed, false, 'a check whose function is missing fails');
   t.match(broken?.detail, /its query failed: .*dq_duplicate_picks.*SQLSTATE 42883/, 'with the error');
+});
+
+t.test('run_due with p_dry_run prints the plan as notices and changes nothing; a view gone mid-pass is passed over', async (t) => {
+  const { sql, url } = await testDb(t);
+  await isolate(sql);
+  await buildGraph(sql);
+  const notices: string[] = [];
+  const listener = connect(url, { max: 1, onNotice: (m) => notices.push(m) });
+  t.teardown(() => listener.end());
+  await listener`call refresh.run_due(p_dry_run => true)`;
+  t.same(
+    notices.map((n) => n.replace(/stale since [^(]*\(/, 'stale since … (')),
+    [
+      '1 stats.team_cards: stale since … (level 0, full)',
+      '2 stats.team_goals: stale since … (level 0, full)',
+      '3 stats.team_summary: stale since … (level 1, full)',
+    ],
+    'one notice per step, parents first',
+  );
+  t.equal(notices.length, 3);
+  const [runs] = await sql<{ n: number }[]>`select count(*)::int as n from refresh.run`;
+  t.equal(runs?.n, 0, 'nothing was refreshed');
+
+  await sql`call refresh.refresh_object('stats.team_cards', 'manual', 42)`;
+  await sql`drop materialized view stats.team_summary`;
+  await sql`create table public.not_registered (id int)`;
+  await sql`call refresh.refresh_object('public.not_registered', 'manual', 42)`;
+  t.pass('inside a pass, an object that is no longer registered is passed over');
 });
