@@ -12,6 +12,7 @@
 create or replace function forecast.tg_prediction__guard() returns trigger
 language plpgsql
 volatile
+security definer -- locks the market row (for share) for sessions without update on market.market
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -25,6 +26,15 @@ begin
          (old.forecaster_id, old.selection_id, old.market_id, old.probability, old.odds, old.stake,
           old.predicted_home_score, old.predicted_away_score, old.predicted_at) then
     return new; -- nothing about the pick itself changed (features, say)
+  end if;
+  -- numeric NaN compares greater than every number, so the range checks alone let it through
+  if new.odds = 'NaN'::numeric then
+    raise exception 'prediction refused: odds NaN is not a number above 1'
+      using errcode = '23514', constraint = 'prediction_odds_above_one', table = 'prediction', schema = 'forecast';
+  end if;
+  if new.stake = 'NaN'::numeric then
+    raise exception 'prediction refused: stake NaN is not a number of units (0 or more)'
+      using errcode = '23514', constraint = 'prediction_stake_non_negative', table = 'prediction', schema = 'forecast';
   end if;
 
   select s.market_id, mk.market_type, mk.status as market_status, mk.allows_multiple_picks,
@@ -64,7 +74,7 @@ begin
 end;
 $$;
 comment on function forecast.tg_prediction__guard() is
-  'Before insert or update of forecast.prediction: fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), or at or after the event''s start (SL030, naming the event and its start).';
+  'Before insert or update of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), or at or after the event''s start (SL030, naming the event and its start).';
 
 drop trigger if exists _100_guard on forecast.prediction;
 create trigger _100_guard

@@ -24,6 +24,20 @@ as $$
 declare
   mtype text;
 begin
+  -- numeric NaN compares greater than every number, so the range checks alone let it through;
+  -- an infinite placed_at would land in the default partition and never be settled
+  if new.odds = 'NaN'::numeric then
+    raise exception 'bet refused: odds NaN is not a number above 1'
+      using errcode = '23514', constraint = 'bet_odds_above_one', table = 'bet', schema = 'trade';
+  end if;
+  if new.stake = 'NaN'::numeric then
+    raise exception 'bet refused: stake NaN is not a positive amount'
+      using errcode = '23514', constraint = 'bet_stake_positive', table = 'bet', schema = 'trade';
+  end if;
+  if not isfinite(new.placed_at) then
+    raise exception 'bet refused: placed_at % is not a point in time', new.placed_at
+      using errcode = '22008', hint = 'leave placed_at to its default, now()';
+  end if;
   if tg_op = 'INSERT' then
     select m.market_type into mtype
       from market.selection s join market.market m on m.market_id = s.market_id
@@ -83,7 +97,7 @@ begin
 end;
 $$;
 comment on function trade.tg_bet__guard() is
-  'Before insert or update of trade.bet: copies market_type from the selection''s market; a bet is placed pending or matched (SL083); status changes pending -> matched | cancelled | void and matched -> void only, settled comes from trade.settle_bets (SL083); pnl, commission, result and settled_at are written only by settlement (SL084); terms freeze once the bet leaves pending (SL085); a voided bet gets P&L 0.';
+  'Before insert or update of trade.bet: refuses NaN odds or stake (as their range constraints, which NaN passes) and an infinite placed_at (22008); copies market_type from the selection''s market; a bet is placed pending or matched (SL083); status changes pending -> matched | cancelled | void and matched -> void only, settled comes from trade.settle_bets (SL083); pnl, commission, result and settled_at are written only by settlement (SL084); terms freeze once the bet leaves pending (SL085); a voided bet gets P&L 0.';
 
 drop trigger if exists _100_guard on trade.bet;
 create trigger _100_guard
@@ -177,6 +191,7 @@ comment on function trade.hour_of(timestamptz) is 'The start of the UTC hour con
 
 create or replace function trade.tg_bet__invalidate_inserted() returns trigger
 language plpgsql
+security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -189,6 +204,7 @@ comment on function trade.tg_bet__invalidate_inserted() is 'After insert on trad
 
 create or replace function trade.tg_bet__invalidate_updated() returns trigger
 language plpgsql
+security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -203,6 +219,7 @@ comment on function trade.tg_bet__invalidate_updated() is 'After update on trade
 
 create or replace function trade.tg_bet__invalidate_deleted() returns trigger
 language plpgsql
+security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
 begin
