@@ -1185,7 +1185,9 @@ select v.name, (select o.object from refresh.object o where o.object = pg_catalo
      'Picks chosen twice by one forecaster for one market (or selection): must be 0.'),
     ('stats_unknown_position_share', 'stats.player_stats', 'select stats.dq_unknown_position_share()', null, 0, 0.05, 'warn',
      'Share of player stats rows whose position the roster does not give: under 5%.'),
-    ('stats_model_stats_match_recomputation', 'stats.mv_model_stats_overall', 'select stats.dq_model_stats_mismatch(100)', 0, null, null, 'error',
-     'Rows of the model stats views that differ from a recomputation on a sample of 100 models: must be 0.')
+    ('stats_model_stats_match_recomputation', 'stats.model_stats_competition_agg', 'select stats.dq_model_stats_mismatch(100)', 0, null, null, 'error',
+     'Rows of the model stats views that differ from a recomputation on a sample of 100 models: must be 0.'),
+    ('stats_model_stats_incremental_equals_full', 'stats.model_event_agg', 'select stats.dq_model_stats_incremental_vs_full()', 0, null, null, 'error',
+     'Rows of the incrementally maintained model statistics that differ from a full recomputation from the scores: must be 0.')
   ) as v (name, target, query, expected, min_value, max_value, severity, description)
 on conflict (name) do update set object = coalesce(refresh."check".object, excluded.object);

@@ -649,10 +649,11 @@ t.test('the shipped checks call the forecast and stats functions; re-applying sq
     [
       { name: 'forecast_no_duplicate_picks', object: null, severity: 'error' },
       { name: 'forecast_no_orphaned_rows', object: null, severity: 'error' },
-      { name: 'stats_model_stats_match_recomputation', object: 'stats.mv_model_stats_overall', severity: 'error' },
+      { name: 'stats_model_stats_incremental_equals_full', object: 'stats.model_event_agg', severity: 'error' },
+      { name: 'stats_model_stats_match_recomputation', object: 'stats.model_stats_competition_agg', severity: 'error' },
       { name: 'stats_unknown_position_share', object: 'stats.player_stats', severity: 'warn' },
     ],
-    'the four checks of the seeds, attached to the stats objects they guard',
+    'the four checks of the seeds and incremental = full, attached to the stats objects they guard',
   );
   const results = await sql<{ check_name: string; passed: boolean; value: string }[]>`
     select check_name, passed, value::text from refresh.run_checks() order by 1`;
@@ -663,7 +664,7 @@ t.test('the shipped checks call the forecast and stats functions; re-applying sq
   );
 
   await sql`update refresh."check" set max_value = 0.10 where name = 'stats_unknown_position_share'`;
-  await sql`update refresh.object set priority = 7 where object = 'stats.mv_model_stats_overall'::regclass`;
+  await sql`update refresh.object set priority = 7 where object = 'stats.model_event_agg'::regclass`;
   const registryBefore = await sql`select object::text, method, priority from refresh.object order by 1`;
   const sourcesBefore = await sql`select source::text, object::text from refresh.source order by 1, 2`;
   await migrate(url, { forceSql: true });

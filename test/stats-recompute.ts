@@ -289,14 +289,9 @@ function sameStats(t: Tap, label: string, rows: (ViewRow & { key: string })[], e
 
 type Tap = Test;
 
+/** Refresh the materialized statistics (the model stats are plain views, current as scoring commits). */
 export async function refreshAll(sql: Sql, concurrently: boolean): Promise<void> {
-  for (const v of [
-    'mv_model_stats_overall',
-    'mv_model_stats_competition',
-    'mv_model_stats_club',
-    'user_leaderboard',
-    'model_calibration',
-  ]) {
+  for (const v of ['user_leaderboard', 'model_calibration']) {
     await sql.unsafe(`refresh materialized view ${concurrently ? 'concurrently ' : ''}stats.${v}`);
   }
 }

@@ -1,0 +1,367 @@
+-- stats: incremental maintenance of the model statistics (seed 000's three views).
+--
+-- Every statement that writes forecast.prediction_score (forecast.score_event, a
+-- cascade from a deleted prediction or event) fires a statement-level trigger that
+-- recomputes the (model, event) pairs it touched from prediction_score itself and
+-- applies the difference to the summary tables, in the same transaction. The cost is
+-- that of the event's predictions, not of all predictions ever made; readers never
+-- wait (no REFRESH, no lock beyond the touched summary rows).
+
+create or replace function stats.model_stats_full()
+returns table (model_id bigint, event_id bigint, competition_id integer, season_id integer,
+               home_team_id integer, away_team_id integer, predictions integer, points numeric,
+               win_count integer, draw_count integer, loss_count integer, total_units numeric, units_count integer)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select ps.forecaster_id, ps.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id,
+         count(*)::integer, sum(ps.points),
+         (count(*) filter (where ps.outcome = 'win'))::integer,
+         (count(*) filter (where ps.outcome = 'void'))::integer,
+         (count(*) filter (where ps.outcome = 'loss'))::integer,
+         coalesce(sum(ps.units), 0), count(ps.units)::integer
+    from forecast.prediction_score ps
+    join forecast.forecaster f on f.forecaster_id = ps.forecaster_id and f.kind = 'model'
+    join core.event e on e.event_id = ps.event_id
+   group by ps.forecaster_id, ps.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
+$$;
+comment on function stats.model_stats_full() is
+  'Every (model, event) contribution to the model statistics recomputed from forecast.prediction_score: what stats.model_event_agg must hold. Used by the full rebuild and the incremental-equals-full check.';
+
+create or replace function stats.apply_model_stats(p_model_ids bigint[], p_event_ids bigint[]) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  contrib jsonb;
+  pairs integer;
+begin
+  -- The touched pairs, their contribution now (from prediction_score) with sign +1 and
+  -- the contribution recorded before (stats.model_event_agg) with sign -1.
+  with pair as (
+    select distinct u.model_id, u.event_id
+      from unnest(p_model_ids, p_event_ids) as u (model_id, event_id)
+      join forecast.forecaster f on f.forecaster_id = u.model_id and f.kind = 'model'
+  ), ev as (
+    -- the touched events by key (an index lookup, never a scan of core.event)
+    select e.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
+      from core.event e
+     where e.event_id = any (p_event_ids)
+  ), fresh as (
+    select p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id,
+           count(*)::integer as predictions, sum(ps.points) as points,
+           (count(*) filter (where ps.outcome = 'win'))::integer as win_count,
+           (count(*) filter (where ps.outcome = 'void'))::integer as draw_count,
+           (count(*) filter (where ps.outcome = 'loss'))::integer as loss_count,
+           coalesce(sum(ps.units), 0) as total_units, count(ps.units)::integer as units_count
+      from pair p
+      join forecast.prediction_score ps on ps.forecaster_id = p.model_id and ps.event_id = p.event_id
+      join ev e on e.event_id = p.event_id
+     group by p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
+  ), before as (
+    select a.* from stats.model_event_agg a join pair p using (model_id, event_id)
+  ), signed as (
+    select 1 as sign, f.* from fresh f
+    union all
+    select -1, b.* from before b
+  )
+  select jsonb_agg(to_jsonb(s)), count(distinct (s.model_id, s.event_id)) into contrib, pairs from signed s;
+
+  if contrib is null then
+    return 0;
+  end if;
+
+  -- Per (model, event): the new contribution replaces the old one.
+  with fresh as (
+    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, event_id bigint, competition_id integer, season_id integer,
+                                                   home_team_id integer, away_team_id integer, predictions integer, points numeric,
+                                                   win_count integer, draw_count integer, loss_count integer, total_units numeric, units_count integer)
+     where sign = 1
+  ), gone as (
+    delete from stats.model_event_agg a
+     using jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, event_id bigint)
+     where c.sign = -1 and a.model_id = c.model_id and a.event_id = c.event_id
+       and not exists (select from fresh f where f.model_id = c.model_id and f.event_id = c.event_id)
+  )
+  insert into stats.model_event_agg as a
+  select f.model_id, f.event_id, f.competition_id, f.season_id, f.home_team_id, f.away_team_id, f.predictions, f.points,
+         f.win_count, f.draw_count, f.loss_count, f.total_units, f.units_count
+    from fresh f
+  on conflict (model_id, event_id) do update
+     set competition_id = excluded.competition_id, season_id = excluded.season_id,
+         home_team_id = excluded.home_team_id, away_team_id = excluded.away_team_id,
+         predictions = excluded.predictions, points = excluded.points, win_count = excluded.win_count,
+         draw_count = excluded.draw_count, loss_count = excluded.loss_count,
+         total_units = excluded.total_units, units_count = excluded.units_count;
+
+  -- Per competition and season: add the signed differences; a key left with no match goes.
+  with c as (
+    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
+                                                   points numeric, win_count integer, draw_count integer, loss_count integer,
+                                                   total_units numeric, units_count integer)
+  ), delta as (
+    select model_id, competition_id, season_id, sum(sign)::integer as matches, sum(sign * points) as points,
+           sum(sign * win_count)::integer as win_count, sum(sign * draw_count)::integer as draw_count,
+           sum(sign * loss_count)::integer as loss_count, sum(sign * total_units) as total_units,
+           sum(sign * units_count)::integer as units_count
+      from c group by model_id, competition_id, season_id
+  ), emptied as (
+    delete from stats.model_stats_competition_agg a using delta d
+     where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id) and a.total_matches + d.matches = 0
+  ), updated as (
+    update stats.model_stats_competition_agg a
+       set total_matches = a.total_matches + d.matches,
+           total_points = a.total_points + d.points,
+           win_count = a.win_count + d.win_count,
+           draw_count = a.draw_count + d.draw_count,
+           loss_count = a.loss_count + d.loss_count,
+           total_units = a.total_units + d.total_units,
+           units_count = a.units_count + d.units_count
+      from delta d
+     where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id) and a.total_matches + d.matches > 0
+    returning a.model_id, a.competition_id, a.season_id
+  )
+  -- A key seen for the first time only gains (nothing was recorded under it); a
+  -- concurrent first insert of the same key is added to by ON CONFLICT.
+  insert into stats.model_stats_competition_agg as a
+         (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+  select d.model_id, d.competition_id, d.season_id, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
+    from delta d
+   where d.matches > 0
+     and not exists (select from updated u where (u.model_id, u.competition_id, u.season_id) = (d.model_id, d.competition_id, d.season_id))
+  on conflict (model_id, competition_id, season_id) do update
+     set total_matches = a.total_matches + excluded.total_matches,
+         total_points = a.total_points + excluded.total_points,
+         win_count = a.win_count + excluded.win_count,
+         draw_count = a.draw_count + excluded.draw_count,
+         loss_count = a.loss_count + excluded.loss_count,
+         total_units = a.total_units + excluded.total_units,
+         units_count = a.units_count + excluded.units_count;
+
+  with c as (
+    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
+                                                   points numeric, win_count integer, draw_count integer, loss_count integer,
+                                                   total_units numeric, units_count integer)
+  ), side as (
+    select c.*, s.club_id, s.is_home
+      from c cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
+     where s.club_id is not null
+  ), delta as (
+    select model_id, club_id, season_id, is_home, sum(sign)::integer as matches, sum(sign * points) as points,
+           sum(sign * win_count)::integer as win_count, sum(sign * draw_count)::integer as draw_count,
+           sum(sign * loss_count)::integer as loss_count, sum(sign * total_units) as total_units,
+           sum(sign * units_count)::integer as units_count
+      from side group by model_id, club_id, season_id, is_home
+  ), emptied as (
+    delete from stats.model_stats_club_agg a using delta d
+     where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home) and a.total_matches + d.matches = 0
+  ), updated as (
+    update stats.model_stats_club_agg a
+       set total_matches = a.total_matches + d.matches,
+           total_points = a.total_points + d.points,
+           win_count = a.win_count + d.win_count,
+           draw_count = a.draw_count + d.draw_count,
+           loss_count = a.loss_count + d.loss_count,
+           total_units = a.total_units + d.total_units,
+           units_count = a.units_count + d.units_count
+      from delta d
+     where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home) and a.total_matches + d.matches > 0
+    returning a.model_id, a.club_id, a.season_id, a.is_home
+  )
+  insert into stats.model_stats_club_agg as a
+         (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+  select d.model_id, d.club_id, d.season_id, d.is_home, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
+    from delta d
+   where d.matches > 0
+     and not exists (select from updated u where (u.model_id, u.club_id, u.season_id, u.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home))
+  on conflict (model_id, club_id, season_id, is_home) do update
+     set total_matches = a.total_matches + excluded.total_matches,
+         total_points = a.total_points + excluded.total_points,
+         win_count = a.win_count + excluded.win_count,
+         draw_count = a.draw_count + excluded.draw_count,
+         loss_count = a.loss_count + excluded.loss_count,
+         total_units = a.total_units + excluded.total_units,
+         units_count = a.units_count + excluded.units_count;
+
+  return pairs;
+end;
+$$;
+comment on function stats.apply_model_stats(bigint[], bigint[]) is
+  'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, and applies new minus previous to stats.model_event_agg, stats.model_stats_competition_agg and stats.model_stats_club_agg. Set-based; called by the statement triggers on forecast.prediction_score.';
+
+create or replace function stats.tg_prediction_score__apply() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  models bigint[];
+  events bigint[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(n.forecaster_id), array_agg(n.event_id) into models, events
+      from (select distinct forecaster_id, event_id from new_rows) n;
+  elsif tg_op = 'DELETE' then
+    select array_agg(o.forecaster_id), array_agg(o.event_id) into models, events
+      from (select distinct forecaster_id, event_id from old_rows) o;
+  else
+    select array_agg(x.forecaster_id), array_agg(x.event_id) into models, events
+      from (select forecaster_id, event_id from new_rows union select forecaster_id, event_id from old_rows) x;
+  end if;
+  if models is not null then
+    perform stats.apply_model_stats(models, events);
+  end if;
+  return null;
+end;
+$$;
+comment on function stats.tg_prediction_score__apply() is
+  'After each statement on forecast.prediction_score: applies the touched (model, event) pairs'' new contribution to the model statistics (stats.apply_model_stats), in the same transaction.';
+
+drop trigger if exists _100_model_stats_insert on forecast.prediction_score;
+create trigger _100_model_stats_insert after insert on forecast.prediction_score
+  referencing new table as new_rows for each statement execute function stats.tg_prediction_score__apply();
+drop trigger if exists _100_model_stats_update on forecast.prediction_score;
+create trigger _100_model_stats_update after update on forecast.prediction_score
+  referencing old table as old_rows new table as new_rows for each statement execute function stats.tg_prediction_score__apply();
+drop trigger if exists _100_model_stats_delete on forecast.prediction_score;
+create trigger _100_model_stats_delete after delete on forecast.prediction_score
+  referencing old table as old_rows for each statement execute function stats.tg_prediction_score__apply();
+
+create or replace function stats.tg_event__model_stats_keys() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  models bigint[];
+  events bigint[];
+begin
+  select array_agg(a.model_id), array_agg(a.event_id) into models, events
+    from stats.model_event_agg a
+    join new_rows n on n.event_id = a.event_id
+   where (a.competition_id, a.season_id, a.home_team_id, a.away_team_id)
+         is distinct from (n.competition_id, n.season_id, n.home_team_id, n.away_team_id);
+  if models is not null then
+    perform stats.apply_model_stats(models, events);
+  end if;
+  return null;
+end;
+$$;
+comment on function stats.tg_event__model_stats_keys() is
+  'After an event''s competition, season or clubs change: moves its scored predictions'' contribution to the new keys.';
+
+drop trigger if exists _300_model_stats_keys on core.event;
+create trigger _300_model_stats_keys after update on core.event
+  referencing new table as new_rows for each statement execute function stats.tg_event__model_stats_keys();
+
+create or replace function stats.rebuild_model_stats() returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  n integer;
+begin
+  lock table stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg in exclusive mode;
+  truncate stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg;
+  insert into stats.model_event_agg select * from stats.model_stats_full();
+  get diagnostics n = row_count;
+  insert into stats.model_stats_competition_agg
+  select model_id, competition_id, season_id, count(*), sum(points), sum(win_count), sum(draw_count), sum(loss_count), sum(total_units), sum(units_count)
+    from stats.model_event_agg group by model_id, competition_id, season_id;
+  insert into stats.model_stats_club_agg
+  select a.model_id, s.club_id, a.season_id, s.is_home, count(*), sum(a.points), sum(a.win_count), sum(a.draw_count), sum(a.loss_count),
+         sum(a.total_units), sum(a.units_count)
+    from stats.model_event_agg a
+   cross join lateral (values (a.home_team_id, true), (a.away_team_id, false)) as s (club_id, is_home)
+   where s.club_id is not null
+   group by a.model_id, s.club_id, a.season_id, s.is_home;
+  return n;
+end;
+$$;
+comment on function stats.rebuild_model_stats() is
+  'Full recomputation of the model statistics summary tables from forecast.prediction_score (repair, or after a bulk load with the triggers disabled). Readers keep reading the old rows until it commits. Returns the (model, event) rows built.';
+
+create or replace function stats.dq_model_stats_incremental_vs_full() returns numeric
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  with full_ as (select * from stats.model_stats_full()),
+  event_diff as (
+    select count(*) as n from (
+      (select * from full_ except all select * from stats.model_event_agg)
+      union all
+      (select * from stats.model_event_agg except all select * from full_)) d
+  ), comp_full as (
+    select model_id, competition_id, season_id, count(*)::integer as total_matches, sum(points) as total_points,
+           sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
+           sum(total_units) as total_units, sum(units_count)::integer as units_count
+      from full_ group by model_id, competition_id, season_id
+  ), comp_diff as (
+    select count(*) as n from (
+      (select * from comp_full except all select * from stats.model_stats_competition_agg)
+      union all
+      (select * from stats.model_stats_competition_agg except all select * from comp_full)) d
+  ), club_full as (
+    select f.model_id, s.club_id, f.season_id, s.is_home, count(*)::integer as total_matches, sum(f.points) as total_points,
+           sum(f.win_count)::integer as win_count, sum(f.draw_count)::integer as draw_count, sum(f.loss_count)::integer as loss_count,
+           sum(f.total_units) as total_units, sum(f.units_count)::integer as units_count
+      from full_ f cross join lateral (values (f.home_team_id, true), (f.away_team_id, false)) as s (club_id, is_home)
+     where s.club_id is not null
+     group by f.model_id, s.club_id, f.season_id, s.is_home
+  ), club_diff as (
+    select count(*) as n from (
+      (select * from club_full except all select * from stats.model_stats_club_agg)
+      union all
+      (select * from stats.model_stats_club_agg except all select * from club_full)) d
+  )
+  select (event_diff.n + comp_diff.n + club_diff.n)::numeric from event_diff, comp_diff, club_diff
+$$;
+comment on function stats.dq_model_stats_incremental_vs_full() is
+  'Data-quality check (0 = healthy): rows of the incrementally maintained model statistics that differ from a full recomputation from forecast.prediction_score.';
+
+create or replace view stats.mv_model_stats_competition as
+select a.model_id, a.competition_id, a.season_id, s.label as season,
+       a.total_matches, a.total_points,
+       a.total_points / a.total_matches as avg_points,
+       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
+       a.win_count, a.draw_count, a.loss_count,
+       case when a.units_count > 0 then a.total_units end as total_units
+  from stats.model_stats_competition_agg a
+  join core.season s on s.season_id = a.season_id;
+comment on view stats.mv_model_stats_competition is
+  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over stats.model_stats_competition_agg, which scoring maintains in its own transaction (the name is kept from seed 000).';
+
+create or replace view stats.mv_model_stats_overall as
+select a.model_id,
+       sum(a.total_matches)::integer as total_matches,
+       sum(a.total_points) as total_points,
+       sum(a.total_points) / sum(a.total_matches) as avg_points,
+       sum(a.win_count)::numeric / nullif(sum(a.win_count) + sum(a.loss_count), 0) as win_rate,
+       sum(a.win_count)::integer as win_count,
+       sum(a.draw_count)::integer as draw_count,
+       sum(a.loss_count)::integer as loss_count,
+       case when sum(a.units_count) > 0 then sum(a.total_units) end as total_units
+  from stats.model_stats_competition_agg a
+  join core.season s on s.season_id = a.season_id and s.is_current
+ group by a.model_id;
+comment on view stats.mv_model_stats_overall is
+  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season rows of stats.model_stats_competition_agg per model, current when scoring commits (the name is kept from seed 000).';
+
+create or replace view stats.mv_model_stats_club as
+select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
+       a.total_matches, a.total_points,
+       a.total_points / a.total_matches as avg_points,
+       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
+       a.win_count, a.draw_count, a.loss_count,
+       case when a.units_count > 0 then a.total_units end as total_units
+  from stats.model_stats_club_agg a
+  join core.season s on s.season_id = a.season_id;
+comment on view stats.mv_model_stats_club is
+  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over stats.model_stats_club_agg, maintained by scoring in its own transaction (the name is kept from seed 000).';
+
+-- After the migration that introduced the summary tables, fill them once from the scores already there.
+select stats.rebuild_model_stats()
+ where not exists (select from stats.model_event_agg)
+   and exists (select from forecast.prediction_score ps join forecast.forecaster f on f.forecaster_id = ps.forecaster_id and f.kind = 'model');
