@@ -48,10 +48,10 @@ stable
 strict
 set search_path = pg_catalog, pg_temp
 as $$
-  select least(greatest(extract(epoch from (now() - p_scheduled_start)) / 3600, 0), 100000)::integer
+  select least(greatest(extract(epoch from (now() - p_scheduled_start)) / 3600, 0), 32767)::integer
 $$;
 comment on function worker.scoring_priority(timestamptz) is
-  'Job priority for scoring an event: the hours since it was scheduled to start (graphile-worker runs lower numbers first), so recently completed events are scored first.';
+  'Job priority for scoring an event: the hours since it was scheduled to start, at most 32767 (graphile-worker keeps priorities in a smallint and runs lower numbers first), so recently completed events are scored first.';
 
 create or replace function worker.tg_event__enqueue_scoring() returns trigger
 language plpgsql
@@ -195,17 +195,17 @@ select job_id, task, job_key, payload, attempts, max_attempts, last_error, creat
  where state = 'failed';
 comment on view worker.failed_job is 'Jobs that failed for good (all attempts used), with their last error. Re-run one with graphile_worker.reschedule_jobs(array[job_id], attempts => 0).';
 
+-- No SET clause: a procedure with one cannot COMMIT between its steps; every name inside is schema-qualified.
 create or replace procedure worker.maintain(p_keep_failed interval default '14 days')
 language plpgsql
-set search_path = pg_catalog, pg_temp
 as $$
 begin
   if to_regprocedure('maint.run_partition_maintenance()') is not null then
     execute 'call maint.run_partition_maintenance()';
     commit;
   end if;
-  if to_regprocedure('refresh.reap()') is not null then
-    perform refresh.reap();
+  if to_regprocedure('refresh.reap(regclass)') is not null then
+    perform refresh.reap(null);
     commit;
   end if;
   if to_regprocedure('refresh.maintain_run_partitions(interval)') is not null then
@@ -241,3 +241,25 @@ end;
 $$;
 comment on function worker.nightly_sync() is
   'The data-quality report of the nightly sync: runs every enabled check (refresh.run_checks), stores the results and returns how many ran and which failed.';
+
+create or replace function worker.enqueue_unscored() returns integer
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+  with todo as (
+    select e.event_id, e.result_version, e.scheduled_start
+      from core.event e
+     where e.status in ('completed', 'abandoned', 'cancelled')
+       and exists (select from market.market m
+                     join forecast.prediction p on p.market_id = m.market_id
+                    where m.event_id = e.event_id
+                      and not exists (select from forecast.prediction_score ps where ps.prediction_id = p.prediction_id))
+  )
+  select count(worker.add_job('score_event',
+                              json_build_object('event_id', t.event_id, 'result_version', t.result_version),
+                              'score_event:' || t.event_id, null, worker.scoring_priority(t.scheduled_start), 'replace'))::integer
+    from todo t
+$$;
+comment on function worker.enqueue_unscored() is
+  'Queues a score_event job for every settled event (completed, abandoned, cancelled) that has predictions without a score: after a bulk load that inserted finished events, or to repair. Returns how many were queued; jobs already pending are replaced, not doubled.';

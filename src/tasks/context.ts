@@ -2,12 +2,15 @@
 // payload with zod, calls one stored procedure and logs; a row that is gone is not an error.
 import type { JobHelpers } from 'graphile-worker';
 import type { z } from 'zod';
+import type { Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerConfig } from '../worker/config.ts';
 
 export interface TaskContext {
   config: WorkerConfig;
   log: Logger;
+  /** The worker's own postgres.js pool, for tasks that stream (the nightly ingest). */
+  sql: Sql;
 }
 
 /** Parse a payload or throw an error that says which task and what is wrong (the job then retries and, if it never parses, fails for good). */

@@ -110,7 +110,7 @@ export async function startWorker({
     concurrency: config.WORKER_CONCURRENCY,
     pollInterval: config.POLL_INTERVAL_MS,
     noHandleSignals: true,
-    taskList: taskList({ config, log: plog }),
+    taskList: taskList({ config, log: plog, sql }),
     crontab: crontab(config),
     logger: new GraphileLogger((scope) => (level, message, meta) => {
       const lvl = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
