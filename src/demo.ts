@@ -10,6 +10,18 @@ import { formatBatches } from './ingest/command.ts';
 import type { BatchRow } from './ingest/feed.ts';
 import { feeds, loadFile } from './ingest/load.ts';
 import { migrate } from './migrate.ts';
+import {
+  NFL_FILE,
+  leaderboard,
+  loadNflHoldingBackResults,
+  predict,
+  raceMeeting,
+  replayResults,
+  scoreHistory,
+  startDemoWorker,
+  stopDemoWorker,
+  waitUntilFresh,
+} from './demo-pipeline.ts';
 
 export interface DemoContext {
   url: string;
@@ -47,9 +59,9 @@ export async function migrateDatabase(url: string, log: (m: string) => void): Pr
   await migrate(url, { log });
 }
 
-/** Step: the sample files through the ingestion feeds. */
+/** Step: the sample files through the ingestion feeds (the NFL schedule is loaded by its own step). */
 export async function loadSampleData(ctx: DemoContext): Promise<void> {
-  for (const { feed, file } of sampleFiles) {
+  for (const { feed, file } of sampleFiles.filter((f) => f.file !== NFL_FILE)) {
     const batch = await loadFile(ctx.sql, feeds[feed]!, path.join(ctx.dataDir, file));
     ctx.log(
       `loaded ${file}: ${batch.inserted} inserted, ${batch.updated} updated, ${batch.unchanged} unchanged, ${batch.rejected} rejected`,
@@ -133,8 +145,16 @@ export async function printSummary(ctx: DemoContext): Promise<void> {
 
 /** The demo's steps after the database is up and migrated, in order. */
 export const demoSteps: DemoStep[] = [
-  { name: 'load the sample data', run: loadSampleData },
+  { name: "load the NFL schedule, holding back the current season's results", run: loadNflHoldingBackResults },
+  { name: 'load the other sample data', run: loadSampleData },
+  { name: 'predict: baseline models and demo users', run: predict },
+  { name: 'start the worker', run: startDemoWorker },
+  { name: 'score the events loaded finished', run: scoreHistory },
+  { name: 'results arrive week by week', run: replayResults },
+  { name: 'wait until every view is fresh', run: waitUntilFresh },
+  { name: 'race meeting: odds, bets, settlement, performance', run: raceMeeting },
   { name: 'summary', run: printSummary },
+  { name: 'leaderboard and refresh status', run: leaderboard },
 ];
 
 export interface DemoOptions {
@@ -165,6 +185,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
       await step.run(ctx);
     }
   } finally {
+    await stopDemoWorker(ctx);
     await sql.end();
   }
 }
@@ -172,7 +193,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
 export function register(program: Command, log: (m: string) => void): void {
   program
     .command('demo')
-    .description('the main job end to end: start the database, migrate, load the sample data in data/ and print a summary')
+    .description(
+      'the main job end to end: start the database, migrate, load the sample data in data/, predict, let the worker score and refresh as results arrive, print the leaderboard and refresh status',
+    )
     .action(async () => {
       await runDemo({ log });
     });

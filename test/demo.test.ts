@@ -9,10 +9,54 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
   await runDemo({ url: db.url, out: (s) => (out += s + '\n'), log: (m) => logs.push(m) });
   t.same(
     demoSteps.map((s) => s.name),
-    ['load the sample data', 'summary'],
+    [
+      "load the NFL schedule, holding back the current season's results",
+      'load the other sample data',
+      'predict: baseline models and demo users',
+      'start the worker',
+      'score the events loaded finished',
+      'results arrive week by week',
+      'wait until every view is fresh',
+      'race meeting: odds, bets, settlement, performance',
+      'summary',
+      'leaderboard and refresh status',
+    ],
     'the steps, in order',
   );
   t.equal(logs.filter((l) => l.startsWith('loaded ')).length, sampleFiles.length, 'every sample file loaded');
+  t.ok(
+    logs.includes(
+      'loaded nfl_games_2024_2025.csv with the 193 results of 2025 held back: 557 inserted, 0 updated, 0 unchanged, 0 rejected',
+    ),
+    'the 2025 results held back at first',
+  );
+  t.equal(
+    logs.filter((l) => /^2025 week \d+: \d+ results arrived \(0 rejected\)$/.test(l)).length,
+    13,
+    'then they arrive in 13 weekly files, in kick-off order',
+  );
+  t.match(
+    out,
+    /Freshness: 193 results arrived in 13 weekly files; after the last one, the model-stats views were current in [\d.]+ s/,
+    'the time from the last completion to fresh views is printed',
+  );
+  const board = out.split('\n').filter((l) => /^\s+(bookmaker_favourite|elo|always_home|random)\s+573\s/.test(l));
+  t.equal(board.length, 4, 'the leaderboard: the four baseline models, 573 current-season matches each (193 NFL 2025 games + 380 EPL)');
+  t.match(out, /^\s+stats\.user_leaderboard\s+\S+\s+fresh\b/m, 'refresh.status: the leaderboard is fresh');
+  t.notMatch(out, /^\s+stats\.\S+\s+\S+\s+(stale|failed|blocked)\b/m, 'and nothing is stale, failed or blocked');
+  t.match(
+    out,
+    /Race meeting \(Sha Tin\): 10 races, 124 win-odds snapshots, 49 bets, 49 settled/,
+    'the race meeting: odds, bets and settlement',
+  );
+  const [scored] = await db.sql<{ events: number; unscored: number }[]>`
+    select count(distinct ps.event_id)::int as events,
+           (select count(*)::int from forecast.prediction p join market.market m using (market_id) join core.event e using (event_id)
+             where e.status = 'completed' and m.status in ('settled', 'void')
+               and not exists (select from forecast.prediction_score s where s.prediction_id = p.prediction_id)) as unscored
+      from forecast.prediction_score ps`;
+  t.equal(scored?.unscored, 0, 'every prediction on a settled market was scored by the worker (first-touchdown picks wait for a scorer)');
+  t.ok((scored?.events ?? 0) >= 858, `the worker scored ${scored?.events} events`);
   const line = (re: RegExp) => out.split('\n').some((l) => re.test(l));
   t.ok(line(/^\s+nfl\s+NFL\s+american_football$/), 'competition nfl');
   t.ok(line(/^\s+epl\s+Premier League\s+football$/), 'competition epl');
