@@ -15,7 +15,9 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  correcting boolean := coalesce(current_setting('scoreline.correcting_event', true), '') = new.event_id::text;
+  -- the setting counts only for the owner role (through core.correct_event_result, security definer, or its members)
+  correcting boolean := case when coalesce(current_setting('scoreline.correcting_event', true), '') = new.event_id::text
+                             then core.may_correct_results() else false end;
 begin
   if new.status is distinct from old.status and not correcting then
     if not exists (select from core.event_status_transition t
@@ -82,7 +84,7 @@ declare
 begin
   select e.event_id, e.external_id, e.status into ev from core.event e where e.event_id = old.event_id;
   if ev.status in ('completed', 'abandoned', 'cancelled')
-     and coalesce(current_setting('scoreline.correcting_event', true), '') <> ev.event_id::text
+     and not (coalesce(current_setting('scoreline.correcting_event', true), '') = ev.event_id::text and core.may_correct_results())
      and (new.status, new.finish_position) is distinct from (old.status, old.finish_position) then
     raise exception 'race % (%): runner % finishing result cannot be changed by an update once the race is %',
       ev.event_id, ev.external_id, old.number, ev.status
@@ -110,6 +112,7 @@ create or replace function core.correct_event_result(
 ) returns core.event_correction
 language plpgsql
 volatile
+security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare

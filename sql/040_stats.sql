@@ -220,6 +220,7 @@ comment on function stats.recompute_player_stats_of_selections(bigint[]) is 'Rec
 create or replace function stats.tg_prediction__player_stats() returns trigger
 language plpgsql
 volatile
+security definer -- app sessions write picks, not stats.player_stats
 set search_path = pg_catalog, pg_temp
 as $$
 declare

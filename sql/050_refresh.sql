@@ -570,6 +570,7 @@ comment on function refresh.run_checks(regclass, bigint) is
 
 create or replace function refresh.blocked_reason(p_object regclass) returns text
 language sql stable
+security definer -- refresh.status calls it for readers, who see no refresh tables
 set search_path = pg_catalog, pg_temp
 as $$
   with recursive up (object, depth) as (

@@ -100,6 +100,7 @@ create or replace function maint.ensure_partitions(p_parent regclass, p_from tim
 returns integer
 language plpgsql
 volatile
+security definer -- creates, detaches and drops partitions: needs the table's owner, not the worker's rights
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -207,6 +208,7 @@ comment on function maint.default_partition_rows() is
 create or replace function maint.drop_partition(p_parent regclass, p_partition regclass) returns void
 language plpgsql
 volatile
+security definer -- creates, detaches and drops partitions: needs the table's owner, not the worker's rights
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -223,6 +225,7 @@ comment on function maint.drop_partition(regclass, regclass) is
 create or replace function maint.downsample_odds(p_partition regclass) returns bigint
 language plpgsql
 volatile
+security definer -- creates, detaches and drops partitions: needs the table's owner, not the worker's rights
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -42,10 +42,26 @@ function dbmateBin(): string {
   return path.join(repoRoot, 'node_modules', '.bin', 'dbmate');
 }
 
+/**
+ * The prefix of the database roles (<prefix>_owner, _worker, _app, _reader) the roles
+ * migration creates: SCORELINE_ROLE_PREFIX, default scoreline (docs/security.md).
+ */
+export function rolePrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const prefix = env.SCORELINE_ROLE_PREFIX?.trim() || 'scoreline';
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) {
+    throw new Error(
+      `SCORELINE_ROLE_PREFIX ${JSON.stringify(prefix)}: lower-case letters, digits and _ (at most 41, not starting with a digit)`,
+    );
+  }
+  return prefix;
+}
+
 function runDbmate(url: string, args: string[]): Promise<string> {
+  // the migrations read the role prefix from the setting scoreline.role_prefix
+  const pgOptions = [process.env.PGOPTIONS, `-c scoreline.role_prefix=${rolePrefix()}`].filter(Boolean).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn(dbmateBin(), ['--url', dbmateUrl(url), '--migrations-dir', migrationsDir, '--no-dump-schema', ...args], {
-      env: { ...process.env, DBMATE_NO_DUMP_SCHEMA: 'true' },
+      env: { ...process.env, DBMATE_NO_DUMP_SCHEMA: 'true', PGOPTIONS: pgOptions },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

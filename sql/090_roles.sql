@@ -1,0 +1,308 @@
+-- Roles and least privilege (docs/security.md). Applied last by `scoreline migrate`,
+-- after every other sql/ file, so objects added since the last run are covered:
+-- every grant here is reset and given again on each run.
+--
+-- The roles (NOLOGIN groups, names in core.db_role, created by the roles migration):
+--   owner   full rights on every scoreline schema; the role allowed to correct a settled
+--           result directly (core.correct_event_result is the normal path)
+--   worker  runs scoring, refresh, ingest, partition maintenance and the job queue
+--   app     writes its user's predictions (row-level security by scoreline.user_id),
+--           places bets, reads events, markets and statistics
+--   reader  statistics (stats.*) and refresh.status only
+--
+-- SQLSTATEs raised here (class SL, scoreline):
+--   SL140  a bad role prefix (migration), or core.db_role lacks a kind
+--   SL141  scoreline.user_id is not a forecaster id, or names no user forecaster
+
+-- Roles recorded in core.db_role exist on this server (a restored database on a new server).
+do $$
+declare
+  r record;
+begin
+  for r in select role_name from core.db_role loop
+    if not exists (select from pg_catalog.pg_roles where rolname = r.role_name) then
+      begin
+        execute format('create role %I nologin', r.role_name);
+      exception when duplicate_object or unique_violation then
+        null;
+      end;
+    end if;
+  end loop;
+end;
+$$;
+
+create or replace function core.role_name(p_kind text) returns name
+language plpgsql
+stable
+strict
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  r name;
+begin
+  select d.role_name into r from core.db_role d where d.kind = p_kind;
+  if r is null then
+    raise exception 'no % role recorded in core.db_role', p_kind
+      using errcode = 'SL140', hint = 'kinds are owner, worker, app and reader; the roles migration records them';
+  end if;
+  return r;
+end;
+$$;
+comment on function core.role_name(text) is
+  'The database role of a kind (owner, worker, app, reader) as recorded in core.db_role; SL140 for an unknown kind.';
+
+create or replace function core.may_correct_results() returns boolean
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select pg_catalog.pg_has_role(current_user, core.role_name('owner'), 'MEMBER')
+$$;
+comment on function core.may_correct_results() is
+  'Whether the current role may change a settled result once scoreline.correcting_event is set: the owner role and its members (superusers are members of every role). core.correct_event_result is security definer, so through it every caller may; an app or worker session setting the setting itself may not (SL002).';
+
+create or replace function forecast.acting_user_id() returns bigint
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v text := nullif(btrim(current_setting('scoreline.user_id', true)), '');
+begin
+  if v is null then
+    return null; -- no user: row-level security shows nothing and accepts nothing
+  end if;
+  if v !~ '^[1-9][0-9]{0,17}$' then
+    raise exception 'scoreline.user_id % is not a forecaster id', v
+      using errcode = 'SL141', hint = 'set scoreline.user_id to the forecaster_id of the user the session acts for';
+  end if;
+  return v::bigint;
+end;
+$$;
+comment on function forecast.acting_user_id() is
+  'The forecaster_id an app session acts for: the setting scoreline.user_id (set by the app, e.g. set local scoreline.user_id = ''42''); null when unset; SL141 when it is not a positive whole number. The row-level security policies of forecast.prediction, prediction_score and prediction_market_price compare with it.';
+
+create or replace function forecast.is_forecaster_kind(p_forecaster_id bigint, p_kind text) returns boolean
+language sql
+stable
+strict
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select exists (select from forecast.forecaster f where f.forecaster_id = p_forecaster_id and f.kind = p_kind)
+$$;
+comment on function forecast.is_forecaster_kind(bigint, text) is
+  'Whether a forecaster is of that kind (model or user): the row-level security policies use it so that the worker writes only models'' predictions and an app session only its user''s picks.';
+
+-- ---------------------------------------------------------------------------
+-- Privileges: reset, then granted
+-- ---------------------------------------------------------------------------
+
+-- Functions the migrating role creates from now on are not executable by PUBLIC.
+-- (Per-schema default privileges can only add, so this is the global form.)
+alter default privileges revoke execute on routines from public;
+
+do $$
+declare
+  schemas text[] := array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker', 'graphile_worker'];
+  s text;
+  r name;
+  owner_r name := core.role_name('owner');
+  worker_r name := core.role_name('worker');
+  app_r name := core.role_name('app');
+  reader_r name := core.role_name('reader');
+  roles name[] := array[core.role_name('owner'), core.role_name('worker'), core.role_name('app'), core.role_name('reader')];
+  f text;
+  t text;
+begin
+  foreach s in array schemas loop
+    if to_regnamespace(s) is null then
+      continue;
+    end if;
+    execute format('revoke all on schema %I from public', s);
+    execute format('revoke all on all tables in schema %I from public', s);
+    execute format('revoke all on all sequences in schema %I from public', s);
+    execute format('revoke all on all routines in schema %I from public', s);
+    foreach r in array roles loop
+      execute format('revoke all on schema %I from %I', s, r);
+      execute format('revoke all on all tables in schema %I from %I', s, r);
+      execute format('revoke all on all sequences in schema %I from %I', s, r);
+      execute format('revoke all on all routines in schema %I from %I', s, r);
+    end loop;
+
+    -- owner: everything
+    execute format('grant usage, create on schema %I to %I', s, owner_r);
+    execute format('grant all on all tables in schema %I to %I', s, owner_r);
+    execute format('grant all on all sequences in schema %I to %I', s, owner_r);
+    execute format('grant execute on all routines in schema %I to %I', s, owner_r);
+  end loop;
+
+  -- worker: reads every scoreline table, writes the ones its procedures write
+  foreach s in array array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker'] loop
+    execute format('grant usage on schema %I to %I', s, worker_r);
+    execute format('grant select on all tables in schema %I to %I', s, worker_r);
+  end loop;
+  foreach s in array array['core', 'market', 'ingest', 'refresh', 'maint', 'worker', 'stats'] loop
+    execute format('grant insert, update, delete on all tables in schema %I to %I', s, worker_r);
+    execute format('grant usage on all sequences in schema %I to %I', s, worker_r);
+  end loop;
+  foreach t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
+                           'forecast.prediction_market_price', 'trade.performance_invalidation', 'trade.performance_watermark'] loop
+    execute format('grant insert, update, delete on %s to %I', t::regclass, worker_r);
+  end loop;
+  execute format('grant insert on forecast.forecaster to %I', worker_r);     -- models
+  execute format('grant update on trade.bet to %I', worker_r); -- settlement
+  execute format('grant usage on all sequences in schema forecast to %I', worker_r);
+  -- the job queue is the worker's own
+  if to_regnamespace('graphile_worker') is not null then
+    execute format('grant usage on schema graphile_worker to %I', worker_r);
+    execute format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', worker_r);
+    execute format('grant usage on all sequences in schema graphile_worker to %I', worker_r);
+    execute format('grant execute on all routines in schema graphile_worker to %I', worker_r);
+  end if;
+  -- the worker's entry points and what they call, function by function
+  foreach f in array array[
+    'worker.score_event(bigint,integer)', 'worker.maintain(interval)', 'worker.nightly_sync()',
+    'worker.enqueue_unscored()', 'worker.enqueue_refresh(text,integer)', 'worker.beat(text,text[],text,integer,integer)',
+    'worker.recover_stale_workers(interval,text)', 'worker.add_job(text,json,text,timestamptz,integer,text)',
+    'worker.scoring_priority(timestamptz)',
+    'forecast.score_event(bigint)', 'forecast.record_first_touchdown(bigint,bigint,integer,text)',
+    'forecast.dq_duplicate_picks()', 'forecast.dq_orphaned_rows()', 'forecast.create_baseline_predictions(text)',
+    'forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)',
+    'market.settle_event(bigint)', 'core.correct_event_result(bigint,text,smallint,smallint,text,jsonb)',
+    'core.role_name(text)', 'core.may_correct_results()',
+    'stats.recompute_player_stats(integer[],bigint[])', 'stats.recompute_player_stats_of_selections(bigint[])',
+    'stats.dq_unknown_position_share()', 'stats.dq_model_stats_mismatch(integer)', 'stats.model_stats_full()',
+    'stats.apply_model_stats(bigint[],bigint[])', 'stats.rebuild_model_stats()', 'stats.dq_model_stats_incremental_vs_full()',
+    'refresh.run_due(text,regclass,boolean,boolean)', 'refresh.refresh_object(regclass,text,bigint,text,boolean)',
+    'refresh.lock_key(regclass)', 'refresh.qualified_name(regclass)', 'refresh.assert_trigger_source(text)',
+    'refresh.resolve_function(text)', 'refresh.validate_parameters(jsonb)', 'refresh.effective_method(regclass)',
+    'refresh.catalog_parents()', 'refresh.computed_sources()', 'refresh.sync(text)', 'refresh.check_expectation(numeric,numeric,numeric)',
+    'refresh.run_checks(regclass,bigint)', 'refresh.blocked_reason(regclass)', 'refresh.ensure_run_partitions(timestamptz,integer)',
+    'refresh.maintain_run_partitions(interval)', 'refresh.reap(regclass)', 'refresh.refresh_relation(regclass,boolean)',
+    'refresh.levels()', 'refresh.plan(regclass,boolean)', 'refresh.begin_pass()',
+    'refresh.checkpoint_start(text,text,bigint,interval)', 'refresh.checkpoint_resume(text,text)',
+    'refresh.checkpoint_advance(bigint,bigint,jsonb,interval)', 'refresh.checkpoint_complete(bigint)',
+    'trade.settling()', 'trade.settle_bets(bigint)', 'trade.hour_of(timestamptz)',
+    'trade.refresh_strategy_performance(timestamptz)', 'trade.refresh_strategy_performance(regclass,jsonb)',
+    'maint.run_partition_maintenance()', 'maint.run_partition_maintenance(timestamptz)', 'maint.partition_key(regclass)',
+    'maint.partition_unit(interval)', 'maint.partition_has_rows(regclass,name,timestamptz,timestamptz)',
+    'maint.ensure_partitions(regclass,timestamptz,timestamptz)', 'maint.default_partition_rows()',
+    'maint.drop_partition(regclass,regclass)', 'maint.downsample_odds(regclass)',
+    'ingest.american_to_decimal(integer)', 'ingest.football_season_label(date)', 'ingest.name_key(text)',
+    'ingest.begin_merge(bigint,text)', 'ingest.finish_batch(bigint,integer,integer,integer,boolean)',
+    'ingest.competition(text)', 'ingest.advance_current_season(integer,text[])', 'ingest.merge_events(bigint)',
+    'ingest.merge_nfl_games(bigint,boolean)', 'ingest.merge_football_data(bigint,boolean)',
+    'ingest.merge_nfl_players(bigint,boolean)', 'ingest.merge_hkjc_results(bigint,boolean)',
+    'ingest.merge_external_markets(bigint,text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
+    'ingest.merge_kalshi_markets(bigint,boolean)'
+  ] loop
+    if to_regprocedure(f) is null then
+      raise notice 'sql/090_roles.sql: % does not exist; the worker is not granted it', f;
+      continue;
+    end if;
+    execute format('grant execute on routine %s to %I', to_regprocedure(f), worker_r);
+  end loop;
+
+  -- app: reference data, its user's predictions, bets, statistics
+  foreach s in array array['core', 'market', 'forecast', 'stats', 'trade'] loop
+    execute format('grant usage on schema %I to %I', s, app_r);
+  end loop;
+  foreach s in array array['core', 'market', 'stats'] loop
+    execute format('grant select on all tables in schema %I to %I', s, app_r);
+  end loop;
+  execute format('revoke select on core.db_role from %I', app_r);
+  execute format('grant select on forecast.forecaster, forecast.scoring_rule, forecast.first_touchdown, forecast.pick to %I', app_r);
+  execute format('grant select, delete on forecast.prediction to %I', app_r);
+  execute format('grant insert (forecaster_id, market_id, selection_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', app_r);
+  execute format('grant update (selection_id, market_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', app_r);
+  execute format('grant select on forecast.prediction_score to %I', app_r);
+  execute format('grant select, insert, delete on forecast.prediction_market_price to %I', app_r);
+  execute format('grant select on trade.strategy, trade.bet to %I', app_r);
+  execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at, matched_at, external_ref) on trade.bet to %I', app_r);
+  execute format('grant usage on sequence trade.bet_bet_id_seq to %I', app_r);
+  foreach f in array array['forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)', 'core.role_name(text)',
+                           'core.may_correct_results()'] loop
+    execute format('grant execute on routine %s to %I', to_regprocedure(f), app_r);
+  end loop;
+
+  -- reader: statistics and the freshness table
+  execute format('grant usage on schema stats, refresh to %I', reader_r);
+  execute format('grant select on all tables in schema stats to %I', reader_r);
+  execute format('grant select on refresh.status to %I', reader_r);
+  foreach f in array array['refresh.blocked_reason(regclass)', 'refresh.check_expectation(numeric,numeric,numeric)',
+                           'refresh.effective_method(regclass)', 'refresh.qualified_name(regclass)'] loop
+    execute format('grant execute on routine %s to %I', to_regprocedure(f), reader_r);
+  end loop;
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Row-level security: a user's picks
+-- ---------------------------------------------------------------------------
+
+alter table forecast.prediction enable row level security;
+alter table forecast.prediction_score enable row level security;
+alter table forecast.prediction_market_price enable row level security;
+
+-- picks by forecast.pick are filtered for the session that reads them
+alter view forecast.pick set (security_invoker = true);
+
+do $$
+declare
+  owner_r name := core.role_name('owner');
+  worker_r name := core.role_name('worker');
+  app_r name := core.role_name('app');
+begin
+  drop policy if exists prediction_owner on forecast.prediction;
+  drop policy if exists prediction_worker_read on forecast.prediction;
+  drop policy if exists prediction_worker_insert on forecast.prediction;
+  drop policy if exists prediction_worker_update on forecast.prediction;
+  drop policy if exists prediction_worker_delete on forecast.prediction;
+  drop policy if exists prediction_app_user on forecast.prediction;
+  execute format('create policy prediction_owner on forecast.prediction to %I using (true) with check (true)', owner_r);
+  execute format('create policy prediction_worker_read on forecast.prediction for select to %I using (true)', worker_r);
+  execute format($p$create policy prediction_worker_insert on forecast.prediction for insert to %I
+                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+  execute format($p$create policy prediction_worker_update on forecast.prediction for update to %I
+                    using (forecast.is_forecaster_kind(forecaster_id, 'model'))
+                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+  execute format($p$create policy prediction_worker_delete on forecast.prediction for delete to %I
+                    using (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+  execute format($p$create policy prediction_app_user on forecast.prediction to %I
+                    using (forecaster_id = forecast.acting_user_id())
+                    with check (forecaster_id = forecast.acting_user_id() and forecast.is_forecaster_kind(forecaster_id, 'user'))$p$, app_r);
+
+  drop policy if exists prediction_score_owner on forecast.prediction_score;
+  drop policy if exists prediction_score_worker on forecast.prediction_score;
+  drop policy if exists prediction_score_app_user on forecast.prediction_score;
+  execute format('create policy prediction_score_owner on forecast.prediction_score to %I using (true) with check (true)', owner_r);
+  execute format('create policy prediction_score_worker on forecast.prediction_score to %I using (true) with check (true)', worker_r);
+  execute format($p$create policy prediction_score_app_user on forecast.prediction_score for select to %I
+                    using (forecaster_id = forecast.acting_user_id())$p$, app_r);
+
+  drop policy if exists prediction_market_price_owner on forecast.prediction_market_price;
+  drop policy if exists prediction_market_price_worker on forecast.prediction_market_price;
+  drop policy if exists prediction_market_price_app_user on forecast.prediction_market_price;
+  execute format('create policy prediction_market_price_owner on forecast.prediction_market_price to %I using (true) with check (true)', owner_r);
+  execute format('create policy prediction_market_price_worker on forecast.prediction_market_price to %I using (true) with check (true)', worker_r);
+  -- the prediction must be visible to the session, i.e. its user's (the subquery is itself under row-level security)
+  execute format($p$create policy prediction_market_price_app_user on forecast.prediction_market_price to %I
+                    using (exists (select from forecast.prediction p where p.prediction_id = prediction_market_price.prediction_id))
+                    with check (exists (select from forecast.prediction p where p.prediction_id = prediction_market_price.prediction_id))$p$, app_r);
+end;
+$$;
+comment on policy prediction_app_user on forecast.prediction is
+  'An app session sees and changes only the picks of the user it acts for (scoreline.user_id = forecaster_id, a user forecaster).';
+comment on policy prediction_worker_read on forecast.prediction is 'The worker reads every prediction (scoring).';
+comment on policy prediction_worker_insert on forecast.prediction is 'The worker writes models'' predictions only, never a user''s pick.';
+comment on policy prediction_worker_update on forecast.prediction is 'The worker changes models'' predictions only.';
+comment on policy prediction_worker_delete on forecast.prediction is 'The worker deletes models'' predictions only.';
+comment on policy prediction_owner on forecast.prediction is 'The owner role sees and changes everything.';
+comment on policy prediction_score_app_user on forecast.prediction_score is 'An app session reads the scores of its user''s picks only.';
+comment on policy prediction_score_worker on forecast.prediction_score is 'The worker writes every score (scoring).';
+comment on policy prediction_score_owner on forecast.prediction_score is 'The owner role sees and changes everything.';
+comment on policy prediction_market_price_app_user on forecast.prediction_market_price is 'An app session reads and links prices of its user''s picks only.';
+comment on policy prediction_market_price_worker on forecast.prediction_market_price is 'The worker reads and writes every price link.';
+comment on policy prediction_market_price_owner on forecast.prediction_market_price is 'The owner role sees and changes everything.';
