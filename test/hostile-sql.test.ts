@@ -2,33 +2,11 @@
 // executed, NUL bytes refused, NaN / Infinity / 1e309 / negative odds and stakes refused by
 // name, far-away timestamps refused, hostile JSON (duplicate keys, deep nesting, 10 MB)
 // given a clear error. After each refusal nothing was half-written and the victim tables exist.
-import fs from 'node:fs';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
-import { repoRoot } from '../src/embedded.ts';
 import { games, league, models } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
-
-interface Corpus {
-  injection: string[];
-  nul: string[];
-  numbers: string[];
-  timestamps: string[];
-}
-export const corpus = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/fixtures/hostile/strings.json'), 'utf8')) as Corpus;
-
-const VICTIMS = ['core.event', 'forecast.prediction', 'trade.bet', 'worker.job', 'refresh.object', 'core.team'];
-
-/** Row counts of the tables a hostile string would like to drop (fails if one is gone). */
-export async function victimCounts(sql: Sql): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of VICTIMS) {
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql.unsafe(table)}`;
-    out[table] = row!.n;
-  }
-  return out;
-}
+import { corpus, victimCounts } from './fixtures/hostile/corpus.ts';
 
 async function noSleeper(t: Test, sql: Sql): Promise<void> {
   const [row] = await sql<{ n: number }[]>`

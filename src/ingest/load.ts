@@ -114,16 +114,24 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
         continue;
       }
       if (record.line <= skipThrough) continue;
+      // PostgreSQL text cannot hold a NUL: the raw text is kept with U+FFFD in its place
+      const raw = record.raw.includes('\u0000') ? record.raw.replaceAll('\u0000', '\ufffd') : record.raw;
       if ('error' in record) {
-        yield { line: record.line, rejected: { line_number: record.line, stage: 'parse', raw: record.raw, reason: record.error } };
+        yield { line: record.line, rejected: { line_number: record.line, stage: 'parse', raw, reason: record.error } };
         continue;
       }
       const row = feed.parse('values' in record ? record.values : record.value);
       if (!row.ok) {
-        yield { line: record.line, rejected: { line_number: record.line, stage: 'validate', raw: record.raw, reason: row.reason } };
+        yield { line: record.line, rejected: { line_number: record.line, stage: 'validate', raw, reason: row.reason } };
         continue;
       }
-      yield { line: record.line, copy: [batchId, record.line, record.raw, ...row.values].map(copyText).join('\t') + '\n' };
+      const line = [batchId, record.line, record.raw, ...row.values].map(copyText).join('\t') + '\n';
+      if (line.includes('\u0000')) {
+        const reason = 'contains a NUL byte (\\0), which PostgreSQL text cannot hold';
+        yield { line: record.line, rejected: { line_number: record.line, stage: 'validate', raw, reason } };
+        continue;
+      }
+      yield { line: record.line, copy: line };
     }
   } catch (err) {
     if (err instanceof IngestError) throw err;
@@ -152,8 +160,21 @@ function progressCounter(opts: LoadOptions) {
 /** COPY these lines (COPY text) into the feed's staging table, in `tx`. */
 async function copyRows(tx: Tx, feed: Feed, lines: AsyncIterable<string> | string[]): Promise<void> {
   const columns = ['batch_id', 'line_number', 'raw', ...feed.columns];
-  const copy = await tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`.writable();
-  await pipeline(Readable.from(lines), copy);
+  const query = tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`;
+  // postgres.js 3.4 never settles the writable when the server rejects the COPY after the
+  // last row was sent (porsager/postgres#1173): listen on the query's reject too, so a
+  // refused COPY fails the load instead of hanging it (as in src/timeseries/odds-copy.ts).
+  const failure = new Promise<never>((_, fail) => {
+    const q = query as unknown as { reject: (err: unknown) => void };
+    const reject = q.reject;
+    q.reject = (err: unknown) => {
+      fail(err);
+      reject(err);
+    };
+  });
+  failure.catch(() => {});
+  const copy = await query.writable();
+  await Promise.race([pipeline(Readable.from(lines), copy), failure]);
 }
 
 /** Keep the rejected rows in ingest.rejected_row, in `tx`. */
