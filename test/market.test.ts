@@ -461,11 +461,18 @@ t.test('odds_snapshot and odds_bar_1m: keys per partition, well-formed 1-minute 
   await rejectsWith(t, bar({ ...next, selection_id: -1 }), { code: '23503', constraint: 'odds_bar_1m_selection_fk' });
   await rejectsWith(t, bar({ ...next, source_id: 999 }), { code: '23503', constraint: 'odds_bar_1m_source_fk' });
 
-  // on delete: a source with prices is kept; a selection takes its prices with it
-  await rejectsWith(t, sql`delete from market.source where source_id = ${src}`, { code: restrict });
+  // on delete: a source with prices is kept (the bars' foreign key; the snapshots' trigger,
+  // SL106, test/odds-keys.test.ts); a selection takes its prices with it
+  await sql`delete from market.odds_snapshot where source_id = ${src}`;
+  await rejectsWith(t, sql`delete from market.source where source_id = ${src}`, { code: restrict, constraint: 'odds_bar_1m_source_fk' });
+  await snap();
   await sql`delete from market.selection where selection_id = ${sel}`;
   const [left] = await sql<{ n: number }[]>`
     select (select count(*) from market.odds_snapshot where selection_id = ${sel})
          + (select count(*) from market.odds_bar_1m where selection_id = ${sel}) as n`;
-  t.equal(Number(left?.n), 0, 'prices and bars go with their selection (odds_snapshot_selection_fk, odds_bar_1m_selection_fk cascade)');
+  t.equal(
+    Number(left?.n),
+    0,
+    'prices and bars go with their selection (market.tg_selection__delete_odds, odds_bar_1m_selection_fk cascade)',
+  );
 });

@@ -71,9 +71,13 @@ t.test('bad snapshots fail the whole COPY', async (t) => {
     constraint: 'odds_snapshot_back_price_above_one',
   });
   await rejectsWith(t, copyOddsSnapshots(sql, [good, good]), { code: '23505', constraint: 'odds_snapshot_p20240101_pkey' });
-  await rejectsWith(t, copyOddsSnapshots(sql, [{ ...good, selectionId: 999999 }]), {
-    code: '23503',
-    constraint: 'odds_snapshot_selection_fk',
+  await rejectsWith(t, copyOddsSnapshots(sql, [good, { ...good, selectionId: 999999 }, { ...good, selectionId: 999998 }]), {
+    code: 'SL105',
+    message: /^odds snapshots for 2 unknown selection\(s\) 999998, 999999 and 0 unknown source\(s\) -: nothing was loaded$/,
+  });
+  await rejectsWith(t, copyOddsSnapshots(sql, [{ ...good, sourceId: 999 }]), {
+    code: 'SL105',
+    message: /^odds snapshots for 0 unknown selection\(s\) - and 1 unknown source\(s\) 999: nothing was loaded$/,
   });
   const [n] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_snapshot`;
   t.equal(n?.n, 0, 'no row of a failed COPY stays');

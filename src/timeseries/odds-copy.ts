@@ -1,9 +1,14 @@
 // Bulk load of odds snapshots: the daily partitions the rows need are created first
 // (maint.ensure_partitions), then the rows stream into market.odds_snapshot through
-// COPY FROM STDIN (postgres.js copy stream, text format).
+// COPY FROM STDIN (postgres.js copy stream, text format), and the distinct selection and
+// source ids of the load are checked in one statement (market.lock_odds_keys) in the same
+// transaction: market.odds_snapshot has no per-row foreign keys (see docs/timeseries.md).
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type postgres from 'postgres';
 import type { Sql } from '../db.ts';
+
+type TxSql = postgres.TransactionSql<Record<string, never>>;
 
 export interface OddsSnapshot {
   observedAt: Date;
@@ -50,11 +55,19 @@ export function copyLine(r: OddsSnapshot): string {
   ].join('\t');
 }
 
-async function* chunks(rows: Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, count: { n: number }): AsyncGenerator<string> {
+interface Seen {
+  n: number;
+  selections: Set<string>;
+  sources: Set<string>;
+}
+
+async function* chunks(rows: Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, seen: Seen): AsyncGenerator<string> {
   let buf: string[] = [];
   for await (const r of rows) {
     buf.push(copyLine(r));
-    count.n++;
+    seen.n++;
+    seen.selections.add(String(r.selectionId));
+    seen.sources.add(String(r.sourceId));
     if (buf.length >= ROWS_PER_CHUNK) {
       yield buf.join('\n') + '\n';
       buf = [];
@@ -63,14 +76,48 @@ async function* chunks(rows: Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot
   if (buf.length) yield buf.join('\n') + '\n';
 }
 
+/** The COPY and the key check, in `tx`. Returns the number of rows copied. */
+async function copyAndCheck(tx: TxSql, rows: readonly OddsSnapshot[] | AsyncIterable<OddsSnapshot>): Promise<number> {
+  const seen: Seen = { n: 0, selections: new Set(), sources: new Set() };
+  const copy = tx`
+    copy market.odds_snapshot (observed_at, selection_id, source_id, back_price, back_size, lay_price, lay_size, last_traded_price, volume)
+    from stdin`;
+  // postgres.js 3.4 never settles the writable when the server rejects the COPY after the
+  // last row was sent (porsager/postgres#1173: the error reaches only the query's reject).
+  // Listen there too, so a constraint violation fails the load instead of hanging it.
+  const failure = new Promise<never>((_, fail) => {
+    const query = copy as unknown as { reject: (err: unknown) => void };
+    const reject = query.reject;
+    query.reject = (err: unknown) => {
+      fail(err);
+      reject(err);
+    };
+  });
+  failure.catch(() => {}); // raced below; an error before the stream opens rejects writable() itself
+  const writable = await copy.writable();
+  await Promise.race([
+    pipeline(Readable.from(chunks(rows as Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, seen)), writable),
+    failure,
+  ]);
+  if (seen.n > 0) {
+    // Set-based stand-in for the foreign keys: SL105 names unknown ids and the whole
+    // load rolls back; found rows are locked FOR KEY SHARE until commit.
+    await tx`select market.lock_odds_keys(${[...seen.selections]}::bigint[], ${[...seen.sources]}::smallint[])`;
+  }
+  return seen.n;
+}
+
 /**
  * COPY odds snapshots into market.odds_snapshot. The daily partitions for [from, to] are
  * created first; for an array the range is computed from the rows, a stream must state it
  * (rows outside it land in the default partition, which maint.default_partition_rows() reports).
- * The COPY is one statement: all rows or none.
+ * The COPY and the check of its selection and source ids (SL105 for unknown ones) are one
+ * transaction: all rows or none. Given a transaction (inside sql.begin), it runs in it;
+ * given the pool, the partitions are created and committed first (so concurrent loaders
+ * do not wait on each other's COPY), then the COPY runs in its own transaction.
  */
 export async function copyOddsSnapshots(
-  sql: Sql,
+  sql: Sql | TxSql,
   rows: readonly OddsSnapshot[] | AsyncIterable<OddsSnapshot>,
   range?: { from: Date; to: Date },
 ): Promise<CopyResult> {
@@ -90,26 +137,9 @@ export async function copyOddsSnapshots(
   }
   const [made] = await sql<{ n: number }[]>`
     select maint.ensure_partitions('market.odds_snapshot'::regclass, ${span.from}, ${span.to}) as n`;
-  const count = { n: 0 };
-  const copy = sql`
-    copy market.odds_snapshot (observed_at, selection_id, source_id, back_price, back_size, lay_price, lay_size, last_traded_price, volume)
-    from stdin`;
-  // postgres.js 3.4 never settles the writable when the server rejects the COPY after the
-  // last row was sent (porsager/postgres#1173: the error reaches only the query's reject).
-  // Listen there too, so a constraint violation fails the load instead of hanging it.
-  const failure = new Promise<never>((_, fail) => {
-    const query = copy as unknown as { reject: (err: unknown) => void };
-    const reject = query.reject;
-    query.reject = (err: unknown) => {
-      fail(err);
-      reject(err);
-    };
-  });
-  failure.catch(() => {}); // raced below; an error before the stream opens rejects writable() itself
-  const writable = await copy.writable();
-  await Promise.race([
-    pipeline(Readable.from(chunks(rows as Iterable<OddsSnapshot> | AsyncIterable<OddsSnapshot>, count)), writable),
-    failure,
-  ]);
-  return { rows: count.n, partitionsCreated: made?.n ?? 0 };
+  const n =
+    'begin' in sql && typeof sql.begin === 'function'
+      ? await (sql as Sql).begin((tx) => copyAndCheck(tx, rows))
+      : await copyAndCheck(sql as TxSql, rows);
+  return { rows: n, partitionsCreated: made?.n ?? 0 };
 }
