@@ -3,9 +3,11 @@
 -- Every statement that writes forecast.prediction_score (forecast.score_event, a
 -- cascade from a deleted prediction or event) fires a statement-level trigger that
 -- recomputes the (model, event) pairs it touched from prediction_score itself and
--- applies the difference to the summary tables, in the same transaction. The cost is
--- that of the event's predictions, not of all predictions ever made; readers never
--- wait (no REFRESH, no lock beyond the touched summary rows).
+-- appends the difference to the delta tables, in the same transaction. The three views
+-- add the folded sums and the deltas, so they are current when scoring commits. The
+-- cost is that of the event's predictions, not of all predictions ever made; scorings
+-- append and never wait on one another; readers never wait. The refresh orchestrator
+-- folds the deltas into the sums (stats.fold_model_stats, method function).
 
 create or replace function stats.model_stats_full()
 returns table (model_id bigint, event_id bigint, competition_id integer, season_id integer,
@@ -96,100 +98,36 @@ begin
          draw_count = excluded.draw_count, loss_count = excluded.loss_count,
          total_units = excluded.total_units, units_count = excluded.units_count;
 
-  -- Per competition and season: add the signed differences; a key left with no match goes.
-  with c as (
-    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
-                                                   points numeric, win_count integer, draw_count integer, loss_count integer,
-                                                   total_units numeric, units_count integer)
-  ), delta as (
-    select model_id, competition_id, season_id, sum(sign)::integer as matches, sum(sign * points) as points,
-           sum(sign * win_count)::integer as win_count, sum(sign * draw_count)::integer as draw_count,
-           sum(sign * loss_count)::integer as loss_count, sum(sign * total_units) as total_units,
-           sum(sign * units_count)::integer as units_count
-      from c group by model_id, competition_id, season_id
-  ), emptied as (
-    delete from stats.model_stats_competition_agg a using delta d
-     where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id) and a.total_matches + d.matches = 0
-  ), updated as (
-    update stats.model_stats_competition_agg a
-       set total_matches = a.total_matches + d.matches,
-           total_points = a.total_points + d.points,
-           win_count = a.win_count + d.win_count,
-           draw_count = a.draw_count + d.draw_count,
-           loss_count = a.loss_count + d.loss_count,
-           total_units = a.total_units + d.total_units,
-           units_count = a.units_count + d.units_count
-      from delta d
-     where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id) and a.total_matches + d.matches > 0
-    returning a.model_id, a.competition_id, a.season_id
-  )
-  -- A key seen for the first time only gains (nothing was recorded under it); a
-  -- concurrent first insert of the same key is added to by ON CONFLICT.
-  insert into stats.model_stats_competition_agg as a
+  -- Per competition and season, and per club side: append the signed differences.
+  insert into stats.model_stats_competition_delta
          (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select d.model_id, d.competition_id, d.season_id, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
-    from delta d
-   where d.matches > 0
-     and not exists (select from updated u where (u.model_id, u.competition_id, u.season_id) = (d.model_id, d.competition_id, d.season_id))
-  on conflict (model_id, competition_id, season_id) do update
-     set total_matches = a.total_matches + excluded.total_matches,
-         total_points = a.total_points + excluded.total_points,
-         win_count = a.win_count + excluded.win_count,
-         draw_count = a.draw_count + excluded.draw_count,
-         loss_count = a.loss_count + excluded.loss_count,
-         total_units = a.total_units + excluded.total_units,
-         units_count = a.units_count + excluded.units_count;
+  select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+    from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
+                                          points numeric, win_count integer, draw_count integer, loss_count integer,
+                                          total_units numeric, units_count integer)
+   group by c.model_id, c.competition_id, c.season_id
+  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
 
-  with c as (
-    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
-                                                   points numeric, win_count integer, draw_count integer, loss_count integer,
-                                                   total_units numeric, units_count integer)
-  ), side as (
-    select c.*, s.club_id, s.is_home
-      from c cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
-     where s.club_id is not null
-  ), delta as (
-    select model_id, club_id, season_id, is_home, sum(sign)::integer as matches, sum(sign * points) as points,
-           sum(sign * win_count)::integer as win_count, sum(sign * draw_count)::integer as draw_count,
-           sum(sign * loss_count)::integer as loss_count, sum(sign * total_units) as total_units,
-           sum(sign * units_count)::integer as units_count
-      from side group by model_id, club_id, season_id, is_home
-  ), emptied as (
-    delete from stats.model_stats_club_agg a using delta d
-     where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home) and a.total_matches + d.matches = 0
-  ), updated as (
-    update stats.model_stats_club_agg a
-       set total_matches = a.total_matches + d.matches,
-           total_points = a.total_points + d.points,
-           win_count = a.win_count + d.win_count,
-           draw_count = a.draw_count + d.draw_count,
-           loss_count = a.loss_count + d.loss_count,
-           total_units = a.total_units + d.total_units,
-           units_count = a.units_count + d.units_count
-      from delta d
-     where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home) and a.total_matches + d.matches > 0
-    returning a.model_id, a.club_id, a.season_id, a.is_home
-  )
-  insert into stats.model_stats_club_agg as a
+  insert into stats.model_stats_club_delta
          (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select d.model_id, d.club_id, d.season_id, d.is_home, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
-    from delta d
-   where d.matches > 0
-     and not exists (select from updated u where (u.model_id, u.club_id, u.season_id, u.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home))
-  on conflict (model_id, club_id, season_id, is_home) do update
-     set total_matches = a.total_matches + excluded.total_matches,
-         total_points = a.total_points + excluded.total_points,
-         win_count = a.win_count + excluded.win_count,
-         draw_count = a.draw_count + excluded.draw_count,
-         loss_count = a.loss_count + excluded.loss_count,
-         total_units = a.total_units + excluded.total_units,
-         units_count = a.units_count + excluded.units_count;
+  select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+    from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
+                                          points numeric, win_count integer, draw_count integer, loss_count integer,
+                                          total_units numeric, units_count integer)
+   cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
+   where s.club_id is not null
+   group by c.model_id, s.club_id, c.season_id, s.is_home
+  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
 
   return pairs;
 end;
 $$;
 comment on function stats.apply_model_stats(bigint[], bigint[]) is
-  'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, and applies new minus previous to stats.model_event_agg, stats.model_stats_competition_agg and stats.model_stats_club_agg. Set-based; called by the statement triggers on forecast.prediction_score.';
+  'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, replaces it in stats.model_event_agg and appends new minus previous to stats.model_stats_competition_delta and stats.model_stats_club_delta. Set-based; called by the statement triggers on forecast.prediction_score.';
 
 create or replace function stats.tg_prediction_score__apply() returns trigger
 language plpgsql
@@ -254,6 +192,102 @@ drop trigger if exists _300_model_stats_keys on core.event;
 create trigger _300_model_stats_keys after update on core.event
   referencing new table as new_rows for each statement execute function stats.tg_event__model_stats_keys();
 
+create or replace function stats.fold_model_stats(p_object regclass, p_parameters jsonb default '{}') returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  n integer := 0;
+begin
+  -- One folder at a time per table; scorings keep appending meanwhile (only the rows
+  -- this statement deletes are folded, later ones wait for the next fold).
+  if p_object = 'stats.model_stats_competition_agg'::regclass then
+    perform pg_advisory_xact_lock(hashtext('scoreline.fold_model_stats'), 1);
+    with moved as (
+      delete from stats.model_stats_competition_delta returning *
+    ), d as (
+      select model_id, competition_id, season_id, sum(total_matches)::integer as matches, sum(total_points) as points,
+             sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
+             sum(total_units) as total_units, sum(units_count)::integer as units_count, count(*) as folded
+        from moved group by model_id, competition_id, season_id
+    ), emptied as (
+      delete from stats.model_stats_competition_agg a using d
+       where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id)
+         and a.total_matches + d.matches = 0
+      returning 1
+    ), updated as (
+      update stats.model_stats_competition_agg a
+         set total_matches = a.total_matches + d.matches, total_points = a.total_points + d.points,
+             win_count = a.win_count + d.win_count, draw_count = a.draw_count + d.draw_count,
+             loss_count = a.loss_count + d.loss_count, total_units = a.total_units + d.total_units,
+             units_count = a.units_count + d.units_count
+        from d
+       where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id)
+         and a.total_matches + d.matches > 0
+      returning a.model_id, a.competition_id, a.season_id
+    ), inserted as (
+      insert into stats.model_stats_competition_agg
+             (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+      select d.model_id, d.competition_id, d.season_id, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
+        from d
+       where d.matches > 0
+         and not exists (select from stats.model_stats_competition_agg a
+                          where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id))
+      returning 1
+    )
+    select coalesce(sum(folded), 0) into n from d;
+  elsif p_object = 'stats.model_stats_club_agg'::regclass then
+    perform pg_advisory_xact_lock(hashtext('scoreline.fold_model_stats'), 2);
+    with moved as (
+      delete from stats.model_stats_club_delta returning *
+    ), d as (
+      select model_id, club_id, season_id, is_home, sum(total_matches)::integer as matches, sum(total_points) as points,
+             sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
+             sum(total_units) as total_units, sum(units_count)::integer as units_count, count(*) as folded
+        from moved group by model_id, club_id, season_id, is_home
+    ), emptied as (
+      delete from stats.model_stats_club_agg a using d
+       where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home)
+         and a.total_matches + d.matches = 0
+      returning 1
+    ), updated as (
+      update stats.model_stats_club_agg a
+         set total_matches = a.total_matches + d.matches, total_points = a.total_points + d.points,
+             win_count = a.win_count + d.win_count, draw_count = a.draw_count + d.draw_count,
+             loss_count = a.loss_count + d.loss_count, total_units = a.total_units + d.total_units,
+             units_count = a.units_count + d.units_count
+        from d
+       where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home)
+         and a.total_matches + d.matches > 0
+      returning 1
+    ), inserted as (
+      insert into stats.model_stats_club_agg
+             (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+      select d.model_id, d.club_id, d.season_id, d.is_home, d.matches, d.points, d.win_count, d.draw_count, d.loss_count, d.total_units, d.units_count
+        from d
+       where d.matches > 0
+         and not exists (select from stats.model_stats_club_agg a
+                          where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home))
+      returning 1
+    )
+    select coalesce(sum(folded), 0) into n from d;
+  else
+    raise exception 'stats.fold_model_stats folds stats.model_stats_competition_agg or stats.model_stats_club_agg, not %', p_object
+      using errcode = '22023';
+  end if;
+  -- Deleting the folded deltas fired the staleness trigger of their table; that mark is
+  -- this transaction's own (stamped now()) and changes no answer: take it back. A mark
+  -- left by a scoring that committed meanwhile has another time and stays.
+  if to_regclass('refresh.object') is not null then
+    update refresh.object o set stale_since = null where o.object = p_object and o.stale_since = now();
+  end if;
+  return n;
+end;
+$$;
+comment on function stats.fold_model_stats(regclass, jsonb) is
+  'The refresh orchestrator''s incremental method for stats.model_stats_competition_agg and stats.model_stats_club_agg: moves the pending deltas into the sums in one statement (rows whose matches reach 0 are removed). The views read sums plus pending deltas, so a fold changes no answer; it only keeps the delta tables short. Returns the delta rows folded.';
+
 create or replace function stats.rebuild_model_stats() returns integer
 language plpgsql
 volatile
@@ -262,8 +296,10 @@ as $$
 declare
   n integer;
 begin
-  lock table stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg in exclusive mode;
-  truncate stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg;
+  lock table stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg,
+             stats.model_stats_competition_delta, stats.model_stats_club_delta in exclusive mode;
+  truncate stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg,
+           stats.model_stats_competition_delta, stats.model_stats_club_delta;
   insert into stats.model_event_agg select * from stats.model_stats_full();
   get diagnostics n = row_count;
   insert into stats.model_stats_competition_agg
@@ -280,7 +316,37 @@ begin
 end;
 $$;
 comment on function stats.rebuild_model_stats() is
-  'Full recomputation of the model statistics summary tables from forecast.prediction_score (repair, or after a bulk load with the triggers disabled). Readers keep reading the old rows until it commits. Returns the (model, event) rows built.';
+  'Full recomputation of the model statistics (per-event contributions, sums; deltas emptied) from forecast.prediction_score: repair, or after a bulk load with the triggers disabled. Readers keep reading the old rows until it commits. Returns the (model, event) rows built.';
+
+create or replace view stats.model_stats_competition_current as
+select model_id, competition_id, season_id,
+       sum(total_matches)::integer as total_matches, sum(total_points) as total_points,
+       sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
+       sum(total_units) as total_units, sum(units_count)::integer as units_count
+  from (select model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count
+          from stats.model_stats_competition_agg
+        union all
+        select model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count
+          from stats.model_stats_competition_delta) t
+ group by model_id, competition_id, season_id
+having sum(total_matches) > 0;
+comment on view stats.model_stats_competition_current is
+  'The model statistics sums per competition and season as of now: the folded sums plus the deltas not yet folded.';
+
+create or replace view stats.model_stats_club_current as
+select model_id, club_id, season_id, is_home,
+       sum(total_matches)::integer as total_matches, sum(total_points) as total_points,
+       sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
+       sum(total_units) as total_units, sum(units_count)::integer as units_count
+  from (select model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count
+          from stats.model_stats_club_agg
+        union all
+        select model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count
+          from stats.model_stats_club_delta) t
+ group by model_id, club_id, season_id, is_home
+having sum(total_matches) > 0;
+comment on view stats.model_stats_club_current is
+  'The model statistics sums per club, season and home/away as of now: the folded sums plus the deltas not yet folded.';
 
 create or replace function stats.dq_model_stats_incremental_vs_full() returns numeric
 language sql
@@ -300,9 +366,9 @@ as $$
       from full_ group by model_id, competition_id, season_id
   ), comp_diff as (
     select count(*) as n from (
-      (select * from comp_full except all select * from stats.model_stats_competition_agg)
+      (select * from comp_full except all select * from stats.model_stats_competition_current)
       union all
-      (select * from stats.model_stats_competition_agg except all select * from comp_full)) d
+      (select * from stats.model_stats_competition_current except all select * from comp_full)) d
   ), club_full as (
     select f.model_id, s.club_id, f.season_id, s.is_home, count(*)::integer as total_matches, sum(f.points) as total_points,
            sum(f.win_count)::integer as win_count, sum(f.draw_count)::integer as draw_count, sum(f.loss_count)::integer as loss_count,
@@ -312,14 +378,14 @@ as $$
      group by f.model_id, s.club_id, f.season_id, s.is_home
   ), club_diff as (
     select count(*) as n from (
-      (select * from club_full except all select * from stats.model_stats_club_agg)
+      (select * from club_full except all select * from stats.model_stats_club_current)
       union all
-      (select * from stats.model_stats_club_agg except all select * from club_full)) d
+      (select * from stats.model_stats_club_current except all select * from club_full)) d
   )
   select (event_diff.n + comp_diff.n + club_diff.n)::numeric from event_diff, comp_diff, club_diff
 $$;
 comment on function stats.dq_model_stats_incremental_vs_full() is
-  'Data-quality check (0 = healthy): rows of the incrementally maintained model statistics that differ from a full recomputation from forecast.prediction_score.';
+  'Data-quality check (0 = healthy): rows of the incrementally maintained model statistics (per-event contributions, and sums plus pending deltas) that differ from a full recomputation from forecast.prediction_score.';
 
 create or replace view stats.mv_model_stats_competition as
 select a.model_id, a.competition_id, a.season_id, s.label as season,
@@ -328,10 +394,10 @@ select a.model_id, a.competition_id, a.season_id, s.label as season,
        a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
        a.win_count, a.draw_count, a.loss_count,
        case when a.units_count > 0 then a.total_units end as total_units
-  from stats.model_stats_competition_agg a
+  from stats.model_stats_competition_current a
   join core.season s on s.season_id = a.season_id;
 comment on view stats.mv_model_stats_competition is
-  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over stats.model_stats_competition_agg, which scoring maintains in its own transaction (the name is kept from seed 000).';
+  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over sums that scoring maintains in its own transaction (stats.model_stats_competition_current); the name is kept from seed 000.';
 
 create or replace view stats.mv_model_stats_overall as
 select a.model_id,
@@ -343,11 +409,11 @@ select a.model_id,
        sum(a.draw_count)::integer as draw_count,
        sum(a.loss_count)::integer as loss_count,
        case when sum(a.units_count) > 0 then sum(a.total_units) end as total_units
-  from stats.model_stats_competition_agg a
+  from stats.model_stats_competition_current a
   join core.season s on s.season_id = a.season_id and s.is_current
  group by a.model_id;
 comment on view stats.mv_model_stats_overall is
-  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season rows of stats.model_stats_competition_agg per model, current when scoring commits (the name is kept from seed 000).';
+  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season sums of each model, current when scoring commits (the name is kept from seed 000).';
 
 create or replace view stats.mv_model_stats_club as
 select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
@@ -356,12 +422,17 @@ select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
        a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
        a.win_count, a.draw_count, a.loss_count,
        case when a.units_count > 0 then a.total_units end as total_units
-  from stats.model_stats_club_agg a
+  from stats.model_stats_club_current a
   join core.season s on s.season_id = a.season_id;
 comment on view stats.mv_model_stats_club is
-  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over stats.model_stats_club_agg, maintained by scoring in its own transaction (the name is kept from seed 000).';
+  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over sums maintained by scoring in its own transaction (stats.model_stats_club_current); the name is kept from seed 000.';
 
 -- After the migration that introduced the summary tables, fill them once from the scores already there.
-select stats.rebuild_model_stats()
- where not exists (select from stats.model_event_agg)
-   and exists (select from forecast.prediction_score ps join forecast.forecaster f on f.forecaster_id = ps.forecaster_id and f.kind = 'model');
+do $$
+begin
+  if not exists (select from stats.model_event_agg)
+     and exists (select from forecast.prediction_score ps join forecast.forecaster f on f.forecaster_id = ps.forecaster_id and f.kind = 'model') then
+    perform stats.rebuild_model_stats();
+  end if;
+end;
+$$;

@@ -229,9 +229,68 @@ t.test('the summary tables refuse impossible rows', async (t) => {
   });
   await sql`insert into stats.model_event_agg ${sql(eventRow({}))}`;
   await rejectsWith(t, sql`insert into stats.model_event_agg ${sql(eventRow({}))}`, { code: '23505', constraint: 'model_event_agg_pkey' });
+  for (const [table, keys, values] of [
+    ['model_stats_competition_delta', 'competition_id, season_id', `${lg.competition_id}, ${lg.season_id}`],
+    ['model_stats_club_delta', 'club_id, season_id, is_home', `${club}, ${lg.season_id}, true`],
+  ] as const) {
+    const insert = `insert into stats.${table} (delta_id, model_id, ${keys}, total_matches, total_points, win_count, draw_count,
+                      loss_count, total_units, units_count) overriding system value values (1, ${m}, ${values}, 1, 0, 0, 0, 0, 0, 0)`;
+    await sql.unsafe(insert);
+    await rejectsWith(t, sql.unsafe(insert), { code: '23505', constraint: `${table}_pkey` });
+    await sql.unsafe(`delete from stats.${table}`);
+  }
   const [dq] = await sql<{ n: string }[]>`select stats.dq_model_stats_incremental_vs_full()::text as n`;
   t.equal(Number(dq?.n), 3, 'rows written behind the maintenance are what the incremental-equals-full check reports');
   await sql`select stats.rebuild_model_stats()`;
   const [fixed] = await sql<{ n: string }[]>`select stats.dq_model_stats_incremental_vs_full()::text as n`;
   t.equal(Number(fixed?.n), 0, 'and stats.rebuild_model_stats() repairs them');
+});
+
+t.test('the refresh orchestrator folds the deltas: its incremental method changes no answer', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, 'fold', 4);
+  const gs = await games(sql, lg, 3);
+  const [m1, m2] = await models(sql, ['m1', 'm2']);
+  for (const g of gs) {
+    await predict(sql, m1!, g.home, 2);
+    await predict(sql, m2!, g.away, 3);
+  }
+  for (const g of gs) {
+    await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g.event_id}`;
+    await sql`select forecast.score_event(${g.event_id})`;
+  }
+  const registry = await sql<{ object: string; method: string; refresh_function: string | null; stale: boolean }[]>`
+    select object::text, method, refresh_function, stale_since is not null as stale from refresh.object
+     where object in ('stats.model_stats_competition_agg'::regclass, 'stats.model_stats_club_agg'::regclass) order by 1`;
+  t.same(
+    registry,
+    [
+      { object: 'stats.model_stats_club_agg', method: 'function', refresh_function: 'stats.fold_model_stats', stale: true },
+      { object: 'stats.model_stats_competition_agg', method: 'function', refresh_function: 'stats.fold_model_stats', stale: true },
+    ],
+    'registered with the fold as their refresh function, and stale once deltas were appended',
+  );
+  const before = await overall(sql);
+  const [pending] = await sql<{ n: number }[]>`select (select count(*) from stats.model_stats_competition_delta)::int as n`;
+  t.ok((pending?.n ?? 0) > 0, `deltas pending before the refresh (${pending?.n})`);
+
+  await sql`call refresh.run_due('manual')`;
+  const [left] = await sql<{ comp: number; club: number; sums: number }[]>`
+    select (select count(*) from stats.model_stats_competition_delta)::int as comp,
+           (select count(*) from stats.model_stats_club_delta)::int as club,
+           (select count(*) from stats.model_stats_competition_agg)::int as sums`;
+  t.same(left, { comp: 0, club: 0, sums: 2 }, 'the refresh folded every delta into the sums');
+  t.same(await overall(sql), before, 'the views answer exactly as before the fold');
+  t.equal(await mismatch(sql), 0, 'incremental equals full');
+  const status = await sql<{ object: string; state: string }[]>`
+    select object::text, state from refresh.status
+     where object in ('stats.model_stats_competition_agg'::regclass, 'stats.model_stats_club_agg'::regclass) order by 1`;
+  t.same(
+    status.map((s) => s.state),
+    ['fresh', 'fresh'],
+    'both fresh afterwards',
+  );
+  const runs = await sql<{ status: string; method: string }[]>`
+    select status, method from refresh.run where object_name = 'stats.model_stats_competition_agg'`;
+  t.same(runs, [{ status: 'success', method: 'function' }], 'audited as a function refresh');
 });

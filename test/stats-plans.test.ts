@@ -75,6 +75,8 @@ t.test('stats by model, picks by forecaster and week, player stats by position a
   for (const v of ['user_leaderboard', 'model_calibration']) {
     await sql.unsafe(`refresh materialized view stats.${v}`);
   }
+  // what the refresh orchestrator does after scoring: fold the model-stats deltas into the sums
+  await sql`select stats.fold_model_stats('stats.model_stats_competition_agg'), stats.fold_model_stats('stats.model_stats_club_agg')`;
   await sql`analyze`;
   const [m] = await sql<
     { id: string }[]
