@@ -174,7 +174,7 @@ begin
     'core.role_name(text)', 'core.may_correct_results()',
     'stats.recompute_player_stats(integer[],bigint[])', 'stats.recompute_player_stats_of_selections(bigint[])',
     'stats.dq_unknown_position_share()', 'stats.dq_model_stats_mismatch(integer)', 'stats.model_stats_full()',
-    'stats.apply_model_stats(bigint[],bigint[])', 'stats.rebuild_model_stats()', 'stats.dq_model_stats_incremental_vs_full()',
+    'stats.apply_model_stats(bigint[],bigint[])', 'stats.fold_model_stats(regclass,jsonb)', 'stats.rebuild_model_stats()', 'stats.dq_model_stats_incremental_vs_full()',
     'refresh.run_due(text,regclass,boolean,boolean)', 'refresh.refresh_object(regclass,text,bigint,text,boolean)',
     'refresh.lock_key(regclass)', 'refresh.qualified_name(regclass)', 'refresh.assert_trigger_source(text)',
     'refresh.resolve_function(text)', 'refresh.validate_parameters(jsonb)', 'refresh.effective_method(regclass)',

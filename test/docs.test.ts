@@ -50,7 +50,7 @@ t.test('the dictionary shows tables, columns, constraints, indexes, triggers and
   );
   t.match(
     doc,
-    /function · plpgsql · volatile · `set search_path=pg_catalog, pg_temp`\n\nCorrects a settled result/,
+    /function · plpgsql · volatile · \*\*security definer\*\* · `set search_path=pg_catalog, pg_temp`\n\nCorrects a settled result/,
     'its traits and comment',
   );
   t.match(doc, /### public\.scoreline_sql_file\n/, 'public.scoreline_sql_file is listed');

@@ -1,7 +1,11 @@
 // Roles and least privilege (sql/090_roles.sql, docs/security.md): each role acting
 // through `set local role` proves what it may do, and the rest is denied with 42501.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import type { Sql, TransactionSql } from 'postgres';
+import { migrate, migrationsDir, rolePrefix } from '../src/migrate.ts';
 import { games, league, models, predict } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
@@ -47,6 +51,19 @@ t.test('the four roles exist, cannot log in, and are recorded in core.db_role', 
     ],
   );
   await rejectsWith(t, sql`select core.role_name('admin')`, { code: 'SL140', message: /no admin role recorded in core\.db_role/ });
+  await rejectsWith(t, sql`insert into core.db_role (kind, role_name) values ('admin', 'x_admin')`, {
+    code: '23514',
+    constraint: 'db_role_kind_known',
+  });
+  await rejectsWith(t, sql`insert into core.db_role (kind, role_name) values ('app', 'other_app')`, {
+    code: '23505',
+    constraint: 'db_role_pkey',
+  });
+  await sql`delete from core.db_role where kind = 'reader'`;
+  await rejectsWith(t, sql`insert into core.db_role (kind, role_name) values ('reader', 'scoreline_app')`, {
+    code: '23505',
+    constraint: 'db_role_name_key',
+  });
 });
 
 t.test('every security definer function in the scoreline schemas pins search_path', async (t) => {
@@ -385,4 +402,55 @@ t.test('owner: everything in the scoreline schemas; job queue internals for the 
       `${kind} cannot call graphile_worker functions`,
     );
   }
+});
+
+t.test('SCORELINE_ROLE_PREFIX names the roles of a newly migrated database', async (t) => {
+  t.equal(rolePrefix({}), 'scoreline', 'the default prefix');
+  t.equal(rolePrefix({ SCORELINE_ROLE_PREFIX: ' acme_sl ' }), 'acme_sl', 'trimmed');
+  t.throws(
+    () => rolePrefix({ SCORELINE_ROLE_PREFIX: 'Acme-SL' }),
+    /SCORELINE_ROLE_PREFIX "Acme-SL": lower-case letters/,
+    'a bad prefix is refused',
+  );
+
+  const { sql, url } = await testDb(t, { empty: true });
+  const prefix = `sltest_${randomBytes(4).toString('hex')}`;
+  const saved = process.env.SCORELINE_ROLE_PREFIX;
+  process.env.SCORELINE_ROLE_PREFIX = prefix;
+  try {
+    await migrate(url);
+  } finally {
+    if (saved === undefined) delete process.env.SCORELINE_ROLE_PREFIX;
+    else process.env.SCORELINE_ROLE_PREFIX = saved;
+  }
+  const names = [`${prefix}_app`, `${prefix}_owner`, `${prefix}_reader`, `${prefix}_worker`];
+  t.teardown(async () => {
+    await sql.unsafe(`drop owned by ${names.join(', ')}`);
+    for (const n of names) await sql.unsafe(`drop role if exists ${n}`);
+  });
+  const recorded = await sql<{ role_name: string }[]>`select role_name from core.db_role order by role_name`;
+  t.same(
+    recorded.map((r) => r.role_name),
+    names,
+    'the roles are recorded with the prefix',
+  );
+  const [can] = await sql<{ reader: boolean; app: boolean }[]>`
+    select has_table_privilege(${`${prefix}_reader`}, 'refresh.status', 'select') as reader,
+           has_table_privilege(${`${prefix}_app`}, 'refresh.status', 'select') as app`;
+  t.same(can, { reader: true, app: false }, 'and granted to');
+});
+
+t.test('the roles migration refuses a bad prefix (SL140)', async (t) => {
+  const { sql } = await testDb(t, { empty: true });
+  const text = await fs.readFile(path.join(migrationsDir, '20261108000100_roles.sql'), 'utf8');
+  const up = text.split('-- migrate:down')[0]!;
+  await sql`create schema core`;
+  await rejectsWith(
+    t,
+    sql.begin(async (tx) => {
+      await tx`select set_config('scoreline.role_prefix', 'Robert''); drop table x; --', true)`;
+      await tx.unsafe(up);
+    }),
+    { code: 'SL140', message: /a role prefix is lower-case letters, digits and _/ },
+  );
 });
