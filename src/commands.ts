@@ -5,6 +5,7 @@ import { register as registerDocs } from './docs.ts';
 import { register as registerRefresh } from './refresh.ts';
 import { register as registerIngest } from './ingest/command.ts';
 import { register as registerDemo } from './demo.ts';
+import { register as registerBench } from '../bench/run.ts';
 
 export function registerCommands(program: Command, log: (m: string) => void): void {
   registerWorker(program, log);
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, log: (m: string) => void): vo
   registerRefresh(program, log);
   registerIngest(program, log);
   registerDemo(program, log);
+  registerBench(program, log);
 }

@@ -1,0 +1,395 @@
+// `scoreline bench --scale 100k|1m|10m`: builds a benchmark database with the
+// deterministic generator (bench/generate.sql), measures scoreline against its
+// baselines in the same run, appends the figures to bench/RESULTS.md and saves the
+// plans of the hot queries under bench/plans/<scale>/.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { connect, databaseUrl, withDatabase, type Sql } from '../src/db.ts';
+import { repoRoot } from '../src/embedded.ts';
+import { makeLogger } from '../src/log.ts';
+import { migrate } from '../src/migrate.ts';
+import { workerConfig } from '../src/worker/config.ts';
+import { startWorker } from '../src/worker/runner.ts';
+import { benchIngest } from './ingest.ts';
+
+const scales = {
+  '100k': { events: 2_000, samplesFull: 20 },
+  '1m': { events: 20_000, samplesFull: 10 },
+  '10m': { events: 200_000, samplesFull: 3 },
+} as const;
+type Scale = keyof typeof scales;
+
+const MODELS = 50;
+const FRESHNESS_SAMPLES = 50;
+const BURST = 1_000;
+
+interface Figure {
+  section: string;
+  what: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+}
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b < 0.1 ? 4 : 2)}x` : 'n/a');
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [performance.now() - t0, r];
+}
+
+async function pendingEvents(sql: Sql, n: number): Promise<number[]> {
+  const rows = await sql<{ event_id: number }[]>`
+    select e.event_id::int from core.event e
+     where e.external_id like 'bench\_%' and e.external_id not like 'bench\_big\_%' and e.status = 'scheduled'
+     order by e.event_id limit ${n}`;
+  return rows.map((r) => r.event_id);
+}
+
+async function completeAndScore(sql: Sql, eventId: number, withRefresh: boolean): Promise<number> {
+  const [t] = await timed(async () => {
+    await sql.begin(async (tx) => {
+      await tx`update core.event set status = 'completed', home_score = (event_id % 3)::smallint, away_score = 1 where event_id = ${eventId}`;
+      await tx`select forecast.score_event(${eventId})`;
+    });
+    if (withRefresh) {
+      await sql`refresh materialized view concurrently bench.mv_overall_full`;
+      await sql`refresh materialized view concurrently bench.mv_competition_full`;
+      await sql`refresh materialized view concurrently bench.mv_club_full`;
+    }
+  });
+  return t;
+}
+
+const maintenanceTriggers = ['_100_model_stats_insert', '_100_model_stats_update', '_100_model_stats_delete'];
+async function setMaintenance(sql: Sql, on: boolean): Promise<void> {
+  for (const tg of maintenanceTriggers) {
+    await sql.unsafe(`alter table forecast.prediction_score ${on ? 'enable' : 'disable'} trigger ${tg}`);
+  }
+}
+
+async function readerLoad(
+  url: string,
+  seconds: number,
+  query: (sql: Sql, model: number) => Promise<unknown>,
+  models: number[],
+): Promise<number[]> {
+  const clients = 4;
+  const latencies: number[] = [];
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const sql = connect(url, { max: 1, applicationName: 'bench reader' });
+      let i = c;
+      try {
+        while (Date.now() < deadline) {
+          const model = models[i++ % models.length]!;
+          const [t] = await timed(() => query(sql, model));
+          latencies.push(t);
+        }
+      } finally {
+        await sql.end();
+      }
+    }),
+  );
+  return latencies;
+}
+
+async function machine(sql: Sql): Promise<string> {
+  const [v] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}`;
+}
+
+export async function runBench(scale: Scale, log: (m: string) => void): Promise<Figure[]> {
+  const { events, samplesFull } = scales[scale];
+  const server = await databaseUrl(log);
+  const dbName = `scoreline_bench_${scale}`;
+  const admin = connect(withDatabase(server, 'postgres'), { max: 1 });
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.unsafe(`create database ${dbName}`);
+  const url = withDatabase(server, dbName);
+  const figures: Figure[] = [];
+  const sql = connect(url, { max: 4, applicationName: 'bench' });
+  try {
+    log(`${scale}: migrating ${dbName}`);
+    await migrate(url);
+    await sql.unsafe(await fs.readFile(path.join(repoRoot, 'bench', 'generate.sql'), 'utf8'));
+    const pending = FRESHNESS_SAMPLES + samplesFull + 2 * BURST + 10;
+    log(`${scale}: generating ${events} events x ${MODELS} models = ${events * MODELS} predictions`);
+    const [genMs] = await timed(() => sql`call bench.generate(${events}, ${MODELS}, ${pending})`);
+    await sql`vacuum analyze`;
+    const [{ n: predictions } = { n: 0 }] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction`;
+    log(`${scale}: ${predictions} predictions generated in ${(genMs / 1000).toFixed(1)} s`);
+    const [firstRefresh] = await timed(async () => {
+      await sql`refresh materialized view bench.mv_overall_full`;
+      await sql`refresh materialized view bench.mv_competition_full`;
+      await sql`refresh materialized view bench.mv_club_full`;
+    });
+    const models = (await sql<{ id: number }[]>`select forecaster_id::int as id from forecast.forecaster where kind = 'model'`).map(
+      (r) => r.id,
+    );
+
+    // a. Freshness: completion -> every model-stats view current.
+    let queue = await pendingEvents(sql, pending);
+    const take = (n: number) => queue.splice(0, n);
+    log(`${scale}: freshness, incremental (${FRESHNESS_SAMPLES} events)`);
+    const inc: number[] = [];
+    for (const id of take(FRESHNESS_SAMPLES)) inc.push(await completeAndScore(sql, id, false));
+    log(`${scale}: freshness, full REFRESH CONCURRENTLY baseline (${samplesFull} events)`);
+    await setMaintenance(sql, false);
+    const full: number[] = [];
+    for (const id of take(samplesFull)) full.push(await completeAndScore(sql, id, true));
+    await setMaintenance(sql, true);
+    await sql`select stats.rebuild_model_stats()`;
+    figures.push(
+      {
+        section: 'a. freshness',
+        what: 'completion -> views current, p50 (ms)',
+        value: ms(pct(inc, 50)),
+        baseline: ms(pct(full, 50)),
+        ratio: ratio(pct(inc, 50), pct(full, 50)),
+      },
+      {
+        section: 'a. freshness',
+        what: 'completion -> views current, p99 (ms)',
+        value: ms(pct(inc, 99)),
+        baseline: ms(pct(full, 99)),
+        ratio: ratio(pct(inc, 99), pct(full, 99)),
+      },
+      {
+        section: 'a. freshness',
+        what: 'samples (incremental / full)',
+        value: String(inc.length),
+        baseline: String(full.length),
+        ratio: '',
+      },
+    );
+
+    // b. Reader latency while scoring and refreshes run.
+    log(`${scale}: reader latency, idle then under load`);
+    const lookup = (s: Sql, m: number) => s`select * from stats.mv_model_stats_overall where model_id = ${m}`;
+    const lookupFull = (s: Sql, m: number) => s`select * from bench.mv_overall_full where model_id = ${m}`;
+    const idle = await readerLoad(url, 5, lookup, models);
+    let loadRunning = true;
+    const writer = (async () => {
+      const w = connect(url, { max: 1, applicationName: 'bench writer' });
+      const ids = take(10);
+      try {
+        for (const id of ids) {
+          if (!loadRunning) break;
+          await completeAndScore(w, id, false);
+        }
+        while (loadRunning) await w`refresh materialized view concurrently bench.mv_overall_full`;
+      } finally {
+        await w.end();
+      }
+    })();
+    const refresher = (async () => {
+      const r = connect(url, { max: 1, applicationName: 'bench refresher' });
+      try {
+        while (loadRunning) await r`refresh materialized view concurrently bench.mv_club_full`;
+      } finally {
+        await r.end();
+      }
+    })();
+    const loaded = await readerLoad(url, 10, lookup, models);
+    const loadedFull = await readerLoad(url, 5, lookupFull, models);
+    loadRunning = false;
+    await Promise.all([writer, refresher]);
+    for (const p of [50, 99]) {
+      figures.push({
+        section: 'b. reader latency',
+        what: `stats lookup by model under load, p${p} (ms)`,
+        value: ms(pct(loaded, p)),
+        baseline: ms(pct(idle, p)),
+        ratio: ratio(pct(loaded, p), pct(idle, p)),
+      });
+    }
+    figures.push({
+      section: 'b. reader latency',
+      what: 'stats lookup by model under load, max (ms)',
+      value: ms(Math.max(...loaded)),
+      baseline: ms(Math.max(...idle)),
+      ratio: ratio(Math.max(...loaded), Math.max(...idle)),
+    });
+    figures.push({
+      section: 'b. reader latency',
+      what: 'same lookup on the full-refresh mview under load, p99 (ms)',
+      value: ms(pct(loadedFull, 99)),
+      baseline: ms(pct(idle, 99)),
+      ratio: ratio(pct(loadedFull, 99), pct(idle, 99)),
+    });
+    figures.push({
+      section: 'b. reader latency',
+      what: 'lookups measured (under load / idle)',
+      value: String(loaded.length),
+      baseline: String(idle.length),
+      ratio: '',
+    });
+
+    // c. Scoring time per event by predictions per event (user picks), with and without the maintenance.
+    for (const size of [1_000, 10_000, 100_000]) {
+      if (size > predictions) continue;
+      log(`${scale}: scoring one event with ${size} predictions`);
+      await sql`call bench.big_event(${`${size}_inc`}, ${size}, true)`;
+      await sql`call bench.big_event(${`${size}_base`}, ${size}, true)`;
+      await sql`analyze forecast.prediction`;
+      const [a] = await sql<{ id: number }[]>`select event_id::int as id from core.event where external_id = ${`bench_big_${size}_inc`}`;
+      const [b] = await sql<{ id: number }[]>`select event_id::int as id from core.event where external_id = ${`bench_big_${size}_base`}`;
+      const withMaint = await completeAndScore(sql, a!.id, false);
+      await setMaintenance(sql, false);
+      const without = await completeAndScore(sql, b!.id, false);
+      await setMaintenance(sql, true);
+      figures.push({
+        section: 'c. scoring',
+        what: `score one event of ${size} predictions (ms), with maintenance vs without`,
+        value: ms(withMaint),
+        baseline: ms(without),
+        ratio: ratio(withMaint, without),
+      });
+    }
+    await sql`select stats.rebuild_model_stats()`;
+
+    // d. Burst: 1,000 events completed at once, one worker process.
+    const burst = async (ids: number[], incremental: boolean): Promise<number> => {
+      if (!incremental) await setMaintenance(sql, false);
+      const config = workerConfig({ REFRESH_DEBOUNCE_SECONDS: '0', POLL_INTERVAL_MS: '200', WORKER_CONCURRENCY: '4' });
+      const t0 = performance.now();
+      await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = any(${ids}::bigint[])`;
+      const worker = await startWorker({ url, config, log: makeLogger('error', {}, () => {}), http: false });
+      for (;;) {
+        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from worker.job where task = 'score_event'`;
+        if (row?.n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (!incremental) {
+        await sql`refresh materialized view concurrently bench.mv_overall_full`;
+        await sql`refresh materialized view concurrently bench.mv_competition_full`;
+        await sql`refresh materialized view concurrently bench.mv_club_full`;
+      }
+      const t = performance.now() - t0;
+      await worker.stop('bench burst done');
+      await sql`delete from graphile_worker._private_jobs`;
+      if (!incremental) await setMaintenance(sql, true);
+      return t;
+    };
+    log(`${scale}: burst of ${BURST} completions, incremental`);
+    const burstInc = await burst(take(BURST), true);
+    log(`${scale}: burst of ${BURST} completions, full-refresh baseline`);
+    const burstFull = await burst(take(BURST), false);
+    await sql`select stats.rebuild_model_stats()`;
+    figures.push({
+      section: 'd. burst',
+      what: `${BURST} events completed at once -> all scored and views current (s)`,
+      value: (burstInc / 1000).toFixed(1),
+      baseline: (burstFull / 1000).toFixed(1),
+      ratio: ratio(burstInc, burstFull),
+    });
+
+    // f. Write overhead: prediction inserts/s through the normal path (guard and
+    // stats-maintenance triggers) against the same inserts with the maintenance triggers off.
+    log(`${scale}: write overhead`);
+    const WRITES = 20_000;
+    const insertPicks = async (label: string): Promise<number> => {
+      await sql`call bench.big_event(${label}, ${WRITES}, false)`;
+      const [t] = await timed(
+        () => sql`
+        insert into forecast.prediction (forecaster_id, selection_id, odds, stake, probability)
+        select f.forecaster_id, s.selection_id, 2.5, 1, 0.4
+          from (select forecaster_id from forecast.forecaster where handle like 'bench\_u%' order by forecaster_id limit ${WRITES}) f
+          join core.event e on e.external_id = ${`bench_big_${label}`}
+          join market.market m on m.event_id = e.event_id
+          join market.selection s on s.market_id = m.market_id and s.code = 'home'`,
+      );
+      return WRITES / (t / 1000);
+    };
+    const statsTriggers = (
+      await sql<{ tgname: string }[]>`
+      select tgname from pg_trigger where tgrelid = 'forecast.prediction'::regclass and not tgisinternal and tgname like '_300_%'`
+    ).map((r) => r.tgname);
+    const withMaint = await insertPicks('writes_on');
+    for (const tg of statsTriggers) await sql.unsafe(`alter table forecast.prediction disable trigger ${tg}`);
+    const withoutMaint = await insertPicks('writes_off');
+    for (const tg of statsTriggers) await sql.unsafe(`alter table forecast.prediction enable trigger ${tg}`);
+    figures.push({
+      section: 'f. write overhead',
+      what: `prediction inserts/s (${WRITES} picks, one statement), maintenance on vs off`,
+      value: withMaint.toFixed(0),
+      baseline: withoutMaint.toFixed(0),
+      ratio: ratio(withMaint, withoutMaint),
+    });
+
+    // e. Ingest: odds snapshots through the COPY path against raw COPY into an unindexed twin, and each feed.
+    log(`${scale}: ingest`);
+    for (const f of await benchIngest(url, 200_000)) figures.push({ ...f, section: 'e. ingest' });
+
+    figures.push({
+      section: 'meta',
+      what: 'generation time (s) / first full REFRESH of the three baseline views (s)',
+      value: (genMs / 1000).toFixed(1),
+      baseline: (firstRefresh / 1000).toFixed(1),
+      ratio: '',
+    });
+
+    // Plans of the hot queries at this scale.
+    const planDir = path.join(repoRoot, 'bench', 'plans', scale);
+    await fs.mkdir(planDir, { recursive: true });
+    const hot: Record<string, string> = {
+      'overall-by-model': `select * from stats.mv_model_stats_overall where model_id = ${models[0]}`,
+      'competition-by-model': `select * from stats.mv_model_stats_competition where model_id = ${models[0]}`,
+      'club-by-club': `select * from stats.mv_model_stats_club where club_id = (select team_id from core.team where code = 'B1')`,
+      'full-mview-by-model': `select * from bench.mv_overall_full where model_id = ${models[0]}`,
+    };
+    for (const [name, q] of Object.entries(hot)) {
+      const rows = await sql.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${q}`);
+      await fs.writeFile(path.join(planDir, `${name}.txt`), `-- ${q}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
+    }
+
+    await appendResults(scale, predictions, await machine(sql), figures);
+    return figures;
+  } finally {
+    await sql.end();
+    if (!process.env.BENCH_KEEP) await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+async function appendResults(scale: string, predictions: number, machineLine: string, figures: Figure[]): Promise<void> {
+  const file = path.join(repoRoot, 'bench', 'RESULTS.md');
+  const lines = [
+    '',
+    `## ${scale}: ${predictions.toLocaleString('en-US')} predictions — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${machineLine}.`,
+    '',
+    '| section | figure | scoreline | baseline | ratio |',
+    '|---|---|---:|---:|---:|',
+    ...figures.map((f) => `| ${f.section} | ${f.what} | ${f.value} | ${f.baseline} | ${f.ratio} |`),
+    '',
+  ];
+  await fs.appendFile(file, lines.join('\n'));
+}
+
+export function register(program: Command, log: (m: string) => void): void {
+  program
+    .command('bench')
+    .description('run the benchmarks at a scale (100k, 1m, 10m predictions) and append the figures to bench/RESULTS.md')
+    .option('--scale <scale>', 'one of 100k, 1m, 10m, or a comma-separated list', '100k')
+    .action(async (opts: { scale: string }) => {
+      for (const s of opts.scale.split(',').map((x) => x.trim().toLowerCase())) {
+        if (!(s in scales)) throw new Error(`unknown scale ${s}: use 100k, 1m or 10m`);
+        const figures = await runBench(s as Scale, log);
+        for (const f of figures) console.log(`${s}\t${f.section}\t${f.what}\t${f.value}\t${f.baseline}\t${f.ratio}`);
+      }
+    });
+}
