@@ -1,7 +1,7 @@
 // Trading: strategies, the bet lifecycle, settlement P&L and commission, race predictions.
 import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
-import { rejectsWith, testDb } from './helpers/db.ts';
+import { rejectsWith, restrictViolation, testDb } from './helpers/db.ts';
 import { makeRace, sourceId, type RaceFixture } from './helpers/timeseries.ts';
 
 async function strategy(sql: Sql, name: string, commission: string | null = null): Promise<number> {
@@ -257,7 +257,7 @@ t.test('bad bets are refused', async (t) => {
     },
   );
   await rejectsWith(t, sql`delete from market.selection where selection_id = ${sel}`, {
-    code: '23001',
+    code: await restrictViolation(sql),
     constraint: 'bet_selection_fk',
   });
 });

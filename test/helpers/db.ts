@@ -125,3 +125,12 @@ export async function rejectsWith(
   t.fail(`${label}: but it succeeded`);
   return undefined;
 }
+
+/**
+ * The SQLSTATE of an ON DELETE RESTRICT violation: 23001 (restrict_violation) from
+ * PostgreSQL 18, 23503 (foreign_key_violation) before.
+ */
+export async function restrictViolation(sql: Sql): Promise<string> {
+  const [v] = await sql<{ n: number }[]>`select current_setting('server_version_num')::int as n`;
+  return (v?.n ?? 0) >= 180000 ? '23001' : '23503';
+}
