@@ -89,3 +89,21 @@ t.test("a killed worker's job is finished by the next worker within a minute", a
   second.kill('SIGTERM');
   await new Promise((r) => second.once('exit', r));
 });
+
+t.test('SIGTERM: the worker finishes, marks its heartbeat stopped and exits 0', async (t) => {
+  const db = await testDb(t, { max: 2 });
+  const child = workerProcess(db.url);
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const up = await eventually(async () => {
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from worker.heartbeat where stopped_at is null`;
+    return row?.n === 1;
+  }, 60);
+  t.ok(up, 'the worker is up (heartbeat)');
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'exit code 0');
+  const [hb] = await db.sql<{ stopped: boolean }[]>`select stopped_at is not null as stopped from worker.heartbeat`;
+  t.equal(hb?.stopped, true, 'its heartbeat says it stopped (so no one recovers its jobs as if it had crashed)');
+});

@@ -54,6 +54,15 @@ export async function startWorker({
   http: serveHttp = true,
   handleSignals = false,
 }: StartOptions): Promise<WorkerHandle> {
+  // A signal that arrives while the worker is still starting is kept and honoured once it can stop.
+  let earlySignal: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals) => {
+    earlySignal ??= signal;
+  };
+  if (handleSignals) {
+    process.on('SIGTERM', onEarlySignal);
+    process.on('SIGINT', onEarlySignal);
+  }
   const processId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const plog = log.child({ process_id: processId });
   const sql: Sql = connect(url, { max: 3, applicationName: 'scoreline worker' });
@@ -183,8 +192,11 @@ export async function startWorker({
       }
       void stop(signal);
     };
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (earlySignal) onSignal(earlySignal);
   }
 
   return { processId, port, stop, done };

@@ -1,0 +1,65 @@
+// The worker's configuration: parsed once from the environment, errors name the variable.
+import t from 'tap';
+import { ConfigError } from '../src/config.ts';
+import { crontab, workerConfig } from '../src/worker/config.ts';
+
+t.test('defaults', async (t) => {
+  const c = workerConfig({});
+  t.equal(c.WORKER_CONCURRENCY, 4);
+  t.equal(c.REFRESH_DEBOUNCE_SECONDS, 60, 'a one-minute debounce by default');
+  t.equal(c.JOB_MAX_ATTEMPTS, 10);
+  t.equal(c.CRON_SECRET, undefined, 'no secret: /cron/update-stats is disabled');
+  t.equal(c.HTTP_HOST, '127.0.0.1');
+  t.equal(c.HTTP_PORT, 8080);
+  t.same(
+    crontab(c).split('\n'),
+    [
+      '* * * * * refresh_tick ?id=refresh_tick&max=1',
+      '0 2 * * * nightly_sync ?id=nightly_sync&max=3',
+      '*/15 * * * * maintain ?id=maintain&max=1',
+    ],
+    'refresh tick every minute, nightly sync at 02:00 (UTC), maintenance every 15 minutes',
+  );
+});
+
+t.test('values from the environment', async (t) => {
+  const c = workerConfig({
+    REFRESH_DEBOUNCE_SECONDS: '0',
+    WORKER_CONCURRENCY: '8',
+    CRON_SECRET: 'x'.repeat(16),
+    HTTP_PORT: '0',
+    LOG_LEVEL: '',
+  });
+  t.equal(c.REFRESH_DEBOUNCE_SECONDS, 0, 'the debounce can be 0');
+  t.equal(c.WORKER_CONCURRENCY, 8);
+  t.equal(c.HTTP_PORT, 0);
+  t.equal(workerConfig({ CRON_SECRET: '' }).CRON_SECRET, undefined, 'an empty variable is the same as unset');
+});
+
+t.test('bad values fail fast, naming the variable', async (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ WORKER_CONCURRENCY: 'many' }, /WORKER_CONCURRENCY/],
+    [{ WORKER_CONCURRENCY: '0' }, /WORKER_CONCURRENCY/],
+    [{ REFRESH_DEBOUNCE_SECONDS: '-1' }, /REFRESH_DEBOUNCE_SECONDS/],
+    [{ JOB_MAX_ATTEMPTS: '1000' }, /JOB_MAX_ATTEMPTS/],
+    [{ CRON_SECRET: 'short' }, /CRON_SECRET: must be at least 16 characters/],
+    [{ HTTP_PORT: '70000' }, /HTTP_PORT/],
+    [{ NIGHTLY_SYNC_CRON: 'x' }, /NIGHTLY_SYNC_CRON/],
+  ];
+  for (const [env, re] of cases) {
+    t.throws(() => workerConfig(env), { name: 'ConfigError', message: re }, `${Object.keys(env)[0]}=${Object.values(env)[0]}`);
+  }
+  const both = (() => {
+    try {
+      workerConfig({ WORKER_CONCURRENCY: 'x', HTTP_PORT: 'y' });
+    } catch (err) {
+      return err;
+    }
+  })();
+  t.ok(both instanceof ConfigError, 'a ConfigError');
+  t.match((both as Error).message, /WORKER_CONCURRENCY[\s\S]*HTTP_PORT/, 'every bad variable is listed at once');
+  t.throws(
+    () => workerConfig({ HEARTBEAT_SECONDS: '30', STALE_WORKER_SECONDS: '10' }),
+    /STALE_WORKER_SECONDS \(10\) must be greater than HEARTBEAT_SECONDS \(30\)/,
+  );
+});
