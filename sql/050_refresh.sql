@@ -921,7 +921,9 @@ begin
     end if;
     update refresh.run r set rows_before = v_before, rows_after = v_after
      where r.run_id = v_run and r.started_at = v_started;
-  exception when others then
+  exception when others or query_canceled then
+    -- query_canceled (57014: a statement_timeout, a cancel) is caught by name so that the audit
+    -- records it; it is raised again below, once the run is marked failed
     get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text,
                             v_detail = pg_exception_detail, v_context = pg_exception_context;
     v_error := true;
@@ -939,6 +941,10 @@ begin
      where o.object = p_object;
     raise notice '%: failed: % (SQLSTATE %)', v_name, v_msg, v_state;
     commit;
+    if v_state = '57014' then
+      raise exception 'refresh of % cancelled: %', v_name, v_msg
+        using errcode = '57014', hint = format('run %s is audited as failed in refresh.run', v_run);
+    end if;
     return;
   end if;
   commit;

@@ -74,7 +74,8 @@ export async function runRefresh(sql: Sql, options: RefreshOptions = {}): Promis
         await conn`call refresh.refresh_object(${step.object}::regclass, ${opts.trigger}, ${runGroup}::bigint, ${step.reason},
                                                ${opts.force || step.object === opts.object})`;
       } catch (err) {
-        // A statement_timeout (57014) cancels the call mid-refresh: the run it left is reaped as failed.
+        // A statement_timeout (57014) cancels the call mid-refresh: refresh_object audits the run as failed
+        // with 57014 and raises it again; the reap is for a run left behind all the same.
         const e = err as { code?: string };
         if (e.code !== '57014') throw err;
         await conn`select set_config('statement_timeout', '0', false)`;

@@ -141,7 +141,7 @@ t.test('a statement_timeout from the parameters bounds one object when the CLI d
     const res = await runRefresh(sql, { object: 'stats.team_points' });
     const own = res.runs.find((r) => r.object_name === 'stats.team_points');
     t.equal(own?.status, 'failed', 'the refresh held at the gate is cut off');
-    t.equal(own?.error_sqlstate, 'SL071', 'and reaped as abandoned');
+    t.equal(own?.error_sqlstate, '57014', "and audited with the timeout's SQLSTATE");
     const [st] = await sql<{ state: string; stale: boolean }[]>`
       select state, stale_since is not null as stale from refresh.status where object = 'stats.team_points'::regclass`;
     t.same(st, { state: 'failed', stale: true }, 'the view stays stale and shows the failure');
