@@ -160,6 +160,13 @@ begin
     execute format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', worker_r);
     execute format('grant usage on all sequences in schema graphile_worker to %I', worker_r);
     execute format('grant execute on all routines in schema graphile_worker to %I', worker_r);
+    -- graphile-worker turns row-level security on for its private tables (no policy: only
+    -- their owner sees rows); the worker and owner roles get a policy of their own
+    for t in select c.oid::regclass::text from pg_catalog.pg_class c
+              where c.relnamespace = 'graphile_worker'::regnamespace and c.relkind in ('r', 'p') and c.relrowsecurity loop
+      execute format('drop policy if exists scoreline_worker on %s', t);
+      execute format('create policy scoreline_worker on %s to %I, %I using (true) with check (true)', t, worker_r, owner_r);
+    end loop;
   end if;
   -- the worker's entry points and what they call, function by function
   foreach f in array array[
