@@ -147,14 +147,17 @@ begin
   -- one creator per table at a time: two loaders asking for the same day wait, then find it made
   perform pg_catalog.pg_advisory_xact_lock(1835100526, (p_parent::oid::bigint % 2147483647)::integer);
 
+  -- the existing bounds are read once (materialized), not once per wanted partition
   for b, e in
+    with have as materialized (
+      select pb.range_from, pb.range_to from maint.partition_bounds pb where pb.parent = p_parent and not pb.is_default
+    )
     select s.b at time zone 'UTC', (s.b + pol.granularity) at time zone 'UTC'
       from generate_series(date_trunc(unit, p_from at time zone 'UTC'),
                            date_trunc(unit, p_to at time zone 'UTC'),
                            pol.granularity) as s(b)
-     where not exists (select from maint.partition_bounds pb
-                        where pb.parent = p_parent and not pb.is_default
-                          and pb.range_from < (s.b + pol.granularity) at time zone 'UTC'
+     where not exists (select from have pb
+                        where pb.range_from < (s.b + pol.granularity) at time zone 'UTC'
                           and pb.range_to > s.b at time zone 'UTC')
   loop
     part := format('%s_p%s', tbl, to_char(b at time zone 'UTC', suffix_format));

@@ -986,3 +986,53 @@ end;
 $$;
 comment on function ingest.merge_kalshi_markets(bigint, boolean) is
   'Merges one kalshi_markets batch into market.external_market: outcomes yes and no per ticker, the status as Kalshi gives it, resolution won/lost from result, dollar prices in metadata. Returns the batch.';
+
+-- ---------------------------------------------------------------------------
+-- football_data bookmaker prices as odds snapshots
+-- ---------------------------------------------------------------------------
+
+create or replace function ingest.football_data_odds_snapshots()
+returns table (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  lo timestamptz;
+  hi timestamptz;
+begin
+  -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch just
+  -- merged (pg_temp.ingest_fd, left by ingest.merge_football_data in the load's
+  -- transaction), their prices by source in the staged odds (bet365, pinnacle,
+  -- market_average, market_max, each also *_closing), one row per match_result selection
+  -- (home, draw, away) and price: opening prices observed at kick-off - 48 hours, closing
+  -- prices at kick-off - 5 minutes. Snapshots already loaded are left out (one hash anti
+  -- join over the file's time range, not a probe per price into every daily partition),
+  -- so a re-run copies nothing.
+  drop table if exists pg_temp.ingest_fd_odds;
+  create temporary table ingest_fd_odds on commit drop as
+  select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'
+              else e.scheduled_start - interval '48 hours' end as observed_at,
+         s.selection_id, src.source_id, (o.value ->> s.code)::numeric(10, 4) as price
+    from pg_temp.ingest_fd f
+    join core.event e on e.external_id = f.external_id
+    join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
+    join market.selection s on s.market_id = m.market_id
+   cross join lateral jsonb_each(f.odds) o
+    join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
+   where jsonb_typeof(f.odds) = 'object';
+  delete from pg_temp.ingest_fd_odds x where x.price is null or x.price <= 1;
+  select min(x.observed_at), max(x.observed_at) into lo, hi from pg_temp.ingest_fd_odds x;
+  return query
+  select x.observed_at, x.selection_id, x.source_id, x.price
+    from pg_temp.ingest_fd_odds x
+    left join (select os.selection_id, os.source_id, os.observed_at
+                 from market.odds_snapshot os
+                where os.observed_at between lo and hi
+                  and os.source_id in (select distinct y.source_id from pg_temp.ingest_fd_odds y)) have
+      on have.selection_id = x.selection_id and have.source_id = x.source_id and have.observed_at = x.observed_at
+   where have.selection_id is null;
+end;
+$$;
+comment on function ingest.football_data_odds_snapshots() is
+  'The bookmaker prices of the football_data batch just merged (pg_temp.ingest_fd, in the load''s transaction) as odds snapshots not yet loaded: one per match_result selection, source (bet365, pinnacle, market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. The feed copies them into market.odds_snapshot through copyOddsSnapshots.';

@@ -5,13 +5,19 @@
 // time when the file has a Time column (UK local), goals and a result (FTR) that agrees
 // with them, and decimal prices. The bookmakers' prices are kept as decimal odds in
 // core.event.metadata->'odds' by source: bet365, pinnacle, market_average, market_max,
-// each also as *_closing. The SQL merge (ingest.merge_football_data) does the rest:
+// each also as *_closing (the bookmaker_favourite model reads them there), and go into
+// market.odds_snapshot through copyOddsSnapshots, in the load's transaction, one row per
+// match_result selection and source: opening prices observed at kick-off - 48 h, closing
+// prices at kick-off - 5 min (ingest.football_data_odds_snapshots; already loaded
+// snapshots are skipped, so a re-run copies none). The SQL merge (ingest.merge_football_data)
+// does the rest:
 // - clubs: a club not yet in core.team is CREATED under its short name ("Man United"):
 //   a league's results file is the authority on which clubs play in it; a division code
 //   not mapped in ingest.competition_code is rejected;
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
+import { copyOddsSnapshots } from '../timeseries/odds-copy.ts';
 import { dayFirstDate, defineFeed, optionalClock, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
 
 /** Source code in core.event.metadata->'odds' -> the file's column prefix for H/D/A. */
@@ -103,6 +109,18 @@ export const footballData = defineFeed({
   chunkable: false,
   async merge(tx, batchId, final) {
     const [batch] = await tx<BatchRow[]>`select * from ingest.merge_football_data(${batchId}, ${final})`;
+    const prices = await tx<{ observed_at: Date; selection_id: string; source_id: number; price: string }[]>`
+      select observed_at, selection_id, source_id, price::text from ingest.football_data_odds_snapshots()`;
+    await copyOddsSnapshots(
+      tx,
+      prices.map((p) => ({
+        observedAt: p.observed_at,
+        selectionId: p.selection_id,
+        sourceId: p.source_id,
+        backPrice: p.price,
+        lastTradedPrice: p.price,
+      })),
+    );
     return batch!;
   },
 });

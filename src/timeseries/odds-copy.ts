@@ -28,6 +28,7 @@ export interface CopyResult {
 }
 
 const ROWS_PER_CHUNK = 2000;
+const DAY_MS = 86_400_000;
 const NUMBER = /^-?\d+(\.\d+)?$/;
 
 function field(v: number | string | bigint | null | undefined, what: string): string {
@@ -121,22 +122,27 @@ export async function copyOddsSnapshots(
   rows: readonly OddsSnapshot[] | AsyncIterable<OddsSnapshot>,
   range?: { from: Date; to: Date },
 ): Promise<CopyResult> {
-  let span = range;
-  if (!span) {
+  // The days to partition: for an array, the runs of consecutive UTC days that hold rows
+  // (a season of weekend fixtures does not need a partition for every weekday); a stream
+  // states its range.
+  let runs: { from: Date; to: Date }[];
+  if (range) runs = [range];
+  else {
     if (!Array.isArray(rows)) throw new TypeError('copyOddsSnapshots: a stream of snapshots needs its time range');
     const list = rows as readonly OddsSnapshot[];
     if (list.length === 0) return { rows: 0, partitionsCreated: 0 };
-    let min = Infinity;
-    let max = -Infinity;
-    for (const r of list) {
-      const t = r.observedAt.getTime();
-      if (t < min) min = t;
-      if (t > max) max = t;
+    const days = new Set<number>();
+    for (const r of list) days.add(Math.floor(r.observedAt.getTime() / DAY_MS));
+    runs = [];
+    for (const d of [...days].sort((x, y) => x - y)) {
+      const last = runs[runs.length - 1];
+      if (last && last.to.getTime() === (d - 1) * DAY_MS) last.to = new Date(d * DAY_MS);
+      else runs.push({ from: new Date(d * DAY_MS), to: new Date(d * DAY_MS) });
     }
-    span = { from: new Date(min), to: new Date(max) };
   }
   const [made] = await sql<{ n: number }[]>`
-    select maint.ensure_partitions('market.odds_snapshot'::regclass, ${span.from}, ${span.to}) as n`;
+    select coalesce(sum(maint.ensure_partitions('market.odds_snapshot'::regclass, r.f, r.t)), 0)::int as n
+      from unnest(${runs.map((r) => r.from.toISOString())}::timestamptz[], ${runs.map((r) => r.to.toISOString())}::timestamptz[]) as r (f, t)`;
   const n =
     'begin' in sql && typeof sql.begin === 'function'
       ? await (sql as Sql).begin((tx) => copyAndCheck(tx, rows))
