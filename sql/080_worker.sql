@@ -157,7 +157,14 @@ begin
   if stale is null then
     return 0;
   end if;
-  select count(*) into unlocked from graphile_worker._private_jobs j where j.locked_by = any (stale);
+  -- Say why on each job: an attempt was used when the job was fetched, so a job whose
+  -- attempts are now exhausted (a cron tick runs once: max=1) shows in worker.failed_job
+  -- with this reason rather than with no error at all.
+  update graphile_worker._private_jobs j
+     set last_error = format('interrupted: worker %s stopped (no heartbeat for %s) while running this job, locked at %s',
+                             j.locked_by, p_threshold, j.locked_at)
+   where j.locked_by = any (stale);
+  get diagnostics unlocked = row_count;
   perform graphile_worker.force_unlock_workers(stale);
   insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked) values (p_recovered_by, stale, unlocked);
   update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && stale;
@@ -165,7 +172,7 @@ begin
 end;
 $$;
 comment on function worker.recover_stale_workers(interval, text) is
-  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; records it in worker.recovery.';
+  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); records it in worker.recovery.';
 
 create or replace view worker.job as
 select j.id as job_id,

@@ -130,10 +130,21 @@ t.test('five SIGKILLs during a burst of 40 completions: nothing lost, nothing sc
              (select count(*)::int from worker.job where task in ('score_event', 'refresh')) as jobs`;
     return row?.scores === 120 && row.jobs === 0;
   }, 90);
+  if (!settled) {
+    const left = await sql`
+      select task, state, attempts, max_attempts, run_at, last_error from worker.job order by job_id`;
+    t.comment(`jobs left: ${JSON.stringify(left)}`);
+  }
   t.ok(settled, 'the last worker finished every job: 120 scores, no score or refresh job left');
 
-  const [failed] = await sql<{ n: number }[]>`select count(*)::int as n from worker.failed_job`;
-  t.equal(failed?.n, 0, 'no job failed for good');
+  // A cron tick runs once (max=1): one killed mid-run is failed for good, with the reason;
+  // the next tick does its work. No score or refresh job may fail.
+  const failed = await sql<{ task: string; last_error: string | null }[]>`select task, last_error from worker.failed_job`;
+  t.same(
+    failed.filter((f) => !['refresh_tick', 'maintain'].includes(f.task) || !f.last_error?.startsWith('interrupted: worker ')),
+    [],
+    'no job failed for good, other than a once-only cron tick interrupted by a kill (it says so)',
+  );
   const [once] = await sql<{ scores: number; predictions: number; events: number }[]>`
     select count(*)::int as scores, count(distinct prediction_id)::int as predictions, count(distinct event_id)::int as events
       from forecast.prediction_score`;

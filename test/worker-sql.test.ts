@@ -144,6 +144,12 @@ t.test('stale workers are recovered, maintenance cleans up', async (t) => {
   t.equal(one?.n, 1, "past it, the ghost worker's job is unlocked");
   const [state] = await sql<{ state: string }[]>`select state from worker.job where job_id = ${job!.id}`;
   t.equal(state?.state, 'queued', 'and can run again');
+  const [why] = await sql<{ last_error: string }[]>`select last_error from worker.job where job_id = ${job!.id}`;
+  t.match(
+    why?.last_error,
+    /^interrupted: worker ghost stopped \(no heartbeat for 00:00:30\) while running this job/,
+    'with the reason on the job',
+  );
   const [rec] = await sql<{ worker_ids: string[]; jobs_unlocked: number }[]>`select worker_ids, jobs_unlocked from worker.recovery`;
   t.same(rec, { worker_ids: ['ghost'], jobs_unlocked: 1 }, 'recorded');
 
