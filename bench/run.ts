@@ -107,7 +107,11 @@ async function readerLoad(
 async function machine(sql: Sql): Promise<string> {
   const [v] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}`;
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}; load average at the end of the run ${load} (above 2 means other work shared the cores)`;
 }
 
 export async function runBench(scale: Scale, log: (m: string) => void): Promise<Figure[]> {
