@@ -13,6 +13,7 @@ import { migrate } from '../src/migrate.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import { benchIngest } from './ingest.ts';
+import { appendResults as appendLoadResults, loadClean, runLoad } from './load.ts';
 
 const scales = {
   '100k': { events: 2_000, samplesFull: 20 },
@@ -389,11 +390,22 @@ export function register(program: Command, log: (m: string) => void): void {
     .command('bench')
     .description('run the benchmarks at a scale (100k, 1m, 10m predictions) and append the figures to bench/RESULTS.md')
     .option('--scale <scale>', 'one of 100k, 1m, 10m, or a comma-separated list', '100k')
-    .action(async (opts: { scale: string }) => {
-      for (const s of opts.scale.split(',').map((x) => x.trim().toLowerCase())) {
-        if (!(s in scales)) throw new Error(`unknown scale ${s}: use 100k, 1m or 10m`);
+    .option('--load-seconds <n>', 'then the load test (bench/load.ts) for this many seconds; 0 skips it', '30')
+    .action(async (opts: { scale: string; loadSeconds: string }) => {
+      const loadSeconds = Number(opts.loadSeconds);
+      if (!Number.isInteger(loadSeconds) || loadSeconds < 0 || loadSeconds > 3600)
+        throw new Error(`--load-seconds ${opts.loadSeconds}: a whole number of seconds from 0 to 3600`);
+      const list = opts.scale.split(',').map((x) => x.trim().toLowerCase());
+      for (const s of list) if (!(s in scales)) throw new Error(`unknown scale ${s}: use 100k, 1m or 10m`);
+      for (const s of list) {
         const figures = await runBench(s as Scale, log);
         for (const f of figures) console.log(`${s}\t${f.section}\t${f.what}\t${f.value}\t${f.baseline}\t${f.ratio}`);
+      }
+      if (loadSeconds > 0) {
+        const result = await runLoad({ seconds: loadSeconds }, log);
+        await appendLoadResults(result);
+        log('load test appended to bench/RESULTS.md');
+        if (!loadClean(result)) throw new Error(`the load test found errors: ${JSON.stringify(result.errors)}`);
       }
     });
 }
