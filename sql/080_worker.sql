@@ -144,6 +144,7 @@ as $$
 declare
   stale text[];
   unlocked integer;
+  superseded integer;
 begin
   -- Workers holding locks whose process has not beaten within the threshold (or never did).
   select array_agg(distinct j.locked_by) into stale
@@ -157,22 +158,35 @@ begin
   if stale is null then
     return 0;
   end if;
-  -- Say why on each job: an attempt was used when the job was fetched, so a job whose
-  -- attempts are now exhausted (a cron tick runs once: max=1) shows in worker.failed_job
-  -- with this reason rather than with no error at all.
+  -- A score_event or refresh job always has a key; one without it had been superseded
+  -- while it ran (graphile-worker's add_job takes the key off a locked job with the same
+  -- key and uses up its attempts). The job that replaced it does, or already did, the same
+  -- work with newer information: delete it rather than leave it failed for good.
+  delete from graphile_worker._private_jobs j
+   using graphile_worker._private_tasks t
+   where t.id = j.task_id
+     and j.locked_by = any (stale)
+     and j.key is null
+     and j.attempts >= j.max_attempts
+     and t.identifier in ('score_event', 'refresh');
+  get diagnostics superseded = row_count;
+  -- Say why on each other job: an attempt was used when the job was fetched, so a job
+  -- whose attempts are now exhausted (a cron tick runs once: max=1) shows in
+  -- worker.failed_job with this reason rather than with no error at all.
   update graphile_worker._private_jobs j
      set last_error = format('interrupted: worker %s stopped (no heartbeat for %s) while running this job, locked at %s',
                              j.locked_by, p_threshold, j.locked_at)
    where j.locked_by = any (stale);
   get diagnostics unlocked = row_count;
   perform graphile_worker.force_unlock_workers(stale);
-  insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked) values (p_recovered_by, stale, unlocked);
+  insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked, jobs_superseded)
+  values (p_recovered_by, stale, unlocked, superseded);
   update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && stale;
-  return unlocked;
+  return unlocked + superseded;
 end;
 $$;
 comment on function worker.recover_stale_workers(interval, text) is
-  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); records it in worker.recovery.';
+  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
 
 create or replace view worker.job as
 select j.id as job_id,

@@ -107,6 +107,14 @@ t.test('bad jobs and settings are refused with their SQLSTATE', async (t) => {
       constraint: 'recovery_pkey',
     },
   );
+  await rejectsWith(
+    t,
+    sql`insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked, jobs_superseded) values ('a', '{}', 0, -1)`,
+    {
+      code: '23514',
+      constraint: 'recovery_jobs_superseded_not_negative',
+    },
+  );
   const [gone] = await sql<{ r: { status: string } }[]>`select worker.score_event(987654321, 0) as r`;
   t.equal(gone?.r.status, 'gone', 'scoring an event that no longer exists is not an error');
   t.same(await sql`select 1 from worker.job`, [], 'and queues no refresh');
@@ -130,6 +138,25 @@ t.test('a score job queues one debounced refresh, however many complete', async 
   const [now] = await sql<{ run_at: Date; payload: { trigger: string } }[]>`select run_at, payload from worker.job where task = 'refresh'`;
   t.ok(now!.run_at.getTime() <= Date.now() + 1000, 'an HTTP request pulls the refresh forward to now');
   t.equal(now?.payload.trigger, 'http');
+});
+
+t.test('a job superseded while its worker died is deleted, not left failed: the newer job does the work', async (t) => {
+  const { sql } = await testDb(t);
+  const [old] = await sql<{ id: string }[]>`select worker.enqueue_refresh('test', 0)::text as id`;
+  await sql`update graphile_worker._private_jobs set attempts = 1, locked_by = 'ghost', locked_at = now() - interval '1 minute' where id = ${old!.id}`;
+  // new information while it runs: graphile-worker takes the key off the running job and uses up its attempts
+  const [next] = await sql<{ id: string }[]>`select worker.enqueue_refresh('test', 0)::text as id`;
+  t.not(next!.id, old!.id, 'a second refresh job was created beside the running one');
+  const [was] = await sql<{ job_key: string | null; state: string }[]>`select job_key, state from worker.job where job_id = ${old!.id}`;
+  t.same(was, { job_key: null, state: 'running' }, 'the running one lost its key');
+  const [n] = await sql<{ n: number }[]>`select worker.recover_stale_workers('30 seconds', 'test') as n`;
+  t.equal(n?.n, 1, 'one job released');
+  t.same(await sql`select 1 from worker.job where job_id = ${old!.id}`, [], 'the superseded job is gone');
+  t.same(await sql`select 1 from worker.failed_job`, [], 'nothing is left failed for good');
+  const [left] = await sql<{ state: string; job_key: string }[]>`select state, job_key from worker.job where job_id = ${next!.id}`;
+  t.same(left, { state: 'queued', job_key: 'refresh' }, 'the newer refresh job is still queued');
+  const [rec] = await sql<{ jobs_unlocked: number; jobs_superseded: number }[]>`select jobs_unlocked, jobs_superseded from worker.recovery`;
+  t.same(rec, { jobs_unlocked: 0, jobs_superseded: 1 }, 'recorded apart from the unlocked ones');
 });
 
 t.test('stale workers are recovered, maintenance cleans up', async (t) => {
