@@ -112,7 +112,7 @@ async function machine(sql: Sql): Promise<string> {
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}; load average at the end of the run ${load} (above 2 means other work shared the cores)`;
+  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}; load average at the end of the run ${load}`;
 }
 
 export async function runBench(scale: Scale, log: (m: string) => void): Promise<Figure[]> {

@@ -3,76 +3,11 @@
 // selections) while refusing to lose what others refer to (a source with contracts).
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
-import { rejectsWith, testDb } from './helpers/db.ts';
+import { rejectsWith, restrictViolation, testDb } from './helpers/db.ts';
+import { game, race, world, type World } from './helpers/world.ts';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: plain inserts into the real schema, nothing mocked.
-
-interface World {
-  sportId: number;
-  competitionId: number;
-  seasonId: number;
-  week: number;
-  home: number;
-  away: number;
-}
-
-/** A sport, a competition, its current season with week 1, and two teams. */
-async function world(sql: Sql, tag = 'a'): Promise<World> {
-  const [sp] = await sql<{ id: number }[]>`
-    insert into core.sport (code, name) values (${`t_sport_${tag}`}, 'Test sport') returning sport_id as id`;
-  const sportId = sp!.id;
-  const [co] = await sql<{ id: number }[]>`
-    insert into core.competition (sport_id, code, name) values (${sportId}, ${`t_comp_${tag}`}, 'Test league')
-    returning competition_id as id`;
-  const competitionId = co!.id;
-  const [se] = await sql<{ id: number }[]>`
-    insert into core.season (competition_id, label, is_current) values (${competitionId}, '2025', true)
-    returning season_id as id`;
-  const seasonId = se!.id;
-  await sql`insert into core.week (season_id, week_number, label) values (${seasonId}, 1, 'Week 1')`;
-  const [h] = await sql<{ id: number }[]>`
-    insert into core.team (sport_id, code, name) values (${sportId}, 'HOM', 'Home') returning team_id as id`;
-  const [a] = await sql<{ id: number }[]>`
-    insert into core.team (sport_id, code, name) values (${sportId}, 'AWY', 'Away') returning team_id as id`;
-  return { sportId, competitionId, seasonId, week: 1, home: h!.id, away: a!.id };
-}
-
-/**
- * The SQLSTATE of an ON DELETE RESTRICT violation: 23001 (restrict_violation) from
- * PostgreSQL 18, 23503 (foreign_key_violation) before.
- */
-async function restrictCode(sql: Sql): Promise<string> {
-  const [v] = await sql<{ n: number }[]>`select current_setting('server_version_num')::int as n`;
-  return (v?.n ?? 0) >= 180000 ? '23001' : '23503';
-}
-
-/** A game between the world's two teams in week 1, in the given status (scores when completed). */
-async function game(sql: Sql, w: World, externalId: string, status = 'scheduled'): Promise<number> {
-  const scored = status === 'completed';
-  const [e] = await sql<{ id: number }[]>`
-    insert into core.event (external_id, kind, competition_id, season_id, week_number, scheduled_start, status,
-                            home_team_id, away_team_id, home_score, away_score)
-    values (${externalId}, 'game', ${w.competitionId}, ${w.seasonId}, ${w.week}, '2025-09-07 17:00Z', ${status},
-            ${w.home}, ${w.away}, ${scored ? 24 : null}, ${scored ? 17 : null})
-    returning event_id::int as id`;
-  return e!.id;
-}
-
-/** A race with no week and three runners numbered 1-3 (finished 1-2-3 when completed). */
-async function race(sql: Sql, w: World, externalId: string, status = 'scheduled'): Promise<number> {
-  const [e] = await sql<{ id: number }[]>`
-    insert into core.event (external_id, kind, competition_id, season_id, scheduled_start, status)
-    values (${externalId}, 'race', ${w.competitionId}, ${w.seasonId}, '2025-09-07 19:00Z', ${status})
-    returning event_id::int as id`;
-  const id = e!.id;
-  const done = status === 'completed';
-  await sql`
-    insert into core.runner (event_id, number, name, status, finish_position)
-    select ${id}, n, 'Runner ' || n, ${done ? 'finished' : 'declared'}, case when ${done} then n end
-    from generate_series(1, 3) n`;
-  return id;
-}
 
 /** A match (football) in the world's competition: a game's sibling kind. */
 async function match(sql: Sql, w: World, externalId: string): Promise<number> {
@@ -307,7 +242,7 @@ t.test('selection and external_market: one subject, known results, unique codes 
 t.test('market on delete: cascade to selections, restrict sources, types, teams and players in use', async (t) => {
   const { sql } = await testDb(t);
   const w = await world(sql);
-  const restrict = await restrictCode(sql);
+  const restrict = await restrictViolation(sql);
   const n = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? -1;
   const gameId = await game(sql, w, 'g1');
   const raceId = await race(sql, w, 'r1');
@@ -384,7 +319,7 @@ t.test('market on delete: cascade to selections, restrict sources, types, teams 
 t.test('odds_snapshot and odds_bar_1m: keys per partition, well-formed 1-minute bars', async (t) => {
   const { sql } = await testDb(t);
   const w = await world(sql);
-  const restrict = await restrictCode(sql);
+  const restrict = await restrictViolation(sql);
   const raceId = await race(sql, w, 'r1');
   const m = await openMarket(sql, raceId, 'race_win');
   const [s] = await sql<{ id: number }[]>`
