@@ -1,9 +1,55 @@
 // The schema dictionary: generated from a fresh database, deterministic, complete;
 // and the convention it rests on: every table, view, materialized view and function
 // of the scoreline schemas has a COMMENT.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import { compareSchemaDoc, generateSchemaDoc, missingComments, renderSchemaDoc } from '../src/docs.ts';
 import { serverUrl, testDb } from './helpers/db.ts';
+
+// Plain file reading, no database: the SQLSTATEs the code raises and the table of docs/errors.md agree.
+t.test('docs/errors.md lists every SQLSTATE the SQL raises', async (t) => {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  // The .sql and .ts files of a directory and its subdirectories (src/ has some).
+  const read = async (dir: string) =>
+    Promise.all(
+      (await fs.readdir(path.join(root, dir), { recursive: true }))
+        .filter((name) => /\.(sql|ts)$/.test(name))
+        .sort()
+        .map(async (name) => ({ file: path.join(dir, name), text: await fs.readFile(path.join(root, dir, name), 'utf8') })),
+    );
+  const sqlFiles = [...(await read('sql')), ...(await read('db/migrations'))];
+  const sources = [...sqlFiles, ...(await read('src'))];
+  const raisedBy = new Map<string, string[]>();
+  for (const { file, text } of sqlFiles) {
+    for (const m of text.matchAll(/errcode\s*(=|:=)\s*'(SL\d{3})'/g)) {
+      raisedBy.set(m[2]!, [...new Set([...(raisedBy.get(m[2]!) ?? []), file])]);
+    }
+  }
+  t.ok(raisedBy.size > 20, `found the codes raised (${raisedBy.size})`);
+
+  const doc = await fs.readFile(path.join(root, 'docs/errors.md'), 'utf8');
+  const listed = [...doc.matchAll(/^\| (SL\d{3}) \|/gm)].map((m) => m[1]!);
+  t.same([...new Set(listed)], listed, 'each code has one row');
+  t.same([...listed].sort(), listed, 'rows in numeric order');
+
+  const missing = [...raisedBy.keys()].filter((code) => !listed.includes(code)).sort();
+  t.same(
+    missing,
+    [],
+    missing.length
+      ? `add a row to docs/errors.md for: ${missing.map((c) => `${c} (${raisedBy.get(c)!.join(', ')})`).join('; ')}`
+      : 'every code raised is listed',
+  );
+  const unknown = listed.filter((code) => !sources.some(({ text }) => text.includes(code)));
+  t.same(
+    unknown,
+    [],
+    unknown.length
+      ? `docs/errors.md lists codes nothing in sql/, db/migrations/ or src/ uses: ${unknown.join(', ')}`
+      : 'every code listed exists',
+  );
+});
 
 t.test('generation from a fresh database is deterministic and leaves no database behind', async (t) => {
   const url = await serverUrl();
