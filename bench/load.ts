@@ -64,7 +64,8 @@ export interface LoadResult {
   postgres: string;
 }
 
-function pct(values: number[], p: number): number {
+/** The p-th percentile (nearest rank) of the values; NaN for none. */
+export function pct(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

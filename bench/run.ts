@@ -13,7 +13,7 @@ import { migrate } from '../src/migrate.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import { benchIngest } from './ingest.ts';
-import { appendResults as appendLoadResults, loadClean, runLoad } from './load.ts';
+import { appendResults as appendLoadResults, loadClean, pct, runLoad } from './load.ts';
 
 const scales = {
   '100k': { events: 2_000, samplesFull: 20 },
@@ -34,11 +34,6 @@ interface Figure {
   ratio: string;
 }
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b < 0.1 ? 4 : 2)}x` : 'n/a');
 
