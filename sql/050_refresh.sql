@@ -186,6 +186,7 @@ create trigger _100_validate
 create or replace function refresh.tg_dependency__no_cycle() returns trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
 begin
   if exists (
@@ -216,6 +217,7 @@ create trigger _100_no_cycle
 create or replace function refresh.catalog_parents() returns table (dependent regclass, parent regclass)
 language sql stable
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
   with recursive reads (dependent, rel) as (
     select o.object::oid, d.refobjid
@@ -241,6 +243,7 @@ comment on function refresh.catalog_parents() is
 create or replace function refresh.computed_sources() returns table (source regclass, object regclass)
 language sql stable
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
   with recursive reach (object, rel) as (
     select d.dependent::oid, d.parent::oid
@@ -453,9 +456,20 @@ language plpgsql security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+  -- Only DDL that can change the registry: objects in stats (what is registered), views and
+  -- materialized views anywhere (the dependency chains run through them), and new
+  -- partitions of a table a registered object reads (they get its staleness triggers).
+  -- Other tables, such as the daily partitions of the odds a loader or maintenance creates,
+  -- change nothing, and a full sync for each made a season's odds load take minutes on
+  -- PostgreSQL 15.
   if exists (select from pg_catalog.pg_event_trigger_ddl_commands() c
               where c.schema_name is not null and c.schema_name not like 'pg\_temp%'
-                and c.object_type in ('table', 'materialized view', 'view', 'foreign table', 'table column')) then
+                and c.object_type in ('table', 'materialized view', 'view', 'foreign table', 'table column')
+                and (c.schema_name = 'stats'
+                     or c.object_type in ('view', 'materialized view')
+                     or exists (select from pg_catalog.pg_partition_ancestors(c.objid) a
+                                  join refresh.source src on src.source = a.relid
+                                 where a.relid <> c.objid))) then
     perform refresh.sync('event_trigger');
   end if;
 exception when others then
@@ -464,7 +478,7 @@ exception when others then
 end;
 $$;
 comment on function refresh.tg_ddl__sync() is
-  'Event trigger (ddl_command_end): after DDL creating or altering tables, materialized views or views outside pg_temp, runs refresh.sync(). Never fails the DDL: a problem is a WARNING.';
+  'Event trigger (ddl_command_end): after DDL creating or altering a table in stats, or a view or materialized view in any schema (outside pg_temp), or a new partition of a table a registered object reads, runs refresh.sync(); other tables (such as odds partitions made by loaders and maintenance) cannot change the registry and are skipped. Never fails the DDL: a problem is a WARNING.';
 
 create or replace function refresh.tg_drop__sync() returns event_trigger
 language plpgsql security definer
@@ -572,6 +586,7 @@ create or replace function refresh.blocked_reason(p_object regclass) returns tex
 language sql stable
 security definer -- refresh.status calls it for readers, who see no refresh tables
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
   with recursive up (object, depth) as (
     select d.parent, 1
@@ -736,6 +751,7 @@ comment on function refresh.refresh_relation(regclass, boolean) is
 create or replace function refresh.levels() returns table (object regclass, level integer)
 language sql stable
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
   with recursive lvl (object, level) as (
     select o.object, 0 from refresh.object o
@@ -753,6 +769,7 @@ create or replace function refresh.plan(p_object regclass default null, p_force 
 returns table (step integer, object regclass, level integer, reason text, method text)
 language plpgsql stable
 set search_path = pg_catalog, pg_temp
+set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$
 begin
   if p_object is not null and not exists (select from refresh.object o where o.object = p_object) then

@@ -293,6 +293,30 @@ t.test('priority orders a level; a partition written directly marks stale; frequ
   t.same(await staleSet(sql), ['stats.tick_count', 'stats.tick_total'], 'a write through the partitioned parent marks stale');
   await sql`call refresh.run_due()`;
 
+  // DDL runs refresh.sync() only when it can change the registry (counted by track_functions)
+  const syncCalls = async (ddl: string): Promise<number> => {
+    const [n] = await sql.begin(async (tx) => {
+      await tx`set local track_functions = 'pl'`;
+      await tx.unsafe(ddl);
+      return tx<{ n: number }[]>`
+        select coalesce(sum(calls), 0)::int as n from pg_stat_xact_user_functions where schemaname = 'refresh' and funcname = 'sync'`;
+    });
+    return n!.n;
+  };
+  t.equal(await syncCalls('create table public.unrelated (x int)'), 0, 'a new table no registered object reads: no sync');
+  const partition = await syncCalls(
+    `create table public.tick_2027 partition of public.tick for values from ('2027-01-01') to ('2028-01-01')`,
+  );
+  t.ok(partition > 0, `a new partition of a table a registered object reads: sync (${partition} calls)`);
+  await sql`insert into public.tick_2027 values ('2027-05-01', 5)`;
+  t.same(await staleSet(sql), ['stats.tick_count', 'stats.tick_total'], 'and a write naming the new partition marks stale');
+  await sql`call refresh.run_due()`;
+  const inStats = await syncCalls('create table stats.scratch (x int)');
+  t.ok(inStats > 0, `a new table in stats: sync (${inStats} calls)`);
+  const aView = await syncCalls('create view public.v_unrelated as select 1 as one');
+  t.ok(aView > 0, `a view anywhere: sync (${aView} calls)`);
+  await sql.unsafe('drop table stats.scratch; drop view public.v_unrelated; drop table public.unrelated');
+
   await sql`update refresh.object set frequency = interval '1 hour', sla = interval '10 minutes' where object = 'stats.tick_count'::regclass`;
   await sql`update refresh.object set next_refresh_at = now() - interval '1 hour' where object = 'stats.tick_count'::regclass`;
   const st = await status(sql, 'stats.tick_count');
