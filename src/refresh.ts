@@ -1,5 +1,5 @@
 // `scoreline refresh` and `scoreline dag`: the refresh orchestration lives in SQL
-// (sql/050_refresh.sql); this file plans with refresh.plan, then calls
+// (sql/030_refresh_registry.sql … sql/036_refresh_status.sql); this file plans with refresh.plan, then calls
 // refresh.refresh_object once per object so that each object's statement_timeout
 // bounds its own call (PostgreSQL arms statement_timeout per top-level statement,
 // which one `call refresh.run_due()` cannot re-arm between objects).

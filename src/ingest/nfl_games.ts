@@ -2,7 +2,7 @@
 //
 // One row per game. Validation here is about the row alone (dates, scores, odds, a
 // game type the NFL uses); what needs the database happens in the SQL merge
-// (sql/070_ingest.sql, ingest.merge_nfl_games):
+// (sql/071_ingest_nfl_games.sql, ingest.merge_nfl_games):
 // - teams: an abbreviation not yet in core.team is CREATED (the schedule is the
 //   authority on which teams exist); the roster feed, in contrast, rejects them;
 // - seasons 2024, 2025, ... are created, the latest in the file becomes current;

@@ -1,5 +1,5 @@
--- stats: pick'em player statistics kept current by triggers, and the statistics
--- data-quality checks. Re-applied by `scoreline migrate`; idempotent.
+-- stats: pick'em player statistics kept current by triggers, and their data-quality
+-- check. Re-applied by `scoreline migrate`; idempotent.
 --
 -- stats.player_stats is recomputed for exactly the (season, player) pairs a change
 -- touches, from the facts (forecast.first_touchdown of completed games, first_td_scorer
@@ -261,76 +261,7 @@ as $$
 $$;
 comment on function stats.dq_unknown_position_share() is 'Data-quality check: the share (0..1) of stats.player_stats rows whose position is UNK (no roster row); 0 = healthy, the target on real data is under 0.05.';
 
-create or replace function stats.dq_model_stats_mismatch(p_sample integer default 100) returns numeric
-language plpgsql
-volatile
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-  bad bigint := 0;
-  n bigint;
-begin
-  if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_overall'::regclass) then
-    with sample as (
-      select v.* from stats.mv_model_stats_overall v order by random() limit p_sample
-    ), recomputed as (
-      select ps.forecaster_id as model_id, count(distinct ps.event_id)::integer as total_matches, sum(ps.points) as total_points,
-             count(*) filter (where ps.outcome = 'win') as win_count, count(*) filter (where ps.outcome = 'void') as draw_count,
-             count(*) filter (where ps.outcome = 'loss') as loss_count, sum(ps.units) as total_units
-        from sample s
-        join forecast.prediction_score ps on ps.forecaster_id = s.model_id
-        join core.event e on e.event_id = ps.event_id
-        join core.season se on se.season_id = e.season_id and se.is_current
-       group by ps.forecaster_id
-    )
-    select count(*) into n
-      from sample s left join recomputed r on r.model_id = s.model_id
-     where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
-           is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
-  end if;
+select refresh.define_check('stats_unknown_position_share', 'stats.player_stats', 'select stats.dq_unknown_position_share()', null, 0, 0.05, 'warn',
+  'Share of player stats rows whose position the roster does not give: under 5%.');
 
-  if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_competition'::regclass) then
-    with sample as (
-      select v.* from stats.mv_model_stats_competition v order by random() limit p_sample
-    ), recomputed as (
-      select s.model_id, s.competition_id, s.season_id, count(distinct ps.event_id)::integer as total_matches, sum(ps.points) as total_points,
-             count(*) filter (where ps.outcome = 'win') as win_count, count(*) filter (where ps.outcome = 'void') as draw_count,
-             count(*) filter (where ps.outcome = 'loss') as loss_count, sum(ps.units) as total_units
-        from sample s
-        join forecast.prediction_score ps on ps.forecaster_id = s.model_id
-        join core.event e on e.event_id = ps.event_id and e.competition_id = s.competition_id and e.season_id = s.season_id
-       group by s.model_id, s.competition_id, s.season_id
-    )
-    select count(*) into n
-      from sample s left join recomputed r using (model_id, competition_id, season_id)
-     where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
-           is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
-  end if;
-
-  if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_club'::regclass) then
-    with sample as (
-      select v.* from stats.mv_model_stats_club v order by random() limit p_sample
-    ), recomputed as (
-      select s.model_id, s.club_id, s.season_id, s.is_home, count(distinct ps.event_id)::integer as total_matches, sum(ps.points) as total_points,
-             count(*) filter (where ps.outcome = 'win') as win_count, count(*) filter (where ps.outcome = 'void') as draw_count,
-             count(*) filter (where ps.outcome = 'loss') as loss_count, sum(ps.units) as total_units
-        from sample s
-        join forecast.prediction_score ps on ps.forecaster_id = s.model_id
-        join core.event e on e.event_id = ps.event_id and e.season_id = s.season_id
-         and s.club_id = case when s.is_home then e.home_team_id else e.away_team_id end
-       group by s.model_id, s.club_id, s.season_id, s.is_home
-    )
-    select count(*) into n
-      from sample s left join recomputed r using (model_id, club_id, season_id, is_home)
-     where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
-           is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
-  end if;
-
-  return bad::numeric;
-end;
-$$;
-comment on function stats.dq_model_stats_mismatch(integer) is
-  'Data-quality check (0 = healthy): of up to p_sample random rows from each of stats.mv_model_stats_overall, _competition and _club (when populated), how many differ from a recomputation from forecast.prediction_score: a stale or wrong view.';
+comment on table stats.player_stats is 'Pick''em player statistics per season, team and player, maintained by triggers (sql/045_player_stats.sql) whenever a first touchdown, an event''s status, a settlement or a pick changes; a corrected or withdrawn result decrements. Rows whose counts are all zero are removed.';

@@ -348,45 +348,6 @@ having sum(total_matches) > 0;
 comment on view stats.model_stats_club_current is
   'The model statistics sums per club, season and home/away as of now: the folded sums plus the deltas not yet folded.';
 
-create or replace function stats.dq_model_stats_incremental_vs_full() returns numeric
-language sql
-stable
-set search_path = pg_catalog, pg_temp
-as $$
-  with full_ as (select * from stats.model_stats_full()),
-  event_diff as (
-    select count(*) as n from (
-      (select * from full_ except all select * from stats.model_event_agg)
-      union all
-      (select * from stats.model_event_agg except all select * from full_)) d
-  ), comp_full as (
-    select model_id, competition_id, season_id, count(*)::integer as total_matches, sum(points) as total_points,
-           sum(win_count)::integer as win_count, sum(draw_count)::integer as draw_count, sum(loss_count)::integer as loss_count,
-           sum(total_units) as total_units, sum(units_count)::integer as units_count
-      from full_ group by model_id, competition_id, season_id
-  ), comp_diff as (
-    select count(*) as n from (
-      (select * from comp_full except all select * from stats.model_stats_competition_current)
-      union all
-      (select * from stats.model_stats_competition_current except all select * from comp_full)) d
-  ), club_full as (
-    select f.model_id, s.club_id, f.season_id, s.is_home, count(*)::integer as total_matches, sum(f.points) as total_points,
-           sum(f.win_count)::integer as win_count, sum(f.draw_count)::integer as draw_count, sum(f.loss_count)::integer as loss_count,
-           sum(f.total_units) as total_units, sum(f.units_count)::integer as units_count
-      from full_ f cross join lateral (values (f.home_team_id, true), (f.away_team_id, false)) as s (club_id, is_home)
-     where s.club_id is not null
-     group by f.model_id, s.club_id, f.season_id, s.is_home
-  ), club_diff as (
-    select count(*) as n from (
-      (select * from club_full except all select * from stats.model_stats_club_current)
-      union all
-      (select * from stats.model_stats_club_current except all select * from club_full)) d
-  )
-  select (event_diff.n + comp_diff.n + club_diff.n)::numeric from event_diff, comp_diff, club_diff
-$$;
-comment on function stats.dq_model_stats_incremental_vs_full() is
-  'Data-quality check (0 = healthy): rows of the incrementally maintained model statistics (per-event contributions, and sums plus pending deltas) that differ from a full recomputation from forecast.prediction_score.';
-
 create or replace view stats.mv_model_stats_competition as
 select a.model_id, a.competition_id, a.season_id, s.label as season,
        a.total_matches, a.total_points,

@@ -1,0 +1,134 @@
+-- forecast: scoring. forecast.score_event settles an event's markets and (re)computes every
+-- prediction score of the event in one set-based statement. Re-applied by `scoreline migrate`;
+-- idempotent. The rules are documented in docs/scoring.md.
+--
+-- SQLSTATEs raised here:
+--   SL040  no such event (forecast.score_event, through market.settle_event)
+
+create or replace function forecast.score_event(p_event_id bigint) returns integer
+language plpgsql
+volatile
+strict
+set search_path = pg_catalog, pg_temp
+set work_mem = '64MB'
+as $$
+declare
+  rv integer;
+  scored integer;
+begin
+  -- one scorer per event at a time; a second call waits, then finds nothing to change
+  perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
+
+  perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
+  select e.result_version into rv from core.event e where e.event_id = p_event_id;
+
+  -- predictions whose market is no longer settled (a withdrawn result) lose their score
+  delete from forecast.prediction_score ps
+   where ps.event_id = p_event_id
+     and not exists (select from forecast.prediction p
+                       join market.market m on m.market_id = p.market_id
+                      where p.prediction_id = ps.prediction_id
+                        and m.status in ('settled', 'void')
+                        and m.event_id = p_event_id);
+
+  with preds as (
+    select p.prediction_id, p.forecaster_id, p.market_id, p.selection_id, p.probability, p.odds, p.stake,
+           m.market_type, m.status as market_status, m.places, s.result, s.runner_id
+      from market.market m
+      join forecast.prediction p on p.market_id = m.market_id
+      join market.selection s on s.selection_id = p.selection_id
+     where m.event_id = p_event_id
+       and m.status in ('settled', 'void')
+  ),
+  market_size as (
+    -- forecasters with a prediction on the market (several picks by one count once)
+    select d.market_id, count(*) as forecasters
+      from (select pr.market_id, pr.forecaster_id from preds pr group by pr.market_id, pr.forecaster_id) d
+     group by d.market_id
+  ),
+  selection_points as (
+    -- rarity and the points a win earns depend only on the selection: computed once per selection
+    -- (a forecaster picks a selection at most once, so count(*) counts forecasters)
+    select x.market_id, x.selection_id, x.rarity_share,
+           coalesce(rule.points_min, 2)
+             + round((coalesce(rule.points_max, 6) - coalesce(rule.points_min, 2))
+                     * power(1 - x.rarity_share, coalesce(rule.curve_exponent, 1)) / coalesce(rule.points_step, 1))
+               * coalesce(rule.points_step, 1) as win_points,
+           coalesce(rule.loss_points, 0) as loss_points,
+           coalesce(rule.log_loss_epsilon, 1e-15) as eps
+      from (select pr.market_id, pr.selection_id, pr.market_type, count(*)::numeric / ms.forecasters as rarity_share
+              from preds pr
+              join market_size ms on ms.market_id = pr.market_id
+             group by pr.market_id, pr.selection_id, pr.market_type, ms.forecasters) x
+      left join forecast.scoring_rule rule on rule.market_type = x.market_type
+  ),
+  dead_heat as (
+    -- bookmakers' dead-heat rule: runners tied on the last paid place share it
+    select r.runner_id,
+           least(1, greatest(0, paid.n - (select count(*) from core.runner a where a.event_id = r.event_id and a.finish_position < r.finish_position))::numeric
+                    / (select count(*) from core.runner t where t.event_id = r.event_id and t.finish_position = r.finish_position)) as factor,
+           paid.market_type
+      from core.runner r
+     cross join lateral (select distinct pr.market_type, case pr.market_type when 'race_win' then 1 else pr.places end as n
+                           from preds pr where pr.runner_id = r.runner_id) paid
+     where r.event_id = p_event_id and r.finish_position is not null
+  ),
+  computed as (
+    select pr.prediction_id, pr.forecaster_id, pr.probability, pr.odds, pr.stake,
+           o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
+           coalesce(dh.factor, 1) as factor
+      from preds pr
+      join selection_points sp on sp.market_id = pr.market_id and sp.selection_id = pr.selection_id
+      left join dead_heat dh on dh.runner_id = pr.runner_id and dh.market_type = pr.market_type
+     cross join lateral (select case when pr.market_status = 'void' or pr.result = 'void' then 'void'
+                                     when pr.result = 'won' then 'win'
+                                     when pr.result = 'lost' then 'loss' end as outcome) o
+     where o.outcome is not null
+  ),
+  scored_rows as (
+    select c.prediction_id, c.forecaster_id, c.outcome, c.rarity_share,
+           case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
+           case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
+           case when c.odds is null then null
+                when c.outcome = 'win' then c.stake * (c.factor * c.odds - 1)
+                when c.outcome = 'loss' then -c.stake
+                else 0 end as units,
+           c.probability,
+           case when c.probability is not null and c.outcome <> 'void'
+                then power(c.probability::float8 - case c.outcome when 'win' then 1 else 0 end, 2) end as brier,
+           case when c.probability is null or c.outcome = 'void' then null
+                when c.outcome = 'win' then -ln(greatest(c.eps, least(1 - c.eps, c.probability::float8)))
+                else -ln(1 - greatest(c.eps, least(1 - c.eps, c.probability::float8))) end as log_loss
+      from computed c
+  )
+  insert into forecast.prediction_score as ps
+         (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, units,
+          probability, brier, log_loss, result_version, scored_at)
+  select s.prediction_id, s.forecaster_id, p_event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
+         s.probability, s.brier, s.log_loss, rv, now()
+    from scored_rows s
+  on conflict (prediction_id) do update
+     set forecaster_id = excluded.forecaster_id,
+         event_id = excluded.event_id,
+         outcome = excluded.outcome,
+         points = excluded.points,
+         rarity_share = excluded.rarity_share,
+         staked = excluded.staked,
+         units = excluded.units,
+         probability = excluded.probability,
+         brier = excluded.brier,
+         log_loss = excluded.log_loss,
+         result_version = excluded.result_version,
+         scored_at = excluded.scored_at
+   where (ps.forecaster_id, ps.event_id, ps.outcome, ps.points, ps.rarity_share, ps.staked, ps.units,
+          ps.probability, ps.brier, ps.log_loss, ps.result_version)
+         is distinct from
+         (excluded.forecaster_id, excluded.event_id, excluded.outcome, excluded.points, excluded.rarity_share, excluded.staked,
+          excluded.units, excluded.probability, excluded.brier, excluded.log_loss, excluded.result_version);
+
+  select count(*) into scored from forecast.prediction_score ps where ps.event_id = p_event_id;
+  return scored;
+end;
+$$;
+comment on function forecast.score_event(bigint) is
+  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (dead-heat reduced), Brier score and log loss. Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event.';
