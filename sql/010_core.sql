@@ -12,14 +12,15 @@
 
 create or replace function core.tg_event__guard_status() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
   -- the setting counts only for the owner role (through core.correct_event_result, security definer, or its members)
-  correcting boolean := case when coalesce(current_setting('scoreline.correcting_event', true), '') = new.event_id::text
+  v_correcting boolean := case when coalesce(current_setting('scoreline.correcting_event', true), '') = new.event_id::text
                              then core.may_correct_results() else false end;
 begin
-  if new.status is distinct from old.status and not correcting then
+  if new.status is distinct from old.status and not v_correcting then
     if not exists (select from core.event_status_transition t
                    where t.from_status = old.status and t.to_status = new.status) then
       raise exception 'event % (%): status cannot go from % to %', old.event_id, old.external_id, old.status, new.status
@@ -30,7 +31,7 @@ begin
     end if;
   end if;
 
-  if old.status in ('completed', 'abandoned', 'cancelled') and not correcting
+  if old.status in ('completed', 'abandoned', 'cancelled') and not v_correcting
      and (new.home_score, new.away_score) is distinct from (old.home_score, old.away_score) then
     raise exception 'event % (%): the % result cannot be changed by an update', old.event_id, old.external_id, old.status
       using errcode = 'SL002',
@@ -54,6 +55,7 @@ comment on function core.tg_event__guard_status() is
 
 create or replace function core.tg_event__stamp_insert() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -77,17 +79,18 @@ create trigger _100_stamp_insert
 
 create or replace function core.tg_runner__guard_result() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev record;
+  v_ev record;
 begin
-  select e.event_id, e.external_id, e.status into ev from core.event e where e.event_id = old.event_id;
-  if ev.status in ('completed', 'abandoned', 'cancelled')
-     and not (coalesce(current_setting('scoreline.correcting_event', true), '') = ev.event_id::text and core.may_correct_results())
+  select e.event_id, e.external_id, e.status into v_ev from core.event e where e.event_id = old.event_id;
+  if v_ev.status in ('completed', 'abandoned', 'cancelled')
+     and not (coalesce(current_setting('scoreline.correcting_event', true), '') = v_ev.event_id::text and core.may_correct_results())
      and (new.status, new.finish_position) is distinct from (old.status, old.finish_position) then
     raise exception 'race % (%): runner % finishing result cannot be changed by an update once the race is %',
-      ev.event_id, ev.external_id, old.number, ev.status
+      v_ev.event_id, v_ev.external_id, old.number, v_ev.status
       using errcode = 'SL002',
             hint = 'use core.correct_event_result(event_id, status, null, null, reason, runner_positions)';
   end if;
@@ -116,36 +119,36 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev core.event;
-  trace core.event_correction;
-  bad text;
-  old_positions jsonb;
-  new_positions jsonb;
+  v_ev core.event;
+  v_trace core.event_correction;
+  v_bad text;
+  v_old_positions jsonb;
+  v_new_positions jsonb;
 begin
-  select * into ev from core.event where event_id = p_event_id for update;
+  select * into v_ev from core.event where event_id = p_event_id for update;
   if not found then
     raise exception 'no event %', p_event_id using errcode = 'SL003';
   end if;
-  if ev.status not in ('completed', 'abandoned', 'cancelled') then
-    raise exception 'event % (%) is %: only a settled result is corrected; update it directly', ev.event_id, ev.external_id, ev.status
+  if v_ev.status not in ('completed', 'abandoned', 'cancelled') then
+    raise exception 'event % (%) is %: only a settled result is corrected; update it directly', v_ev.event_id, v_ev.external_id, v_ev.status
       using errcode = 'SL004';
   end if;
   if p_status is null or p_status not in ('completed', 'abandoned', 'cancelled', 'scheduled', 'postponed') then
     raise exception 'event % (%): a correction sets status completed, abandoned, cancelled, scheduled or postponed, not %',
-      ev.event_id, ev.external_id, coalesce(p_status, 'null')
+      v_ev.event_id, v_ev.external_id, coalesce(p_status, 'null')
       using errcode = '22023';
   end if;
 
   if p_runner_positions is not null then
-    if ev.kind <> 'race' then
-      raise exception 'event % (%) is a %: runner positions apply to races only', ev.event_id, ev.external_id, ev.kind
+    if v_ev.kind <> 'race' then
+      raise exception 'event % (%) is a %: runner positions apply to races only', v_ev.event_id, v_ev.external_id, v_ev.kind
         using errcode = '22023';
     end if;
     if jsonb_typeof(p_runner_positions) <> 'object' then
       raise exception 'runner positions must be a JSON object {"runner number": position or null}, not %', p_runner_positions
         using errcode = '22023';
     end if;
-    select string_agg(format('%s: %s', key, value), ', ' order by key) into bad
+    select string_agg(format('%s: %s', key, value), ', ' order by key) into v_bad
       from jsonb_each(p_runner_positions)
      where key !~ '^[1-9][0-9]{0,3}$'
         or case jsonb_typeof(value)
@@ -153,20 +156,20 @@ begin
              when 'number' then value::numeric not between 1 and 999 or value::numeric <> trunc(value::numeric)
              else true
            end;
-    if bad is not null then
-      raise exception 'runner positions must map runner numbers to positions (whole numbers from 1) or null, not %', bad
+    if v_bad is not null then
+      raise exception 'runner positions must map runner numbers to positions (whole numbers from 1) or null, not %', v_bad
         using errcode = '22023';
     end if;
-    select string_agg(w.key, ', ' order by w.key::int) into bad
+    select string_agg(w.key, ', ' order by w.key::int) into v_bad
       from jsonb_each(p_runner_positions) w
-     where not exists (select from core.runner r where r.event_id = ev.event_id and r.number = w.key::smallint);
-    if bad is not null then
-      raise exception 'race % (%) has no runner numbered %', ev.event_id, ev.external_id, bad
+     where not exists (select from core.runner r where r.event_id = v_ev.event_id and r.number = w.key::smallint);
+    if v_bad is not null then
+      raise exception 'race % (%) has no runner numbered %', v_ev.event_id, v_ev.external_id, v_bad
         using errcode = '22023';
     end if;
   end if;
 
-  perform set_config('scoreline.correcting_event', ev.event_id::text, true);
+  perform set_config('scoreline.correcting_event', v_ev.event_id::text, true);
 
   if p_runner_positions is not null then
     with wanted as (
@@ -176,7 +179,7 @@ begin
       select r.runner_id, r.number, r.finish_position as old_position, w.position as new_position
         from core.runner r
         join wanted w on w.number = r.number
-       where r.event_id = ev.event_id
+       where r.event_id = v_ev.event_id
          and r.finish_position is distinct from w.position
     ), applied as (
       update core.runner r
@@ -187,14 +190,14 @@ begin
       returning c.number, c.old_position, c.new_position
     )
     select jsonb_object_agg(number::text, old_position), jsonb_object_agg(number::text, new_position)
-      into old_positions, new_positions
+      into v_old_positions, v_new_positions
       from applied;
   end if;
 
-  if (ev.status, ev.home_score, ev.away_score) is not distinct from (p_status, p_home_score, p_away_score)
-     and old_positions is null then
+  if (v_ev.status, v_ev.home_score, v_ev.away_score) is not distinct from (p_status, p_home_score, p_away_score)
+     and v_old_positions is null then
     perform set_config('scoreline.correcting_event', '', true);
-    raise exception 'event % (%): the correction changes nothing', ev.event_id, ev.external_id
+    raise exception 'event % (%): the correction changes nothing', v_ev.event_id, v_ev.external_id
       using errcode = 'SL005';
   end if;
 
@@ -203,18 +206,18 @@ begin
          home_score = p_home_score,
          away_score = p_away_score,
          result_version = result_version + 1
-   where event_id = ev.event_id;
+   where event_id = v_ev.event_id;
 
   perform set_config('scoreline.correcting_event', '', true);
 
   insert into core.event_correction (event_id, reason, old_status, new_status,
                                      old_home_score, old_away_score, new_home_score, new_away_score,
                                      old_runner_positions, new_runner_positions, result_version)
-  values (ev.event_id, p_reason, ev.status, p_status,
-          ev.home_score, ev.away_score, p_home_score, p_away_score,
-          old_positions, new_positions, ev.result_version + 1)
-  returning * into trace;
-  return trace;
+  values (v_ev.event_id, p_reason, v_ev.status, p_status,
+          v_ev.home_score, v_ev.away_score, p_home_score, p_away_score,
+          v_old_positions, v_new_positions, v_ev.result_version + 1)
+  returning * into v_trace;
+  return v_trace;
 end;
 $$;
 comment on function core.correct_event_result(bigint, text, smallint, smallint, text, jsonb) is

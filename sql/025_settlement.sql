@@ -25,13 +25,13 @@ strict
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev core.event;
-  changed integer;
+  v_ev core.event;
+  v_changed integer;
 begin
   -- the same key as forecast.score_event: one settler/scorer per event at a time
   perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
 
-  select * into ev from core.event where event_id = p_event_id;
+  select * into v_ev from core.event where event_id = p_event_id;
   if not found then
     raise exception 'cannot settle event %: no such event', p_event_id using errcode = 'SL040';
   end if;
@@ -40,24 +40,24 @@ begin
     select s.selection_id, s.code, s.player_id, s.runner_id, s.result, m.market_id, m.market_type, m.places
       from market.market m
       join market.selection s on s.market_id = m.market_id
-     where m.event_id = ev.event_id
+     where m.event_id = v_ev.event_id
        and m.market_type in ('match_result', 'correct_score', 'first_td_scorer', 'race_win', 'race_place')
   ),
   ft as (
-    select f.player_id from forecast.first_touchdown f where f.event_id = ev.event_id
+    select f.player_id from forecast.first_touchdown f where f.event_id = v_ev.event_id
   ),
   wanted as (
     select sel.selection_id, sel.market_id, sel.result as old_result,
            case
-             when ev.status in ('abandoned', 'cancelled') then 'void'
-             when ev.status <> 'completed' then null
+             when v_ev.status in ('abandoned', 'cancelled') then 'void'
+             when v_ev.status <> 'completed' then null
              when sel.market_type = 'match_result' then
-               case when sel.code = case sign(ev.home_score - ev.away_score) when 1 then 'home' when 0 then 'draw' else 'away' end
+               case when sel.code = case sign(v_ev.home_score - v_ev.away_score) when 1 then 'home' when 0 then 'draw' else 'away' end
                     then 'won' else 'lost' end
              when sel.market_type = 'correct_score' then
-               case when sel.code = ev.home_score || '-' || ev.away_score then 'won'
+               case when sel.code = v_ev.home_score || '-' || v_ev.away_score then 'won'
                     when sel.code = 'other'
-                         and not exists (select from sel s2 where s2.market_id = sel.market_id and s2.code = ev.home_score || '-' || ev.away_score)
+                         and not exists (select from sel s2 where s2.market_id = sel.market_id and s2.code = v_ev.home_score || '-' || v_ev.away_score)
                     then 'won'
                     else 'lost' end
              when sel.market_type = 'first_td_scorer' then
@@ -74,18 +74,18 @@ begin
                end
            end as result
       from sel
-      left join core.runner r on r.runner_id = sel.runner_id and r.event_id = ev.event_id
+      left join core.runner r on r.runner_id = sel.runner_id and r.event_id = v_ev.event_id
   ),
   market_state as (
     -- a market settles only when every selection has a result; otherwise all stay unsettled
     select m.market_id,
-           case when ev.status in ('abandoned', 'cancelled') then 'void'
-                when ev.status = 'completed' and coalesce(bool_and(w.result is not null), true) then 'settled'
+           case when v_ev.status in ('abandoned', 'cancelled') then 'void'
+                when v_ev.status = 'completed' and coalesce(bool_and(w.result is not null), true) then 'settled'
                 when m.status in ('settled', 'void') then 'open'
                 else m.status end as status
       from market.market m
       left join wanted w on w.market_id = m.market_id
-     where m.event_id = ev.event_id
+     where m.event_id = v_ev.event_id
        and m.market_type in ('match_result', 'correct_score', 'first_td_scorer', 'race_win', 'race_place')
      group by m.market_id, m.status
   ),
@@ -99,11 +99,11 @@ begin
     update market.market m
        set status = ms.status,
            settled_at = case when ms.status in ('settled', 'void') then now() end,
-           settled_result_version = case when ms.status in ('settled', 'void') then ev.result_version end
+           settled_result_version = case when ms.status in ('settled', 'void') then v_ev.result_version end
       from market_state ms
      where m.market_id = ms.market_id
        and (m.status, m.settled_result_version) is distinct from
-           (ms.status, case when ms.status in ('settled', 'void') then ev.result_version end)
+           (ms.status, case when ms.status in ('settled', 'void') then v_ev.result_version end)
     returning m.market_id
   ),
   upd_selection as (
@@ -115,9 +115,9 @@ begin
     returning s.selection_id
   )
   -- (data-modifying CTEs always run to completion, referenced or not)
-  select count(*) into changed from upd_selection;
+  select count(*) into v_changed from upd_selection;
 
-  return changed;
+  return v_changed;
 end;
 $$;
 comment on function market.settle_event(bigint) is

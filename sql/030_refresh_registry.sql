@@ -135,6 +135,7 @@ comment on function refresh.effective_method(regclass) is
 
 create or replace function refresh.tg_object__validate() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -175,6 +176,7 @@ create trigger _100_validate
 
 create or replace function refresh.tg_dependency__no_cycle() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 set jit = off -- catalog and recursive queries: estimates run high, and compiling costs more than running them
 as $$

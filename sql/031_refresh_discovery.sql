@@ -77,8 +77,8 @@ $$;
 comment on function refresh.computed_sources() is
   'For each base table (and each partition of a partitioned one), the registered objects a write to it makes stale, directly or through plain views and other registered objects. Maintained objects are never stale.';
 
-create or replace function refresh.tg_source__mark_stale() returns trigger
-language plpgsql security definer
+create or replace function refresh.tg__mark_stale() returns trigger
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -94,58 +94,63 @@ begin
   return null;
 end;
 $$;
-comment on function refresh.tg_source__mark_stale() is
-  'After each statement on a source table (transition table changed_rows): one UPDATE marking the registered objects that read it stale, only those not stale yet, so concurrent writers do not queue on the registry.';
+comment on function refresh.tg__mark_stale() is
+  'Shared by every source table (triggers _990_refresh_stale_*): after each statement (transition table changed_rows), one UPDATE marking the registered objects that read the table stale, only those not stale yet, so concurrent writers do not queue on the registry.';
 
 create or replace function refresh.install_stale_triggers(p_table regclass) returns void
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_name text := refresh.qualified_name(p_table);
   v_relkind "char";
 begin
+  -- the table ends with exactly the current staleness triggers, whatever it carried before
+  perform refresh.remove_stale_triggers(p_table);
   select c.relkind into v_relkind from pg_catalog.pg_class c where c.oid = p_table;
   if v_relkind = 'f' then
     -- foreign tables cannot have transition tables: mark on every statement
-    execute format('create trigger zz_refresh_stale_insert after insert or update or delete on %s '
-                   'for each statement execute function refresh.tg_source__mark_stale(%L)', v_name, 'no transition table');
+    execute format('create trigger _990_refresh_stale_insert after insert or update or delete on %s '
+                   'for each statement execute function refresh.tg__mark_stale(%L)', v_name, 'no transition table');
     return;
   end if;
-  execute format('create trigger zz_refresh_stale_insert after insert on %s referencing new table as changed_rows '
-                 'for each statement execute function refresh.tg_source__mark_stale()', v_name);
-  execute format('create trigger zz_refresh_stale_update after update on %s referencing new table as changed_rows '
-                 'for each statement execute function refresh.tg_source__mark_stale()', v_name);
-  execute format('create trigger zz_refresh_stale_delete after delete on %s referencing old table as changed_rows '
-                 'for each statement execute function refresh.tg_source__mark_stale()', v_name);
-  execute format('create trigger zz_refresh_stale_truncate after truncate on %s '
-                 'for each statement execute function refresh.tg_source__mark_stale()', v_name);
+  execute format('create trigger _990_refresh_stale_insert after insert on %s referencing new table as changed_rows '
+                 'for each statement execute function refresh.tg__mark_stale()', v_name);
+  execute format('create trigger _990_refresh_stale_update after update on %s referencing new table as changed_rows '
+                 'for each statement execute function refresh.tg__mark_stale()', v_name);
+  execute format('create trigger _990_refresh_stale_delete after delete on %s referencing old table as changed_rows '
+                 'for each statement execute function refresh.tg__mark_stale()', v_name);
+  execute format('create trigger _990_refresh_stale_truncate after truncate on %s '
+                 'for each statement execute function refresh.tg__mark_stale()', v_name);
 end;
 $$;
 comment on function refresh.install_stale_triggers(regclass) is
-  'Creates the statement-level staleness triggers (with transition tables; plain statement triggers on foreign tables) on one source table.';
+  'Creates the statement-level staleness triggers _990_refresh_stale_insert|update|delete|truncate on refresh.tg__mark_stale() (with transition tables; one plain statement trigger on foreign tables) on one source table, replacing any staleness triggers it carried.';
 
 create or replace function refresh.remove_stale_triggers(p_table regclass) returns void
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_name text := refresh.qualified_name(p_table);
   v_trigger text;
 begin
-  foreach v_trigger in array array['zz_refresh_stale_insert', 'zz_refresh_stale_update', 'zz_refresh_stale_delete', 'zz_refresh_stale_truncate'] loop
+  -- zz_refresh_stale_*: the names the staleness triggers of an upgraded database may carry
+  foreach v_trigger in array array['_990_refresh_stale_insert', '_990_refresh_stale_update', '_990_refresh_stale_delete', '_990_refresh_stale_truncate',
+                                   'zz_refresh_stale_insert', 'zz_refresh_stale_update', 'zz_refresh_stale_delete', 'zz_refresh_stale_truncate'] loop
     execute format('drop trigger if exists %I on %s', v_trigger, v_name);
   end loop;
 end;
 $$;
-comment on function refresh.remove_stale_triggers(regclass) is 'Drops the staleness triggers from a table no registered object reads any more.';
+comment on function refresh.remove_stale_triggers(regclass) is
+  'Drops the staleness triggers (_990_refresh_stale_*, and zz_refresh_stale_* as an upgraded database may carry) from a table no registered object reads any more.';
 
 create or replace function refresh.sync_sources() returns void
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  r record;
+  v_r record;
 begin
   insert into refresh.source (source, object)
   select c.source, c.object from refresh.computed_sources() c
@@ -153,36 +158,44 @@ begin
   delete from refresh.source s
    where not exists (select from refresh.computed_sources() c where c.source = s.source and c.object = s.object);
 
-  for r in
+  -- Staleness triggers are found by name and function: the current ones (_990_refresh_stale_* on
+  -- refresh.tg__mark_stale), and those an upgraded database may carry (zz_refresh_stale_*, or any
+  -- on refresh.tg_source__mark_stale), which are replaced on sources and removed elsewhere.
+  for v_r in
     select s.source as rel, 'install' as action
       from (select distinct source from refresh.source) s
      where not exists (select from pg_catalog.pg_trigger t
-                        where t.tgrelid = s.source and t.tgname = 'zz_refresh_stale_insert')
+                        where t.tgrelid = s.source and t.tgname = '_990_refresh_stale_insert'
+                          and t.tgfoid = 'refresh.tg__mark_stale()'::regprocedure)
+        or exists (select from pg_catalog.pg_trigger t
+                    where t.tgrelid = s.source
+                      and (t.tgname like 'zz\_refresh\_stale\_%'
+                           or t.tgfoid = pg_catalog.to_regprocedure('refresh.tg_source__mark_stale()')))
     union all
-    select t.tgrelid::regclass, 'remove'
+    select distinct t.tgrelid::regclass, 'remove'
       from pg_catalog.pg_trigger t
-     where t.tgname = 'zz_refresh_stale_insert'
-       and t.tgfoid = 'refresh.tg_source__mark_stale()'::regprocedure
+     where (t.tgname like '\_990\_refresh\_stale\_%' or t.tgname like 'zz\_refresh\_stale\_%')
+       and t.tgfoid in ('refresh.tg__mark_stale()'::regprocedure, pg_catalog.to_regprocedure('refresh.tg_source__mark_stale()'))
        and not exists (select from refresh.source s where s.source = t.tgrelid::regclass)
   loop
     begin
-      if r.action = 'install' then
-        perform refresh.install_stale_triggers(r.rel);
+      if v_r.action = 'install' then
+        perform refresh.install_stale_triggers(v_r.rel);
       else
-        perform refresh.remove_stale_triggers(r.rel);
+        perform refresh.remove_stale_triggers(v_r.rel);
       end if;
     exception when others then
-      raise warning 'refresh: could not % staleness triggers on %: % (SQLSTATE %)', r.action, r.rel, sqlerrm, sqlstate
+      raise warning 'refresh: could not % staleness triggers on %: % (SQLSTATE %)', v_r.action, v_r.rel, sqlerrm, sqlstate
         using hint = 'objects reading it are not marked stale by its writes; fix the cause and run select refresh.sync()';
     end;
   end loop;
 end;
 $$;
 comment on function refresh.sync_sources() is
-  'Recomputes refresh.source and installs or removes the staleness triggers so that exactly the tables registered objects read carry them.';
+  'Recomputes refresh.source and installs or removes the staleness triggers so that exactly the tables registered objects read carry them, each the four _990_refresh_stale_* triggers on refresh.tg__mark_stale() (staleness triggers under other names or on refresh.tg_source__mark_stale(), as an upgraded database may carry, are replaced).';
 
 create or replace function refresh.sync(p_by text default 'sync') returns void
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -219,8 +232,8 @@ $$;
 comment on function refresh.sync(text) is
   'Brings the registry in line with the catalog: unregisters dropped objects, registers every materialized view and table in stats (unpopulated ones stale), rediscovers catalog dependencies, recomputes sources and staleness triggers. Run by the event triggers and at the end of the refresh code (sql/036_refresh_status.sql); safe to run any time.';
 
-create or replace function refresh.tg_registry__sync_sources() returns trigger
-language plpgsql
+create or replace function refresh.tg__sync_sources() returns trigger
+language plpgsql volatile
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -230,21 +243,22 @@ begin
   return null;
 end;
 $$;
-comment on function refresh.tg_registry__sync_sources() is
-  'After a statement changing refresh.object or refresh.dependency by hand (a declared dependency, a method): recomputes sources and staleness triggers.';
+comment on function refresh.tg__sync_sources() is
+  'Shared by refresh.object and refresh.dependency (triggers _900_sync_sources): after a statement changing either by hand (a declared dependency, a method), recomputes sources and staleness triggers.';
 
 drop trigger if exists _900_sync_sources_insert on refresh.dependency;
 drop trigger if exists _900_sync_sources on refresh.dependency;
 create trigger _900_sync_sources
   after insert or update or delete on refresh.dependency
-  for each statement execute function refresh.tg_registry__sync_sources();
+  for each statement execute function refresh.tg__sync_sources();
 drop trigger if exists _900_sync_sources on refresh.object;
 create trigger _900_sync_sources
   after insert or delete or update of method on refresh.object
-  for each statement execute function refresh.tg_registry__sync_sources();
+  for each statement execute function refresh.tg__sync_sources();
+drop function if exists refresh.tg_registry__sync_sources();
 
 create or replace function refresh.tg_ddl__sync() returns event_trigger
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -252,7 +266,7 @@ begin
   -- materialized views anywhere (the dependency chains run through them), and new
   -- partitions of a table a registered object reads (they get its staleness triggers).
   -- Other tables, such as the daily partitions of the odds a loader or maintenance creates,
-  -- change nothing, and a full sync for each made a season's odds load take minutes on
+  -- change nothing, and a full sync for each would make a season's odds load take minutes on
   -- PostgreSQL 15.
   if exists (select from pg_catalog.pg_event_trigger_ddl_commands() c
               where c.schema_name is not null and c.schema_name not like 'pg\_temp%'
@@ -273,7 +287,7 @@ comment on function refresh.tg_ddl__sync() is
   'Event trigger (ddl_command_end): after DDL creating or altering a table in stats, or a view or materialized view in any schema (outside pg_temp), or a new partition of a table a registered object reads, runs refresh.sync(); other tables (such as odds partitions made by loaders and maintenance) cannot change the registry and are skipped. Never fails the DDL: a problem is a WARNING.';
 
 create or replace function refresh.tg_drop__sync() returns event_trigger
-language plpgsql security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin

@@ -33,43 +33,43 @@ language plpgsql volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  c refresh."check";
-  v numeric;
+  v_c refresh."check";
+  v_value numeric;
   v_state text;
   v_msg text;
   v_ok boolean;
 begin
-  for c in
+  for v_c in
     select * from refresh."check" k where k.enabled and (p_object is null or k.object = p_object) order by k.name
   loop
-    v := null;
+    v_value := null;
     v_state := null;
     v_msg := null;
     begin
       -- a check only reads: run it read-only, then roll the subtransaction back
       perform set_config('transaction_read_only', 'on', true);
-      execute c.query into v;
+      execute v_c.query into v_value;
       raise exception using errcode = 'SL079', message = 'check evaluated';
     exception
       when sqlstate 'SL079' then null;
       when others then
         get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
     end;
-    v_ok := v_state is null and v is not null
-            and (c.expected is null or v = c.expected)
-            and (c.min_value is null or v >= c.min_value)
-            and (c.max_value is null or v <= c.max_value);
+    v_ok := v_state is null and v_value is not null
+            and (v_c.expected is null or v_value = v_c.expected)
+            and (v_c.min_value is null or v_value >= v_c.min_value)
+            and (v_c.max_value is null or v_value <= v_c.max_value);
     insert into refresh.check_result (check_id, run_id, value, passed, error_sqlstate, error_message)
-    values (c.check_id, p_run_id, v, v_ok, v_state, v_msg);
-    check_name := c.name;
-    object := c.object;
-    severity := c.severity;
-    value := v;
+    values (v_c.check_id, p_run_id, v_value, v_ok, v_state, v_msg);
+    check_name := v_c.name;
+    object := v_c.object;
+    severity := v_c.severity;
+    value := v_value;
     passed := v_ok;
     detail := case when v_ok then null
                    when v_msg is not null then format('its query failed: %s (SQLSTATE %s)', v_msg, v_state)
-                   when v is null then 'its query returned no value'
-                   else format('value %s, expected %s', v, refresh.check_expectation(c.expected, c.min_value, c.max_value)) end;
+                   when v_value is null then 'its query returned no value'
+                   else format('value %s, expected %s', v_value, refresh.check_expectation(v_c.expected, v_c.min_value, v_c.max_value)) end;
     return next;
   end loop;
 end;

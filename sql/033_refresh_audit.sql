@@ -21,13 +21,13 @@ declare
   v_name text;
   v_created integer := 0;
 begin
-  for i in 0 .. greatest(p_months_ahead, 0) loop
-    v_name := 'run_' || to_char(v_month + make_interval(months => i), 'YYYY"m"MM');
+  for v_i in 0 .. greatest(p_months_ahead, 0) loop
+    v_name := 'run_' || to_char(v_month + make_interval(months => v_i), 'YYYY"m"MM');
     if pg_catalog.to_regclass(format('refresh.%I', v_name)) is null then
       execute format('create table refresh.%I partition of refresh.run for values from (%L) to (%L)',
                      v_name,
-                     (v_month + make_interval(months => i)) at time zone 'UTC',
-                     (v_month + make_interval(months => i + 1)) at time zone 'UTC');
+                     (v_month + make_interval(months => v_i)) at time zone 'UTC',
+                     (v_month + make_interval(months => v_i + 1)) at time zone 'UTC');
       execute format('comment on table refresh.%I is %L', v_name, 'One month (UTC) of refresh.run.');
       v_created := v_created + 1;
     end if;
@@ -45,23 +45,23 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_cutoff timestamp;
-  r record;
+  v_r record;
 begin
   if p_keep is null or p_keep <= interval '0' then
     raise exception 'refresh.maintain_run_partitions: retention must be a positive interval, not %', p_keep
       using errcode = 'SL068', hint = 'e.g. 13 months';
   end if;
   v_cutoff := (now() - p_keep) at time zone 'UTC';
-  for r in
+  for v_r in
     select c.relname
       from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid
      where i.inhparent = 'refresh.run'::regclass and c.relname ~ '^run_[0-9]{4}m[0-9]{2}$'
        and to_timestamp(substr(c.relname, 5), 'YYYY"m"MM')::timestamp + interval '1 month' <= v_cutoff
      order by c.relname
   loop
-    execute format('drop table refresh.%I', r.relname);
+    execute format('drop table refresh.%I', v_r.relname);
     action := 'dropped';
-    partition_name := 'refresh.' || r.relname;
+    partition_name := 'refresh.' || v_r.relname;
     return next;
   end loop;
   if refresh.ensure_run_partitions(now(), 2) > 0 then

@@ -306,19 +306,19 @@ language plpgsql
 as $$
 declare
   v_group bigint;
-  s record;
+  v_s record;
 begin
   perform refresh.assert_trigger_source(p_trigger);
   if p_dry_run then
-    for s in select * from refresh.plan(p_object, p_force) p order by p.step loop
-      raise notice '% %: % (level %, %)', s.step, s.object, s.reason, s.level, s.method;
+    for v_s in select * from refresh.plan(p_object, p_force) p order by p.step loop
+      raise notice '% %: % (level %, %)', v_s.step, v_s.object, v_s.reason, v_s.level, v_s.method;
     end loop;
     return;
   end if;
   v_group := refresh.begin_pass();
   commit;
-  for s in select * from refresh.plan(p_object, p_force) p order by p.step loop
-    call refresh.refresh_object(s.object, p_trigger, v_group, s.reason, p_force or s.object = p_object);
+  for v_s in select * from refresh.plan(p_object, p_force) p order by p.step loop
+    call refresh.refresh_object(v_s.object, p_trigger, v_group, v_s.reason, p_force or v_s.object = p_object);
   end loop;
 end;
 $$;

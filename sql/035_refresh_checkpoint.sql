@@ -16,19 +16,19 @@ language plpgsql volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v refresh.checkpoint;
+  v_checkpoint refresh.checkpoint;
 begin
   update refresh.checkpoint k set status = 'expired', updated_at = now()
    where k.function_name = p_function and k.target = p_target and k.status = 'active' and k.expires_at < now();
   insert into refresh.checkpoint (function_name, target, total, expires_at)
   values (p_function, p_target, p_total, now() + p_ttl)
   on conflict (function_name, target) where status = 'active' do nothing
-  returning * into v;
-  if v.checkpoint_id is null then
-    select * into v from refresh.checkpoint k
+  returning * into v_checkpoint;
+  if v_checkpoint.checkpoint_id is null then
+    select * into v_checkpoint from refresh.checkpoint k
      where k.function_name = p_function and k.target = p_target and k.status = 'active';
   end if;
-  return v;
+  return v_checkpoint;
 end;
 $$;
 comment on function refresh.checkpoint_start(text, text, bigint, interval) is
@@ -50,23 +50,23 @@ language plpgsql volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v refresh.checkpoint;
+  v_checkpoint refresh.checkpoint;
 begin
-  select * into v from refresh.checkpoint k where k.checkpoint_id = p_checkpoint_id for update;
-  if not found or v.status <> 'active' or v.expires_at < now() then
-    raise exception 'checkpoint % is not active (%)', p_checkpoint_id, coalesce(case when v.status = 'active' then 'expired' else v.status end, 'no such checkpoint')
+  select * into v_checkpoint from refresh.checkpoint k where k.checkpoint_id = p_checkpoint_id for update;
+  if not found or v_checkpoint.status <> 'active' or v_checkpoint.expires_at < now() then
+    raise exception 'checkpoint % is not active (%)', p_checkpoint_id, coalesce(case when v_checkpoint.status = 'active' then 'expired' else v_checkpoint.status end, 'no such checkpoint')
       using errcode = 'SL065', hint = 'call refresh.checkpoint_start again to start over or resume the active one';
   end if;
-  if p_position is null or p_position < v.position or (v.total is not null and p_position > v.total) then
-    raise exception 'checkpoint % (% on %): position % is outside % .. %', p_checkpoint_id, v.function_name, v.target, p_position,
-                    v.position, coalesce(v.total::text, 'unbounded')
+  if p_position is null or p_position < v_checkpoint.position or (v_checkpoint.total is not null and p_position > v_checkpoint.total) then
+    raise exception 'checkpoint % (% on %): position % is outside % .. %', p_checkpoint_id, v_checkpoint.function_name, v_checkpoint.target, p_position,
+                    v_checkpoint.position, coalesce(v_checkpoint.total::text, 'unbounded')
       using errcode = 'SL066', hint = 'a checkpoint only moves forward, up to its total';
   end if;
   update refresh.checkpoint k
      set position = p_position, state = coalesce(p_state, k.state), updated_at = now(), expires_at = now() + p_ttl
    where k.checkpoint_id = p_checkpoint_id
-  returning * into v;
-  return v;
+  returning * into v_checkpoint;
+  return v_checkpoint;
 end;
 $$;
 comment on function refresh.checkpoint_advance(bigint, bigint, jsonb, interval) is
@@ -77,16 +77,16 @@ language plpgsql volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v refresh.checkpoint;
+  v_checkpoint refresh.checkpoint;
 begin
   update refresh.checkpoint k set status = 'completed', position = coalesce(k.total, k.position), updated_at = now()
    where k.checkpoint_id = p_checkpoint_id and k.status = 'active'
-  returning * into v;
-  if v.checkpoint_id is null then
+  returning * into v_checkpoint;
+  if v_checkpoint.checkpoint_id is null then
     raise exception 'checkpoint % is not active', p_checkpoint_id
       using errcode = 'SL065', hint = 'only an active checkpoint can be completed';
   end if;
-  return v;
+  return v_checkpoint;
 end;
 $$;
 comment on function refresh.checkpoint_complete(bigint) is 'Marks a job''s checkpoint completed; the next checkpoint_start for it starts from 0.';

@@ -70,3 +70,5 @@ comment on view refresh.dag_edge is 'The dependency graph''s edges: parent → d
 
 select refresh.ensure_run_partitions();
 select refresh.sync('sync');
+-- the former name of refresh.tg__mark_stale(): the sync above re-pointed every staleness trigger that used it
+drop function if exists refresh.tg_source__mark_stale();

@@ -16,8 +16,8 @@ security definer -- locks the market row (for share) for sessions without update
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  m record;
-  starts timestamptz;
+  v_m record;
+  v_starts timestamptz;
 begin
   if tg_op = 'UPDATE'
      and (new.forecaster_id, new.selection_id, new.market_id, new.probability, new.odds, new.stake,
@@ -39,7 +39,7 @@ begin
 
   select s.market_id, mk.market_type, mk.status as market_status, mk.allows_multiple_picks,
          e.event_id, e.external_id, coalesce(e.actual_start, e.scheduled_start) as starts
-    into m
+    into v_m
     from market.selection s
     join market.market mk on mk.market_id = s.market_id
     join core.event e on e.event_id = mk.event_id
@@ -50,12 +50,12 @@ begin
       using errcode = '23503', constraint = 'prediction_selection_fk', table = 'prediction', schema = 'forecast';
   end if;
 
-  new.market_id := coalesce(new.market_id, m.market_id); -- a different market fails prediction_selection_fk
-  new.one_per_market := not m.allows_multiple_picks;
-  starts := m.starts;
+  new.market_id := coalesce(new.market_id, v_m.market_id); -- a different market fails prediction_selection_fk
+  new.one_per_market := not v_m.allows_multiple_picks;
+  v_starts := v_m.starts;
 
-  if m.market_status <> 'open' then
-    raise exception 'prediction refused: the % market % on event % (%) is %', m.market_type, m.market_id, m.event_id, m.external_id, m.market_status
+  if v_m.market_status <> 'open' then
+    raise exception 'prediction refused: the % market % on event % (%) is %', v_m.market_type, v_m.market_id, v_m.event_id, v_m.external_id, v_m.market_status
       using errcode = 'SL031',
             hint = 'predictions are accepted only while a market is open';
   end if;
@@ -64,9 +64,9 @@ begin
       using errcode = 'SL032',
             hint = 'leave predicted_at to its default, now()';
   end if;
-  if new.predicted_at >= starts or (tg_op = 'UPDATE' and now() >= starts) then
+  if new.predicted_at >= v_starts or (tg_op = 'UPDATE' and now() >= v_starts) then
     raise exception 'prediction refused: event % (%) started at %; picks close at the start',
-      m.event_id, m.external_id, to_char(starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+      v_m.event_id, v_m.external_id, to_char(v_starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
       using errcode = 'SL030',
             hint = 'a prediction must be made (predicted_at) before the event''s start';
   end if;
@@ -87,16 +87,16 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  pick_selection bigint;
-  external_selection bigint;
-  external_name text;
+  v_pick_selection bigint;
+  v_external_selection bigint;
+  v_external_name text;
 begin
-  select p.selection_id into pick_selection from forecast.prediction p where p.prediction_id = new.prediction_id;
-  select x.selection_id, x.external_id || ' ' || x.outcome into external_selection, external_name
+  select p.selection_id into v_pick_selection from forecast.prediction p where p.prediction_id = new.prediction_id;
+  select x.selection_id, x.external_id || ' ' || x.outcome into v_external_selection, v_external_name
     from market.external_market x where x.external_market_id = new.external_market_id;
-  if pick_selection is not null and external_name is not null and external_selection is distinct from pick_selection then
+  if v_pick_selection is not null and v_external_name is not null and v_external_selection is distinct from v_pick_selection then
     raise exception 'prediction % is on selection %, but external market % (%) is linked to selection %',
-      new.prediction_id, pick_selection, new.external_market_id, external_name, coalesce(external_selection::text, 'none')
+      new.prediction_id, v_pick_selection, new.external_market_id, v_external_name, coalesce(v_external_selection::text, 'none')
       using errcode = 'SL033',
             hint = 'link the external market to the selection first (market.external_market.selection_id)';
   end if;
@@ -117,11 +117,11 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev record;
+  v_ev record;
 begin
-  select e.event_id, e.external_id, e.kind into ev from core.event e where e.event_id = new.event_id;
-  if found and ev.kind <> 'game' then
-    raise exception 'event % (%) is a %: only a game has a first touchdown', ev.event_id, ev.external_id, ev.kind
+  select e.event_id, e.external_id, e.kind into v_ev from core.event e where e.event_id = new.event_id;
+  if found and v_ev.kind <> 'game' then
+    raise exception 'event % (%) is a %: only a game has a first touchdown', v_ev.event_id, v_ev.external_id, v_ev.kind
       using errcode = 'SL034';
   end if;
   return new;
@@ -141,15 +141,15 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev_status text;
+  v_ev_status text;
 begin
   insert into forecast.first_touchdown as ft (event_id, player_id, team_id, source)
   values (p_event_id, p_player_id, p_team_id, p_source)
   on conflict (event_id) do update
      set player_id = excluded.player_id, team_id = excluded.team_id, source = excluded.source, recorded_at = now()
    where (ft.player_id, ft.team_id) is distinct from (excluded.player_id, excluded.team_id);
-  select e.status into ev_status from core.event e where e.event_id = p_event_id;
-  if ev_status in ('completed', 'abandoned', 'cancelled') then
+  select e.status into v_ev_status from core.event e where e.event_id = p_event_id;
+  if v_ev_status in ('completed', 'abandoned', 'cancelled') then
     return forecast.score_event(p_event_id);
   end if;
   return 0;

@@ -13,14 +13,14 @@ set search_path = pg_catalog, pg_temp
 set work_mem = '64MB'
 as $$
 declare
-  rv integer;
-  scored integer;
+  v_rv integer;
+  v_scored integer;
 begin
   -- one scorer per event at a time; a second call waits, then finds nothing to change
   perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
 
   perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
-  select e.result_version into rv from core.event e where e.event_id = p_event_id;
+  select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
 
   -- predictions whose market is no longer settled (a withdrawn result) lose their score
   delete from forecast.prediction_score ps
@@ -105,7 +105,7 @@ begin
          (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, units,
           probability, brier, log_loss, result_version, scored_at)
   select s.prediction_id, s.forecaster_id, p_event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
-         s.probability, s.brier, s.log_loss, rv, now()
+         s.probability, s.brier, s.log_loss, v_rv, now()
     from scored_rows s
   on conflict (prediction_id) do update
      set forecaster_id = excluded.forecaster_id,
@@ -126,8 +126,8 @@ begin
          (excluded.forecaster_id, excluded.event_id, excluded.outcome, excluded.points, excluded.rarity_share, excluded.staked,
           excluded.units, excluded.probability, excluded.brier, excluded.log_loss, excluded.result_version);
 
-  select count(*) into scored from forecast.prediction_score ps where ps.event_id = p_event_id;
-  return scored;
+  select count(*) into v_scored from forecast.prediction_score ps where ps.event_id = p_event_id;
+  return v_scored;
 end;
 $$;
 comment on function forecast.score_event(bigint) is

@@ -9,28 +9,28 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  k constant double precision := 20;
-  home_advantage constant double precision := 50;
-  initial constant double precision := 1500;
-  draw_rate constant double precision := 0.26;
-  ratings jsonb := '{}';
-  ev record;
-  rh double precision;
-  ra double precision;
-  eh double precision;
-  sh double precision;
-  elo_events bigint[] := '{}';
-  elo_codes text[] := '{}';
-  elo_probs double precision[] := '{}';
-  elo_features jsonb[] := '{}';
-  total integer := 0;
-  n integer;
+  v_k constant double precision := 20;
+  v_home_advantage constant double precision := 50;
+  v_initial constant double precision := 1500;
+  v_draw_rate constant double precision := 0.26;
+  v_ratings jsonb := '{}';
+  v_ev record;
+  v_rh double precision;
+  v_ra double precision;
+  v_eh double precision;
+  v_sh double precision;
+  v_elo_events bigint[] := '{}';
+  v_elo_codes text[] := '{}';
+  v_elo_probs double precision[] := '{}';
+  v_elo_features jsonb[] := '{}';
+  v_total integer := 0;
+  v_n integer;
 begin
   insert into forecast.forecaster (kind, name, version, model_type, hyperparameters)
   values ('model', 'bookmaker_favourite', '1', 'favourite', '{"sources": ["bet365", "pinnacle", "market_average", "consensus"]}'),
          ('model', 'always_home', '1', 'always_home', '{}'),
          ('model', 'random', '1', 'random', jsonb_build_object('seed', p_seed)),
-         ('model', 'elo', '1', 'elo', jsonb_build_object('k', k, 'home_advantage', home_advantage, 'initial', initial, 'draw_rate', draw_rate))
+         ('model', 'elo', '1', 'elo', jsonb_build_object('k', v_k, 'home_advantage', v_home_advantage, 'initial', v_initial, 'draw_rate', v_draw_rate))
   on conflict (name, version) where kind = 'model' do nothing;
 
   -- favourite, always home, random: one set-based insert over every open match_result selection
@@ -69,33 +69,33 @@ begin
     on conflict do nothing
     returning 1
   )
-  select count(*) into n from ins;
-  total := total + n;
+  select count(*) into v_n from ins;
+  v_total := v_total + v_n;
 
   -- Elo: ratings move game by game in time order, so this one walks the events in order
   -- (each prediction uses only results before its event); a single insert follows.
-  for ev in
+  for v_ev in
     select e.event_id, e.kind, e.home_team_id, e.away_team_id, e.home_score, e.away_score, e.status
       from core.event e
      where e.kind in ('match', 'game') and e.home_team_id is not null
      order by e.scheduled_start, e.event_id
   loop
-    rh := coalesce((ratings ->> ev.home_team_id::text)::double precision, initial);
-    ra := coalesce((ratings ->> ev.away_team_id::text)::double precision, initial);
-    eh := 1 / (1 + power(10, (ra - rh - home_advantage) / 400));
-    elo_events := elo_events || ev.event_id;
-    elo_codes := elo_codes || case when eh >= 0.5 then 'home' else 'away' end;
-    elo_probs := elo_probs || (greatest(eh, 1 - eh) * case when ev.kind = 'match' then 1 - draw_rate else 1 end);
-    elo_features := elo_features || jsonb_build_object('home_rating', round(rh::numeric, 1), 'away_rating', round(ra::numeric, 1));
-    if ev.status = 'completed' then
-      sh := case when ev.home_score > ev.away_score then 1 when ev.home_score = ev.away_score then 0.5 else 0 end;
-      ratings := ratings || jsonb_build_object(ev.home_team_id::text, rh + k * (sh - eh), ev.away_team_id::text, ra - k * (sh - eh));
+    v_rh := coalesce((v_ratings ->> v_ev.home_team_id::text)::double precision, v_initial);
+    v_ra := coalesce((v_ratings ->> v_ev.away_team_id::text)::double precision, v_initial);
+    v_eh := 1 / (1 + power(10, (v_ra - v_rh - v_home_advantage) / 400));
+    v_elo_events := v_elo_events || v_ev.event_id;
+    v_elo_codes := v_elo_codes || case when v_eh >= 0.5 then 'home' else 'away' end;
+    v_elo_probs := v_elo_probs || (greatest(v_eh, 1 - v_eh) * case when v_ev.kind = 'match' then 1 - v_draw_rate else 1 end);
+    v_elo_features := v_elo_features || jsonb_build_object('home_rating', round(v_rh::numeric, 1), 'away_rating', round(v_ra::numeric, 1));
+    if v_ev.status = 'completed' then
+      v_sh := case when v_ev.home_score > v_ev.away_score then 1 when v_ev.home_score = v_ev.away_score then 0.5 else 0 end;
+      v_ratings := v_ratings || jsonb_build_object(v_ev.home_team_id::text, v_rh + v_k * (v_sh - v_eh), v_ev.away_team_id::text, v_ra - v_k * (v_sh - v_eh));
     end if;
   end loop;
 
   with elo as (
     select u.event_id, u.code, u.probability, u.features
-      from unnest(elo_events, elo_codes, elo_probs, elo_features) as u (event_id, code, probability, features)
+      from unnest(v_elo_events, v_elo_codes, v_elo_probs, v_elo_features) as u (event_id, code, probability, features)
   ),
   ins as (
     insert into forecast.prediction (forecaster_id, selection_id, odds, probability, features, predicted_at)
@@ -112,8 +112,8 @@ begin
     on conflict do nothing
     returning 1
   )
-  select count(*) into n from ins;
-  return total + n;
+  select count(*) into v_n from ins;
+  return v_total + v_n;
 end;
 $$;
 comment on function forecast.create_baseline_predictions(text) is
@@ -125,7 +125,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  n integer;
+  v_n integer;
 begin
   insert into forecast.forecaster (kind, name, handle)
   select 'user', 'Demo user ' || i, 'demo_user_' || i from generate_series(1, p_users) i
@@ -171,8 +171,8 @@ begin
     on conflict do nothing
     returning 1
   )
-  select count(*) into n from ins;
-  return n;
+  select count(*) into v_n from ins;
+  return v_n;
 end;
 $$;
 comment on function forecast.create_demo_picks(integer, integer) is

@@ -12,7 +12,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  touched integer;
+  v_touched integer;
 begin
   -- one recomputation per (season, player) at a time, locks taken in one order (no deadlock)
   perform pg_advisory_xact_lock(hashtext('scoreline.player_stats'), k.lock_key)
@@ -87,8 +87,8 @@ begin
            is distinct from (excluded.position, excluded.first_td_count, excluded.picks_made, excluded.picks_correct)
     returning 1
   )
-  select (select count(*) from removed) + (select count(*) from upserted) into touched;
-  return touched;
+  select (select count(*) from removed) + (select count(*) from upserted) into v_touched;
+  return v_touched;
 end;
 $$;
 comment on function stats.recompute_player_stats(integer[], bigint[]) is
@@ -101,24 +101,24 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  seasons integer[];
-  players bigint[];
+  v_seasons integer[];
+  v_players bigint[];
 begin
   if tg_op = 'INSERT' then
-    select array_agg(e.season_id), array_agg(n.player_id) into seasons, players
+    select array_agg(e.season_id), array_agg(n.player_id) into v_seasons, v_players
       from new_rows n join core.event e on e.event_id = n.event_id where n.player_id is not null;
   elsif tg_op = 'DELETE' then
-    select array_agg(e.season_id), array_agg(o.player_id) into seasons, players
+    select array_agg(e.season_id), array_agg(o.player_id) into v_seasons, v_players
       from old_rows o join core.event e on e.event_id = o.event_id where o.player_id is not null;
   else
-    select array_agg(e.season_id), array_agg(x.player_id) into seasons, players
+    select array_agg(e.season_id), array_agg(x.player_id) into v_seasons, v_players
       from (select n.event_id, n.player_id from new_rows n
             union select o.event_id, o.player_id from old_rows o) x
       join core.event e on e.event_id = x.event_id
      where x.player_id is not null;
   end if;
-  if seasons is not null then
-    perform stats.recompute_player_stats(seasons, players);
+  if v_seasons is not null then
+    perform stats.recompute_player_stats(v_seasons, v_players);
   end if;
   return null;
 end;
@@ -142,10 +142,10 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  seasons integer[];
-  players bigint[];
+  v_seasons integer[];
+  v_players bigint[];
 begin
-  select array_agg(x.season_id), array_agg(x.player_id) into seasons, players
+  select array_agg(x.season_id), array_agg(x.player_id) into v_seasons, v_players
     from (select o.season_id, ft.player_id
             from old_rows o
             join new_rows n on n.event_id = o.event_id
@@ -159,8 +159,8 @@ begin
             join forecast.first_touchdown ft on ft.event_id = n.event_id
            where ft.player_id is not null
              and ((o.status = 'completed') <> (n.status = 'completed') or o.season_id <> n.season_id)) x;
-  if seasons is not null then
-    perform stats.recompute_player_stats(seasons, players);
+  if v_seasons is not null then
+    perform stats.recompute_player_stats(v_seasons, v_players);
   end if;
   return null;
 end;
@@ -178,10 +178,10 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  seasons integer[];
-  players bigint[];
+  v_seasons integer[];
+  v_players bigint[];
 begin
-  select array_agg(e.season_id), array_agg(n.player_id) into seasons, players
+  select array_agg(e.season_id), array_agg(n.player_id) into v_seasons, v_players
     from old_rows o
     join new_rows n on n.selection_id = o.selection_id
     join market.market m on m.market_id = n.market_id and m.market_type = 'first_td_scorer'
@@ -189,8 +189,8 @@ begin
    where n.player_id is not null
      and (n.result is distinct from o.result or n.player_id is distinct from o.player_id)
      and exists (select from forecast.prediction p where p.selection_id = n.selection_id);
-  if seasons is not null then
-    perform stats.recompute_player_stats(seasons, players);
+  if v_seasons is not null then
+    perform stats.recompute_player_stats(v_seasons, v_players);
   end if;
   return null;
 end;
@@ -224,18 +224,18 @@ security definer -- app sessions write picks, not stats.player_stats
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  selections bigint[];
+  v_selections bigint[];
 begin
   if tg_op = 'INSERT' then
-    select array_agg(distinct n.selection_id) into selections from new_rows n;
+    select array_agg(distinct n.selection_id) into v_selections from new_rows n;
   elsif tg_op = 'DELETE' then
-    select array_agg(distinct o.selection_id) into selections from old_rows o;
+    select array_agg(distinct o.selection_id) into v_selections from old_rows o;
   else
-    select array_agg(distinct x.selection_id) into selections
+    select array_agg(distinct x.selection_id) into v_selections
       from (select n.selection_id from new_rows n union select o.selection_id from old_rows o) x;
   end if;
-  if selections is not null then
-    perform stats.recompute_player_stats_of_selections(selections);
+  if v_selections is not null then
+    perform stats.recompute_player_stats_of_selections(v_selections);
   end if;
   return null;
 end;

@@ -1,4 +1,4 @@
--- stats: incremental maintenance of the model statistics (seed 000's three views).
+-- stats: incremental maintenance of the model statistics (the three stats.mv_model_stats_* views).
 --
 -- Every statement that writes forecast.prediction_score (forecast.score_event, a
 -- cascade from a deleted prediction or event) fires a statement-level trigger that
@@ -37,8 +37,8 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  contrib jsonb;
-  pairs integer;
+  v_contrib jsonb;
+  v_pairs integer;
 begin
   -- The touched pairs, their contribution now (from prediction_score) with sign +1 and
   -- the contribution recorded before (stats.model_event_agg) with sign -1.
@@ -69,21 +69,21 @@ begin
     union all
     select -1, b.* from before b
   )
-  select jsonb_agg(to_jsonb(s)), count(distinct (s.model_id, s.event_id)) into contrib, pairs from signed s;
+  select jsonb_agg(to_jsonb(s)), count(distinct (s.model_id, s.event_id)) into v_contrib, v_pairs from signed s;
 
-  if contrib is null then
+  if v_contrib is null then
     return 0;
   end if;
 
   -- Per (model, event): the new contribution replaces the old one.
   with fresh as (
-    select * from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, event_id bigint, competition_id integer, season_id integer,
+    select * from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint, competition_id integer, season_id integer,
                                                    home_team_id integer, away_team_id integer, predictions integer, points numeric,
                                                    win_count integer, draw_count integer, loss_count integer, total_units numeric, units_count integer)
      where sign = 1
   ), gone as (
     delete from stats.model_event_agg a
-     using jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, event_id bigint)
+     using jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint)
      where c.sign = -1 and a.model_id = c.model_id and a.event_id = c.event_id
        and not exists (select from fresh f where f.model_id = c.model_id and f.event_id = c.event_id)
   )
@@ -103,7 +103,7 @@ begin
          (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
   select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
          sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
+    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
                                           points numeric, win_count integer, draw_count integer, loss_count integer,
                                           total_units numeric, units_count integer)
    group by c.model_id, c.competition_id, c.season_id
@@ -114,7 +114,7 @@ begin
          (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
   select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
          sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
+    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
                                           points numeric, win_count integer, draw_count integer, loss_count integer,
                                           total_units numeric, units_count integer)
    cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
@@ -123,7 +123,7 @@ begin
   having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
       or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
 
-  return pairs;
+  return v_pairs;
 end;
 $$;
 comment on function stats.apply_model_stats(bigint[], bigint[]) is
@@ -131,24 +131,25 @@ comment on function stats.apply_model_stats(bigint[], bigint[]) is
 
 create or replace function stats.tg_prediction_score__apply() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  models bigint[];
-  events bigint[];
+  v_models bigint[];
+  v_events bigint[];
 begin
   if tg_op = 'INSERT' then
-    select array_agg(n.forecaster_id), array_agg(n.event_id) into models, events
+    select array_agg(n.forecaster_id), array_agg(n.event_id) into v_models, v_events
       from (select distinct forecaster_id, event_id from new_rows) n;
   elsif tg_op = 'DELETE' then
-    select array_agg(o.forecaster_id), array_agg(o.event_id) into models, events
+    select array_agg(o.forecaster_id), array_agg(o.event_id) into v_models, v_events
       from (select distinct forecaster_id, event_id from old_rows) o;
   else
-    select array_agg(x.forecaster_id), array_agg(x.event_id) into models, events
+    select array_agg(x.forecaster_id), array_agg(x.event_id) into v_models, v_events
       from (select forecaster_id, event_id from new_rows union select forecaster_id, event_id from old_rows) x;
   end if;
-  if models is not null then
-    perform stats.apply_model_stats(models, events);
+  if v_models is not null then
+    perform stats.apply_model_stats(v_models, v_events);
   end if;
   return null;
 end;
@@ -168,19 +169,20 @@ create trigger _100_model_stats_delete after delete on forecast.prediction_score
 
 create or replace function stats.tg_event__model_stats_keys() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  models bigint[];
-  events bigint[];
+  v_models bigint[];
+  v_events bigint[];
 begin
-  select array_agg(a.model_id), array_agg(a.event_id) into models, events
+  select array_agg(a.model_id), array_agg(a.event_id) into v_models, v_events
     from stats.model_event_agg a
     join new_rows n on n.event_id = a.event_id
    where (a.competition_id, a.season_id, a.home_team_id, a.away_team_id)
          is distinct from (n.competition_id, n.season_id, n.home_team_id, n.away_team_id);
-  if models is not null then
-    perform stats.apply_model_stats(models, events);
+  if v_models is not null then
+    perform stats.apply_model_stats(v_models, v_events);
   end if;
   return null;
 end;
@@ -198,7 +200,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  n integer := 0;
+  v_n integer := 0;
 begin
   -- One folder at a time per table; scorings keep appending meanwhile (only the rows
   -- this statement deletes are folded, later ones wait for the next fold).
@@ -236,7 +238,7 @@ begin
                           where (a.model_id, a.competition_id, a.season_id) = (d.model_id, d.competition_id, d.season_id))
       returning 1
     )
-    select coalesce(sum(folded), 0) into n from d;
+    select coalesce(sum(folded), 0) into v_n from d;
   elsif p_object = 'stats.model_stats_club_agg'::regclass then
     perform pg_advisory_xact_lock(hashtext('scoreline.fold_model_stats'), 2);
     with moved as (
@@ -271,7 +273,7 @@ begin
                           where (a.model_id, a.club_id, a.season_id, a.is_home) = (d.model_id, d.club_id, d.season_id, d.is_home))
       returning 1
     )
-    select coalesce(sum(folded), 0) into n from d;
+    select coalesce(sum(folded), 0) into v_n from d;
   else
     raise exception 'stats.fold_model_stats folds stats.model_stats_competition_agg or stats.model_stats_club_agg, not %', p_object
       using errcode = '22023';
@@ -282,7 +284,7 @@ begin
   if to_regclass('refresh.object') is not null then
     update refresh.object o set stale_since = null where o.object = p_object and o.stale_since = now();
   end if;
-  return n;
+  return v_n;
 end;
 $$;
 comment on function stats.fold_model_stats(regclass, jsonb) is
@@ -294,14 +296,14 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  n integer;
+  v_n integer;
 begin
   lock table stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg,
              stats.model_stats_competition_delta, stats.model_stats_club_delta in exclusive mode;
   truncate stats.model_event_agg, stats.model_stats_competition_agg, stats.model_stats_club_agg,
            stats.model_stats_competition_delta, stats.model_stats_club_delta;
   insert into stats.model_event_agg select * from stats.model_stats_full();
-  get diagnostics n = row_count;
+  get diagnostics v_n = row_count;
   insert into stats.model_stats_competition_agg
   select model_id, competition_id, season_id, count(*), sum(points), sum(win_count), sum(draw_count), sum(loss_count), sum(total_units), sum(units_count)
     from stats.model_event_agg group by model_id, competition_id, season_id;
@@ -312,7 +314,7 @@ begin
    cross join lateral (values (a.home_team_id, true), (a.away_team_id, false)) as s (club_id, is_home)
    where s.club_id is not null
    group by a.model_id, s.club_id, a.season_id, s.is_home;
-  return n;
+  return v_n;
 end;
 $$;
 comment on function stats.rebuild_model_stats() is
@@ -358,7 +360,7 @@ select a.model_id, a.competition_id, a.season_id, s.label as season,
   from stats.model_stats_competition_current a
   join core.season s on s.season_id = a.season_id;
 comment on view stats.mv_model_stats_competition is
-  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over sums that scoring maintains in its own transaction (stats.model_stats_competition_current); the name is kept from seed 000.';
+  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over sums that scoring maintains in its own transaction (stats.model_stats_competition_current); not materialized, despite the mv_ prefix of its name.';
 
 create or replace view stats.mv_model_stats_overall as
 select a.model_id,
@@ -374,7 +376,7 @@ select a.model_id,
   join core.season s on s.season_id = a.season_id and s.is_current
  group by a.model_id;
 comment on view stats.mv_model_stats_overall is
-  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season sums of each model, current when scoring commits (the name is kept from seed 000).';
+  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season sums of each model, current when scoring commits; not materialized, despite the mv_ prefix of its name.';
 
 create or replace view stats.mv_model_stats_club as
 select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
@@ -386,9 +388,9 @@ select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
   from stats.model_stats_club_current a
   join core.season s on s.season_id = a.season_id;
 comment on view stats.mv_model_stats_club is
-  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over sums maintained by scoring in its own transaction (stats.model_stats_club_current); the name is kept from seed 000.';
+  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over sums maintained by scoring in its own transaction (stats.model_stats_club_current); not materialized, despite the mv_ prefix of its name.';
 
--- After the migration that introduced the summary tables, fill them once from the scores already there.
+-- Summary tables still empty while model scores exist: fill them once from the scores.
 do $$
 begin
   if not exists (select from stats.model_event_agg)

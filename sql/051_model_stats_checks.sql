@@ -12,8 +12,8 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  bad bigint := 0;
-  n bigint;
+  v_bad bigint := 0;
+  v_n bigint;
 begin
   if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_overall'::regclass) then
     with sample as (
@@ -28,11 +28,11 @@ begin
         join core.season se on se.season_id = e.season_id and se.is_current
        group by ps.forecaster_id
     )
-    select count(*) into n
+    select count(*) into v_n
       from sample s left join recomputed r on r.model_id = s.model_id
      where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
            is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
+    v_bad := v_bad + v_n;
   end if;
 
   if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_competition'::regclass) then
@@ -47,11 +47,11 @@ begin
         join core.event e on e.event_id = ps.event_id and e.competition_id = s.competition_id and e.season_id = s.season_id
        group by s.model_id, s.competition_id, s.season_id
     )
-    select count(*) into n
+    select count(*) into v_n
       from sample s left join recomputed r using (model_id, competition_id, season_id)
      where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
            is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
+    v_bad := v_bad + v_n;
   end if;
 
   if (select c.relispopulated from pg_class c where c.oid = 'stats.mv_model_stats_club'::regclass) then
@@ -67,14 +67,14 @@ begin
          and s.club_id = case when s.is_home then e.home_team_id else e.away_team_id end
        group by s.model_id, s.club_id, s.season_id, s.is_home
     )
-    select count(*) into n
+    select count(*) into v_n
       from sample s left join recomputed r using (model_id, club_id, season_id, is_home)
      where (s.total_matches, s.total_points, s.win_count, s.draw_count, s.loss_count, s.total_units)
            is distinct from (r.total_matches, r.total_points, r.win_count, r.draw_count, r.loss_count, r.total_units);
-    bad := bad + n;
+    v_bad := v_bad + v_n;
   end if;
 
-  return bad::numeric;
+  return v_bad::numeric;
 end;
 $$;
 comment on function stats.dq_model_stats_mismatch(integer) is

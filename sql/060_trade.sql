@@ -22,7 +22,7 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  mtype text;
+  v_mtype text;
 begin
   -- numeric NaN compares greater than every number, so the range checks alone let it through;
   -- an infinite placed_at would land in the default partition and never be settled
@@ -39,14 +39,14 @@ begin
       using errcode = '22008', hint = 'leave placed_at to its default, now()';
   end if;
   if tg_op = 'INSERT' then
-    select m.market_type into mtype
+    select m.market_type into v_mtype
       from market.selection s join market.market m on m.market_id = s.market_id
      where s.selection_id = new.selection_id;
     if not found then
       raise exception 'bet on selection %, which does not exist', new.selection_id
         using errcode = '23503', constraint = 'bet_selection_fk', table = 'bet', schema = 'trade';
     end if;
-    new.market_type := mtype;
+    new.market_type := v_mtype;
     if new.status in ('settled', 'cancelled', 'void') then
       raise exception 'a bet is placed pending or matched, not %', new.status
         using errcode = 'SL083', hint = 'settlement is done by trade.settle_bets(event_id)';
@@ -110,11 +110,11 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev record;
-  n_settled integer;
-  n_lapsed integer;
+  v_ev record;
+  v_n_settled integer;
+  v_n_lapsed integer;
 begin
-  select e.event_id, e.external_id, e.scheduled_start into ev from core.event e where e.event_id = p_event_id;
+  select e.event_id, e.external_id, e.scheduled_start into v_ev from core.event e where e.event_id = p_event_id;
   if not found then
     raise exception 'trade.settle_bets: no event %', p_event_id using errcode = 'SL086';
   end if;
@@ -157,7 +157,7 @@ begin
             or (b.result, b.pnl, b.commission) is distinct from (p.result, p.gross - p.commission, p.commission))
     returning 1
   )
-  select count(*) into n_settled from written;
+  select count(*) into v_n_settled from written;
 
   -- bets never matched lapse when their market is settled or void
   with lapsed as (
@@ -171,10 +171,10 @@ begin
        and b.status = 'pending'
     returning 1
   )
-  select count(*) into n_lapsed from lapsed;
+  select count(*) into v_n_lapsed from lapsed;
 
   perform set_config('scoreline.settling_bets', '', true);
-  return n_settled + n_lapsed;
+  return v_n_settled + v_n_lapsed;
 end;
 $$;
 comment on function trade.settle_bets(bigint) is
@@ -204,6 +204,7 @@ comment on function trade.tg_bet__invalidate_inserted() is 'After insert on trad
 
 create or replace function trade.tg_bet__invalidate_updated() returns trigger
 language plpgsql
+volatile
 security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
@@ -219,6 +220,7 @@ comment on function trade.tg_bet__invalidate_updated() is 'After update on trade
 
 create or replace function trade.tg_bet__invalidate_deleted() returns trigger
 language plpgsql
+volatile
 security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
@@ -256,10 +258,10 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  hours timestamptz[];
-  days date[];
-  h_from timestamptz;
-  h_to timestamptz;
+  v_hours timestamptz[];
+  v_days date[];
+  v_h_from timestamptz;
+  v_h_to timestamptz;
 begin
   -- one refresher at a time; bets keep flowing (they only append to the log)
   perform 1 from trade.performance_watermark for update;
@@ -267,14 +269,14 @@ begin
   with taken as (
     delete from trade.performance_invalidation where bucket < p_until returning bucket
   )
-  select array_agg(distinct bucket order by bucket) into hours from taken;
+  select array_agg(distinct bucket order by bucket) into v_hours from taken;
 
-  if hours is not null then
-    h_from := hours[1];
-    h_to := hours[cardinality(hours)] + interval '1 hour';
-    perform maint.ensure_partitions('stats.strategy_performance_hourly'::regclass, h_from, h_to - interval '1 microsecond');
+  if v_hours is not null then
+    v_h_from := v_hours[1];
+    v_h_to := v_hours[cardinality(v_hours)] + interval '1 hour';
+    perform maint.ensure_partitions('stats.strategy_performance_hourly'::regclass, v_h_from, v_h_to - interval '1 microsecond');
 
-    delete from stats.strategy_performance_hourly where bucket = any (hours);
+    delete from stats.strategy_performance_hourly where bucket = any (v_hours);
     insert into stats.strategy_performance_hourly
       (bucket, strategy_id, market_type, bets, matched, settled, won, lost, void, cancelled,
        stake, settled_stake, gross_win, gross_loss, pnl, commission)
@@ -293,12 +295,12 @@ begin
            coalesce(sum(b.pnl), 0),
            coalesce(sum(b.commission), 0)
       from trade.bet b
-     where b.placed_at >= h_from and b.placed_at < h_to
-       and trade.hour_of(b.placed_at) = any (hours)
+     where b.placed_at >= v_h_from and b.placed_at < v_h_to
+       and trade.hour_of(b.placed_at) = any (v_hours)
      group by 1, 2, 3;
 
-    days := array(select distinct (h at time zone 'UTC')::date from unnest(hours) h);
-    delete from stats.strategy_performance_daily where day = any (days);
+    v_days := array(select distinct (h at time zone 'UTC')::date from unnest(v_hours) h);
+    delete from stats.strategy_performance_daily where day = any (v_days);
     insert into stats.strategy_performance_daily
       (day, strategy_id, market_type, bets, matched, settled, won, lost, void, cancelled,
        stake, settled_stake, gross_win, gross_loss, pnl, commission)
@@ -306,15 +308,15 @@ begin
            sum(h.bets), sum(h.matched), sum(h.settled), sum(h.won), sum(h.lost), sum(h.void), sum(h.cancelled),
            sum(h.stake), sum(h.settled_stake), sum(h.gross_win), sum(h.gross_loss), sum(h.pnl), sum(h.commission)
       from stats.strategy_performance_hourly h
-     where h.bucket >= (days[1]::timestamp at time zone 'UTC')
-       and h.bucket < ((days[cardinality(days)] + 1)::timestamp at time zone 'UTC')
-       and (h.bucket at time zone 'UTC')::date = any (days)
+     where h.bucket >= (v_days[1]::timestamp at time zone 'UTC')
+       and h.bucket < ((v_days[cardinality(v_days)] + 1)::timestamp at time zone 'UTC')
+       and (h.bucket at time zone 'UTC')::date = any (v_days)
      group by 1, 2, 3;
   end if;
 
   update trade.performance_watermark
      set watermark = greatest(watermark, p_until), refreshed_at = now();
-  return coalesce(cardinality(hours), 0);
+  return coalesce(cardinality(v_hours), 0);
 end;
 $$;
 comment on function trade.refresh_strategy_performance(timestamptz) is
@@ -341,18 +343,18 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  ev bigint;
-  fkind text;
+  v_ev bigint;
+  v_fkind text;
 begin
-  select r.event_id into ev from core.runner r where r.runner_id = new.runner_id;
+  select r.event_id into v_ev from core.runner r where r.runner_id = new.runner_id;
   if not found then
     raise exception 'race prediction for runner %, which does not exist', new.runner_id
       using errcode = '23503', constraint = 'race_prediction_runner_fk', table = 'race_prediction', schema = 'forecast';
   end if;
-  new.event_id := ev;
-  select f.kind into fkind from forecast.forecaster f where f.forecaster_id = new.forecaster_id;
-  if fkind is distinct from 'model' and fkind is not null then
-    raise exception 'forecaster % is a %: race predictions come from models', new.forecaster_id, fkind
+  new.event_id := v_ev;
+  select f.kind into v_fkind from forecast.forecaster f where f.forecaster_id = new.forecaster_id;
+  if v_fkind is distinct from 'model' and v_fkind is not null then
+    raise exception 'forecaster % is a %: race predictions come from models', new.forecaster_id, v_fkind
       using errcode = 'SL087';
   end if;
   return new;

@@ -18,21 +18,21 @@ strict
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  key name;
+  v_key name;
 begin
-  select a.attname into key
+  select a.attname into v_key
     from pg_catalog.pg_partitioned_table p
     join pg_catalog.pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
    where p.partrelid = p_parent
      and p.partstrat = 'r'
      and p.partnatts = 1
      and a.atttypid = 'timestamptz'::regtype;
-  if key is null then
+  if v_key is null then
     raise exception 'table % is not range-partitioned on one timestamptz column', p_parent
       using errcode = 'SL081',
             hint = 'partition maintenance handles tables created with PARTITION BY RANGE (<timestamptz column>)';
   end if;
-  return key;
+  return v_key;
 end;
 $$;
 comment on function maint.partition_key(regclass) is
@@ -86,11 +86,11 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  found_one boolean;
+  v_found_one boolean;
 begin
   execute format('select exists (select from %s where %I >= $1 and %I < $2)', p_table, p_key, p_key)
-    into found_one using p_from, p_to;
-  return found_one;
+    into v_found_one using p_from, p_to;
+  return v_found_one;
 end;
 $$;
 comment on function maint.partition_has_rows(regclass, name, timestamptz, timestamptz) is
@@ -104,82 +104,82 @@ security definer -- creates, detaches and drops partitions: needs the table's ow
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  pol maint.partition_policy;
-  unit text;
-  key name;
-  sch name;
-  tbl name;
-  def oid;
-  suffix_format text;
-  n_parts bigint;
-  b timestamptz;
-  e timestamptz;
-  part name;
-  cols text;
-  created integer := 0;
+  v_pol maint.partition_policy;
+  v_unit text;
+  v_key name;
+  v_sch name;
+  v_tbl name;
+  v_def oid;
+  v_suffix_format text;
+  v_n_parts bigint;
+  v_b timestamptz;
+  v_e timestamptz;
+  v_part name;
+  v_cols text;
+  v_created integer := 0;
 begin
   if p_parent is null or p_from is null or p_to is null or p_to < p_from then
     raise exception 'maint.ensure_partitions(%, %, %): the range must be given, from <= to', p_parent, p_from, p_to
       using errcode = 'SL082';
   end if;
-  select * into pol from maint.partition_policy where parent = p_parent;
+  select * into v_pol from maint.partition_policy where parent = p_parent;
   if not found then
     raise exception 'no partition policy for table %', p_parent
       using errcode = 'SL080',
             hint = 'insert a row into maint.partition_policy (parent, granularity, premake, retention) first';
   end if;
-  key := maint.partition_key(p_parent);
-  unit := maint.partition_unit(pol.granularity);
-  n_parts := case unit
+  v_key := maint.partition_key(p_parent);
+  v_unit := maint.partition_unit(v_pol.granularity);
+  v_n_parts := case v_unit
                when 'hour' then extract(epoch from p_to - p_from) / 3600
                when 'day' then extract(epoch from p_to - p_from) / 86400
                else extract(epoch from p_to - p_from) / (86400 * 28) end;
-  if n_parts > 10000 then
-    raise exception 'maint.ensure_partitions(%): % to % would create about % partitions', p_parent, p_from, p_to, n_parts
+  if v_n_parts > 10000 then
+    raise exception 'maint.ensure_partitions(%): % to % would create about % partitions', p_parent, p_from, p_to, v_n_parts
       using errcode = 'SL082', hint = 'ask for at most 10000 partitions at a time';
   end if;
-  suffix_format := case unit when 'hour' then 'YYYYMMDDHH24' when 'day' then 'YYYYMMDD' else 'YYYYMM' end;
-  select n.nspname, c.relname into sch, tbl
+  v_suffix_format := case v_unit when 'hour' then 'YYYYMMDDHH24' when 'day' then 'YYYYMMDD' else 'YYYYMM' end;
+  select n.nspname, c.relname into v_sch, v_tbl
     from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where c.oid = p_parent;
-  select nullif(partdefid, 0) into def from pg_catalog.pg_partitioned_table where partrelid = p_parent;
+  select nullif(partdefid, 0) into v_def from pg_catalog.pg_partitioned_table where partrelid = p_parent;
 
   -- one creator per table at a time: two loaders asking for the same day wait, then find it made
   perform pg_catalog.pg_advisory_xact_lock(1835100526, (p_parent::oid::bigint % 2147483647)::integer);
 
   -- the existing bounds are read once (materialized), not once per wanted partition
-  for b, e in
+  for v_b, v_e in
     with have as materialized (
       select pb.range_from, pb.range_to from maint.partition_bounds pb where pb.parent = p_parent and not pb.is_default
     )
-    select s.b at time zone 'UTC', (s.b + pol.granularity) at time zone 'UTC'
-      from generate_series(date_trunc(unit, p_from at time zone 'UTC'),
-                           date_trunc(unit, p_to at time zone 'UTC'),
-                           pol.granularity) as s(b)
+    select s.b at time zone 'UTC', (s.b + v_pol.granularity) at time zone 'UTC'
+      from generate_series(date_trunc(v_unit, p_from at time zone 'UTC'),
+                           date_trunc(v_unit, p_to at time zone 'UTC'),
+                           v_pol.granularity) as s(b)
      where not exists (select from have pb
-                        where pb.range_from < (s.b + pol.granularity) at time zone 'UTC'
+                        where pb.range_from < (s.b + v_pol.granularity) at time zone 'UTC'
                           and pb.range_to > s.b at time zone 'UTC')
   loop
-    part := format('%s_p%s', tbl, to_char(b at time zone 'UTC', suffix_format));
-    if def is not null
-       and maint.partition_has_rows(def::regclass, key, b, e) then
+    v_part := format('%s_p%s', v_tbl, to_char(v_b at time zone 'UTC', v_suffix_format));
+    if v_def is not null
+       and maint.partition_has_rows(v_def::regclass, v_key, v_b, v_e) then
       -- rows already sit in the default partition: move them into the new partition,
       -- then attach it (attaching re-checks the default partition holds none of its range)
-      select string_agg(format('%I', a.attname), ', ' order by a.attnum) into cols
+      select string_agg(format('%I', a.attname), ', ' order by a.attnum) into v_cols
         from pg_catalog.pg_attribute a
        where a.attrelid = p_parent and a.attnum > 0 and not a.attisdropped and a.attgenerated = '';
       execute format('create table %I.%I (like %I.%I including defaults including constraints including generated)',
-                     sch, part, sch, tbl);
+                     v_sch, v_part, v_sch, v_tbl);
       execute format('with moved as (delete from %s where %I >= $1 and %I < $2 returning %s) insert into %I.%I (%s) select %s from moved',
-                     def::regclass, key, key, cols, sch, part, cols, cols)
-        using b, e;
-      execute format('alter table %I.%I attach partition %I.%I for values from (%L) to (%L)', sch, tbl, sch, part, b, e);
+                     v_def::regclass, v_key, v_key, v_cols, v_sch, v_part, v_cols, v_cols)
+        using v_b, v_e;
+      execute format('alter table %I.%I attach partition %I.%I for values from (%L) to (%L)', v_sch, v_tbl, v_sch, v_part, v_b, v_e);
     else
-      execute format('create table %I.%I partition of %I.%I for values from (%L) to (%L)', sch, part, sch, tbl, b, e);
+      execute format('create table %I.%I partition of %I.%I for values from (%L) to (%L)', v_sch, v_part, v_sch, v_tbl, v_b, v_e);
     end if;
-    created := created + 1;
+    v_created := v_created + 1;
   end loop;
-  return created;
+  return v_created;
 end;
 $$;
 comment on function maint.ensure_partitions(regclass, timestamptz, timestamptz) is
@@ -191,16 +191,16 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  d record;
+  v_d record;
 begin
-  for d in
+  for v_d in
     select pb.parent as p, pb.partition as part
       from maint.partition_bounds pb
      where pb.is_default
      order by pb.parent::text
   loop
-    parent := d.p;
-    execute format('select count(*) from %s', d.part) into rows;
+    parent := v_d.p;
+    execute format('select count(*) from %s', v_d.part) into rows;
     return next;
   end loop;
 end;
@@ -232,7 +232,7 @@ security definer -- creates, detaches and drops partitions: needs the table's ow
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  n bigint;
+  v_n bigint;
 begin
   execute format($q$
     insert into market.odds_bar_1m as b
@@ -272,8 +272,8 @@ begin
       first_observed_at = least(b.first_observed_at, excluded.first_observed_at),
       last_observed_at = greatest(b.last_observed_at, excluded.last_observed_at)
   $q$, p_partition);
-  get diagnostics n = row_count;
-  return n;
+  get diagnostics v_n = row_count;
+  return v_n;
 end;
 $$;
 comment on function maint.downsample_odds(regclass) is
@@ -287,59 +287,59 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  at_ts timestamptz := coalesce(p_now, now());
-  pol maint.partition_policy;
-  part record;
-  n bigint;
-  d record;
+  v_at_ts timestamptz := coalesce(p_now, now());
+  v_pol maint.partition_policy;
+  v_part record;
+  v_n bigint;
+  v_d record;
 begin
-  for pol in select * from maint.partition_policy where enabled order by parent::text loop
+  for v_pol in select * from maint.partition_policy where enabled order by parent::text loop
     -- partitions ahead
-    n := maint.ensure_partitions(pol.parent, at_ts, at_ts + pol.premake);
-    if n > 0 then
+    v_n := maint.ensure_partitions(v_pol.parent, v_at_ts, v_at_ts + v_pol.premake);
+    if v_n > 0 then
       insert into maint.maintenance_log (parent, action, rows, range_from, range_to)
-      values (pol.parent::text, 'create', n, at_ts, at_ts + pol.premake);
+      values (v_pol.parent::text, 'create', v_n, v_at_ts, v_at_ts + v_pol.premake);
     end if;
 
     -- retention: whole partitions past it are dropped, without downsampling
-    if pol.retention is not null then
-      for part in
+    if v_pol.retention is not null then
+      for v_part in
         select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
-         where pb.parent = pol.parent and not pb.is_default and pb.range_to <= at_ts - pol.retention
+         where pb.parent = v_pol.parent and not pb.is_default and pb.range_to <= v_at_ts - v_pol.retention
          order by pb.range_from
       loop
         insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
-        values (pol.parent::text, 'drop', part.partition::text, part.range_from, part.range_to);
-        perform maint.drop_partition(pol.parent, part.partition);
+        values (v_pol.parent::text, 'drop', v_part.partition::text, v_part.range_from, v_part.range_to);
+        perform maint.drop_partition(v_pol.parent, v_part.partition);
       end loop;
     end if;
 
     -- downsampling: aggregate, then drop the raw partition
-    if pol.downsample_after is not null then
-      if (pol.parent, pol.downsample_into) is distinct from ('market.odds_snapshot'::regclass, 'market.odds_bar_1m'::regclass) then
-        raise exception 'no downsampler from % into %', pol.parent, pol.downsample_into
+    if v_pol.downsample_after is not null then
+      if (v_pol.parent, v_pol.downsample_into) is distinct from ('market.odds_snapshot'::regclass, 'market.odds_bar_1m'::regclass) then
+        raise exception 'no downsampler from % into %', v_pol.parent, v_pol.downsample_into
           using errcode = 'SL089',
                 hint = 'only market.odds_snapshot -> market.odds_bar_1m is known; set downsample_after and downsample_into to null';
       end if;
-      for part in
+      for v_part in
         select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
-         where pb.parent = pol.parent and not pb.is_default and pb.range_to <= at_ts - pol.downsample_after
+         where pb.parent = v_pol.parent and not pb.is_default and pb.range_to <= v_at_ts - v_pol.downsample_after
          order by pb.range_from
       loop
-        perform maint.ensure_partitions(pol.downsample_into, part.range_from, part.range_to - interval '1 microsecond');
-        n := maint.downsample_odds(part.partition);
+        perform maint.ensure_partitions(v_pol.downsample_into, v_part.range_from, v_part.range_to - interval '1 microsecond');
+        v_n := maint.downsample_odds(v_part.partition);
         insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to, rows)
-        values (pol.parent::text, 'downsample', part.partition::text, part.range_from, part.range_to, n);
+        values (v_pol.parent::text, 'downsample', v_part.partition::text, v_part.range_from, v_part.range_to, v_n);
         insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
-        values (pol.parent::text, 'drop', part.partition::text, part.range_from, part.range_to);
-        perform maint.drop_partition(pol.parent, part.partition);
+        values (v_pol.parent::text, 'drop', v_part.partition::text, v_part.range_from, v_part.range_to);
+        perform maint.drop_partition(v_pol.parent, v_part.partition);
       end loop;
     end if;
   end loop;
 
-  for d in select * from maint.default_partition_rows() r where r.rows > 0 loop
-    raise warning 'default partition of % holds % rows: they have no partition of their own', d.parent, d.rows
-      using hint = format('call maint.ensure_partitions(%L, <from>, <to>) for their time range: it moves them', d.parent::text);
+  for v_d in select * from maint.default_partition_rows() r where r.rows > 0 loop
+    raise warning 'default partition of % holds % rows: they have no partition of their own', v_d.parent, v_d.rows
+      using hint = format('call maint.ensure_partitions(%L, <from>, <to>) for their time range: it moves them', v_d.parent::text);
   end loop;
 end;
 $$;
@@ -353,9 +353,9 @@ comment on procedure maint.run_partition_maintenance() is
   'call maint.run_partition_maintenance(): the maintenance the worker''s maintain job runs, as of now() (see maint.run_partition_maintenance(timestamptz)).';
 
 -- ---------------------------------------------------------------------------
--- Odds snapshots: referential integrity without per-row foreign keys
--- (db/migrations/20261109000100_odds_snapshot_set_based_keys.sql dropped them: two RI
--- trigger calls per COPYed row made the COPY path 5-6 times slower than a plain COPY).
+-- Odds snapshots: referential integrity without per-row foreign keys (two RI trigger
+-- calls per COPYed row would make the COPY path 5-6 times slower than a plain COPY):
+-- a set-based check of each load and the triggers below.
 --
 -- SQLSTATEs raised here:
 --   SL105  a load of odds snapshots names selections or sources that do not exist
@@ -368,24 +368,24 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  missing_selections bigint[];
-  missing_sources smallint[];
+  v_missing_selections bigint[];
+  v_missing_sources smallint[];
 begin
   -- Lock what exists, as a foreign key check would (FOR KEY SHARE): a concurrent delete
   -- of one of these selections waits for the load to commit, then its trigger deletes
   -- the loaded snapshots with it.
   with wanted as (select distinct id from unnest(p_selection_ids) id where id is not null),
        found as (select s.selection_id from market.selection s join wanted w on w.id = s.selection_id for key share of s)
-  select array_agg(w.id order by w.id) into missing_selections
+  select array_agg(w.id order by w.id) into v_missing_selections
     from wanted w where not exists (select from found f where f.selection_id = w.id);
   with wanted as (select distinct id from unnest(p_source_ids) id where id is not null),
        found as (select s.source_id from market.source s join wanted w on w.id = s.source_id for key share of s)
-  select array_agg(w.id order by w.id) into missing_sources
+  select array_agg(w.id order by w.id) into v_missing_sources
     from wanted w where not exists (select from found f where f.source_id = w.id);
-  if missing_selections is not null or missing_sources is not null then
+  if v_missing_selections is not null or v_missing_sources is not null then
     raise exception 'odds snapshots for % unknown selection(s) % and % unknown source(s) %: nothing was loaded',
-        coalesce(cardinality(missing_selections), 0), coalesce(array_to_string(missing_selections[1:20], ', '), '-'),
-        coalesce(cardinality(missing_sources), 0), coalesce(array_to_string(missing_sources, ', '), '-')
+        coalesce(cardinality(v_missing_selections), 0), coalesce(array_to_string(v_missing_selections[1:20], ', '), '-'),
+        coalesce(cardinality(v_missing_sources), 0), coalesce(array_to_string(v_missing_sources, ', '), '-')
       using errcode = 'SL105',
             hint = 'create the market.selection / market.source rows first, or leave those snapshots out of the load';
   end if;
@@ -407,33 +407,33 @@ begin
 end;
 $$;
 comment on function market.tg_selection__delete_odds() is
-  'After a delete of market.selection rows (directly or cascaded from their market): deletes their odds snapshots in one set-based statement (what the dropped ON DELETE CASCADE foreign key did).';
+  'After a delete of market.selection rows (directly or cascaded from their market): deletes their odds snapshots in one set-based statement (ON DELETE CASCADE without a foreign key).';
 
 drop trigger if exists _500_odds_snapshot_cascade on market.selection;
 create trigger _500_odds_snapshot_cascade after delete on market.selection
   referencing old table as old_rows for each statement execute function market.tg_selection__delete_odds();
 
-create or replace function market.tg_odds_key__keep() returns trigger
+create or replace function market.tg__keep_odds_key() returns trigger
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  used boolean;
-  what text;
-  id bigint;
+  v_used boolean;
+  v_what text;
+  v_id bigint;
 begin
   if tg_table_name = 'source' then
-    id := old.source_id;
-    what := format('source %s (%s)', old.code, old.source_id);
-    select exists (select from market.odds_snapshot o where o.source_id = old.source_id) into used;
+    v_id := old.source_id;
+    v_what := format('source %s (%s)', old.code, old.source_id);
+    select exists (select from market.odds_snapshot o where o.source_id = old.source_id) into v_used;
   else
-    id := old.selection_id;
-    what := format('selection %s', old.selection_id);
-    select exists (select from market.odds_snapshot o where o.selection_id = old.selection_id) into used;
+    v_id := old.selection_id;
+    v_what := format('selection %s', old.selection_id);
+    select exists (select from market.odds_snapshot o where o.selection_id = old.selection_id) into v_used;
   end if;
-  if used then
-    raise exception '% has odds snapshots: it cannot be %', what, case tg_op when 'DELETE' then 'deleted' else 'renumbered' end
+  if v_used then
+    raise exception '% has odds snapshots: it cannot be %', v_what, case tg_op when 'DELETE' then 'deleted' else 'renumbered' end
       using errcode = 'SL106',
             hint = case when tg_table_name = 'source' then 'odds snapshots keep their source; drop or detach the partitions holding them first'
                         else 'odds snapshots keep their selection id' end;
@@ -441,18 +441,19 @@ begin
   return case tg_op when 'DELETE' then old else new end;
 end;
 $$;
-comment on function market.tg_odds_key__keep() is
-  'Before deleting a market.source, or changing a source''s or selection''s id: refuses (SL106) when odds snapshots use it (what the dropped ON DELETE RESTRICT / NO ACTION foreign keys did). Sources are few and rarely deleted; the check scans the snapshots of that source.';
+comment on function market.tg__keep_odds_key() is
+  'Shared by market.source and market.selection (triggers _500_odds_snapshot_restrict, _510_odds_snapshot_key_change): before deleting a market.source, or changing a source''s or selection''s id, refuses (SL106) when odds snapshots use it (ON DELETE RESTRICT / ON UPDATE NO ACTION without a foreign key). Sources are few and rarely deleted; the check scans the snapshots of that source.';
 
 drop trigger if exists _500_odds_snapshot_restrict on market.source;
 create trigger _500_odds_snapshot_restrict before delete on market.source
-  for each row execute function market.tg_odds_key__keep();
+  for each row execute function market.tg__keep_odds_key();
 drop trigger if exists _510_odds_snapshot_key_change on market.source;
 create trigger _510_odds_snapshot_key_change before update of source_id on market.source
-  for each row when (old.source_id is distinct from new.source_id) execute function market.tg_odds_key__keep();
+  for each row when (old.source_id is distinct from new.source_id) execute function market.tg__keep_odds_key();
 drop trigger if exists _510_odds_snapshot_key_change on market.selection;
 create trigger _510_odds_snapshot_key_change before update of selection_id on market.selection
-  for each row when (old.selection_id is distinct from new.selection_id) execute function market.tg_odds_key__keep();
+  for each row when (old.selection_id is distinct from new.selection_id) execute function market.tg__keep_odds_key();
+drop function if exists market.tg_odds_key__keep();
 
 create or replace function maint.dq_orphaned_odds() returns bigint
 language sql

@@ -61,29 +61,29 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  b ingest.batch;
+  v_b ingest.batch;
 begin
-  select * into b from ingest.batch where batch_id = p_batch_id for update;
+  select * into v_b from ingest.batch where batch_id = p_batch_id for update;
   if not found then
     raise exception 'no ingest batch %', p_batch_id using errcode = 'SL101';
   end if;
-  if b.feed <> p_feed then
-    raise exception 'ingest batch % was read by feed %, not %', b.batch_id, b.feed, p_feed
-      using errcode = 'SL102', hint = format('merge it with %s', (select f.merge_function from ingest.feed f where f.code = b.feed));
+  if v_b.feed <> p_feed then
+    raise exception 'ingest batch % was read by feed %, not %', v_b.batch_id, v_b.feed, p_feed
+      using errcode = 'SL102', hint = format('merge it with %s', (select f.merge_function from ingest.feed f where f.code = v_b.feed));
   end if;
-  if b.status <> 'running' then
-    raise exception 'ingest batch % (% from %) is already %', b.batch_id, b.feed, b.location, b.status
+  if v_b.status <> 'running' then
+    raise exception 'ingest batch % (% from %) is already %', v_b.batch_id, v_b.feed, v_b.location, v_b.status
       using errcode = 'SL103', hint = 'load the file again: each load is a new batch';
   end if;
   -- One merge per feed at a time: two loads of the same feed would race to create the same teams and seasons.
   perform pg_advisory_xact_lock(hashtext('scoreline.ingest'), hashtext(p_feed));
-  return b;
+  return v_b;
 end;
 $$;
 comment on function ingest.begin_merge(bigint, text) is
   'Checks that a batch exists (SL101), belongs to the feed (SL102) and is still running (SL103), locks it, and serialises merges of one feed (transaction advisory lock).';
 
--- Earlier versions took no p_final argument: drop them so that calls are not ambiguous.
+-- finish_batch and the merges have one signature each, with p_final: the ones without it are dropped so that calls are not ambiguous.
 drop function if exists ingest.finish_batch(bigint, integer, integer, integer);
 drop function if exists ingest.merge_nfl_games(bigint);
 drop function if exists ingest.merge_football_data(bigint);
@@ -131,19 +131,19 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  latest core.season;
-  current_label text;
+  v_latest core.season;
+  v_current_label text;
 begin
-  select * into latest from core.season s
+  select * into v_latest from core.season s
    where s.competition_id = p_competition_id and s.label = any (p_labels)
    order by s.label collate "C" desc limit 1;
   if not found then
     return;
   end if;
-  select s.label into current_label from core.season s where s.competition_id = p_competition_id and s.is_current;
-  if current_label is null or latest.label collate "C" > current_label collate "C" then
+  select s.label into v_current_label from core.season s where s.competition_id = p_competition_id and s.is_current;
+  if v_current_label is null or v_latest.label collate "C" > v_current_label collate "C" then
     update core.season s set is_current = false where s.competition_id = p_competition_id and s.is_current;
-    update core.season s set is_current = true where s.season_id = latest.season_id;
+    update core.season s set is_current = true where s.season_id = v_latest.season_id;
   end if;
 end;
 $$;

@@ -11,12 +11,12 @@ as $$
 -- not yet in core.team is created (code and name = the abbreviation). The roster feed
 -- (merge_nfl_players) does the opposite and rejects unknown teams.
 declare
-  comp record;
-  counts record;
-  total integer;
+  v_comp record;
+  v_counts record;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'nfl_games');
-  comp := ingest.competition('nfl');
+  v_comp := ingest.competition('nfl');
 
   with d as (
     select s.line_number, s.game_id,
@@ -35,7 +35,7 @@ begin
     from dup;
 
   insert into core.season (competition_id, label, starts_on, ends_on)
-  select comp.competition_id, s.season, min(s.gameday), max(s.gameday)
+  select v_comp.competition_id, s.season, min(s.gameday), max(s.gameday)
     from ingest.stage_nfl_games s
    where s.batch_id = p_batch_id
    group by s.season
@@ -45,11 +45,11 @@ begin
     where (core.season.starts_on, core.season.ends_on)
           is distinct from (least(core.season.starts_on, excluded.starts_on), greatest(core.season.ends_on, excluded.ends_on));
 
-  perform ingest.advance_current_season(comp.competition_id,
+  perform ingest.advance_current_season(v_comp.competition_id,
     array(select distinct s.season from ingest.stage_nfl_games s where s.batch_id = p_batch_id));
 
   insert into core.team (sport_id, code, name)
-  select comp.sport_id, t.code, t.code
+  select v_comp.sport_id, t.code, t.code
     from (select s.home_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id
           union
           select s.away_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id) as t (code)
@@ -66,7 +66,7 @@ begin
            else min(s.game_type) end,
          min(s.gameday), max(s.gameday)
     from ingest.stage_nfl_games s
-    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
+    join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
    where s.batch_id = p_batch_id
    group by se.season_id, s.week
   on conflict (season_id, week_number) do update
@@ -79,7 +79,7 @@ begin
   drop table if exists pg_temp.ingest_want;
   create temporary table ingest_want on commit drop as
   select s.line_number, s.raw, s.game_id as external_id, 'game'::text as kind,
-         comp.competition_id, se.season_id, s.week as week_number,
+         v_comp.competition_id, se.season_id, s.week as week_number,
          case when s.game_type = 'REG' then 'regular' else 'postseason' end as stage,
          s.game_type as round,
          s.away_team || ' @ ' || s.home_team as name,
@@ -103,15 +103,15 @@ begin
            'roof', s.roof,
            'surface', s.surface)) as metadata
     from ingest.stage_nfl_games s
-    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
-    join core.team ht on ht.sport_id = comp.sport_id and ht.code = s.home_team
-    join core.team awt on awt.sport_id = comp.sport_id and awt.code = s.away_team
+    join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
+    join core.team ht on ht.sport_id = v_comp.sport_id and ht.code = s.home_team
+    join core.team awt on awt.sport_id = v_comp.sport_id and awt.code = s.away_team
    where s.batch_id = p_batch_id;
 
-  counts := ingest.merge_events(p_batch_id);
-  select count(*) into total from pg_temp.ingest_want;
+  v_counts := ingest.merge_events(p_batch_id);
+  select count(*) into v_total from pg_temp.ingest_want;
   delete from ingest.stage_nfl_games s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
 $$;
 comment on function ingest.merge_nfl_games(bigint, boolean) is

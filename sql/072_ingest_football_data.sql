@@ -14,8 +14,8 @@ as $$
 -- file, in kick-off order, are its matchdays 1, 2, ...; a match is on the later of its
 -- two clubs' matchdays (a postponed match joins the round in which it was played).
 declare
-  counts record;
-  total integer;
+  v_counts record;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'football_data');
 
@@ -130,10 +130,10 @@ begin
     join core.team ht on ht.sport_id = c.sport_id and ht.code = f.home_team
     join core.team awt on awt.sport_id = c.sport_id and awt.code = f.away_team;
 
-  counts := ingest.merge_events(p_batch_id);
-  select count(*) into total from pg_temp.ingest_want;
+  v_counts := ingest.merge_events(p_batch_id);
+  select count(*) into v_total from pg_temp.ingest_want;
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
 $$;
 comment on function ingest.merge_football_data(bigint, boolean) is
@@ -150,8 +150,8 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  lo timestamptz;
-  hi timestamptz;
+  v_lo timestamptz;
+  v_hi timestamptz;
 begin
   -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch just
   -- merged (pg_temp.ingest_fd, left by ingest.merge_football_data in the load's
@@ -174,13 +174,13 @@ begin
     join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
    where jsonb_typeof(f.odds) = 'object';
   delete from pg_temp.ingest_fd_odds x where x.price is null or x.price <= 1;
-  select min(x.observed_at), max(x.observed_at) into lo, hi from pg_temp.ingest_fd_odds x;
+  select min(x.observed_at), max(x.observed_at) into v_lo, v_hi from pg_temp.ingest_fd_odds x;
   return query
   select x.observed_at, x.selection_id, x.source_id, x.price
     from pg_temp.ingest_fd_odds x
     left join (select os.selection_id, os.source_id, os.observed_at
                  from market.odds_snapshot os
-                where os.observed_at between lo and hi
+                where os.observed_at between v_lo and v_hi
                   and os.source_id in (select distinct y.source_id from pg_temp.ingest_fd_odds y)) have
       on have.selection_id = x.selection_id and have.source_id = x.source_id and have.observed_at = x.observed_at
    where have.selection_id is null;

@@ -13,13 +13,13 @@ as $$
 -- (he was on both rosters that season); his position is updated on every roster row
 -- of that season and team.
 declare
-  comp record;
-  inserted integer;
-  updated integer;
-  total integer;
+  v_comp record;
+  v_inserted integer;
+  v_updated integer;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'nfl_players');
-  comp := ingest.competition('nfl');
+  v_comp := ingest.competition('nfl');
 
   with d as (
     select s.line_number, s.player_id, s.season,
@@ -40,7 +40,7 @@ begin
   with bad as (
     delete from ingest.stage_nfl_players s
      where s.batch_id = p_batch_id
-       and not exists (select from core.team t where t.sport_id = comp.sport_id and t.code = s.recent_team)
+       and not exists (select from core.team t where t.sport_id = v_comp.sport_id and t.code = s.recent_team)
     returning s.line_number, s.raw, s.recent_team
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
@@ -49,7 +49,7 @@ begin
     from bad;
 
   insert into core.season (competition_id, label)
-  select distinct comp.competition_id, s.season
+  select distinct v_comp.competition_id, s.season
     from ingest.stage_nfl_players s
    where s.batch_id = p_batch_id
   on conflict (competition_id, label) do nothing;
@@ -60,14 +60,14 @@ begin
   with renamed as (
     update core.player p set full_name = s.display_name
       from ingest.stage_nfl_players s
-     where s.batch_id = p_batch_id and p.sport_id = comp.sport_id and p.external_id = s.player_id
+     where s.batch_id = p_batch_id and p.sport_id = v_comp.sport_id and p.external_id = s.player_id
        and p.full_name <> s.display_name
     returning s.line_number
   )
   insert into pg_temp.ingest_touched_line (line_number, is_new) select line_number, false from renamed;
 
   insert into core.player (sport_id, external_id, full_name)
-  select comp.sport_id, s.player_id, s.display_name
+  select v_comp.sport_id, s.player_id, s.display_name
     from ingest.stage_nfl_players s
    where s.batch_id = p_batch_id
   on conflict (sport_id, external_id) do nothing;
@@ -76,9 +76,9 @@ begin
   create temporary table ingest_roster on commit drop as
   select s.line_number, se.season_id, t.team_id, p.player_id, s.position, s.player_id as external_id
     from ingest.stage_nfl_players s
-    join core.season se on se.competition_id = comp.competition_id and se.label = s.season
-    join core.team t on t.sport_id = comp.sport_id and t.code = s.recent_team
-    join core.player p on p.sport_id = comp.sport_id and p.external_id = s.player_id
+    join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
+    join core.team t on t.sport_id = v_comp.sport_id and t.code = s.recent_team
+    join core.player p on p.sport_id = v_comp.sport_id and p.external_id = s.player_id
    where s.batch_id = p_batch_id;
 
   with ins as (
@@ -104,11 +104,11 @@ begin
   on conflict (line_number) do nothing;
 
   select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
-    into inserted, updated
+    into v_inserted, v_updated
     from pg_temp.ingest_touched_line t;
-  select count(*) into total from pg_temp.ingest_roster;
+  select count(*) into v_total from pg_temp.ingest_roster;
   delete from ingest.stage_nfl_players s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_inserted, v_updated, v_total - v_inserted - v_updated, p_final);
 end;
 $$;
 comment on function ingest.merge_nfl_players(bigint, boolean) is

@@ -16,14 +16,14 @@ as $$
 -- completed race goes through core.correct_event_result. Each race gets a race_win
 -- market with a selection per runner (code = horse number). Counts are per runner row.
 declare
-  comp record;
-  counts record;
-  inserted integer;
-  updated integer;
-  total integer;
+  v_comp record;
+  v_counts record;
+  v_inserted integer;
+  v_updated integer;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'hkjc_results');
-  comp := ingest.competition('hkjc');
+  v_comp := ingest.competition('hkjc');
 
   with d as (
     select s.line_number, s.race_date, s.venue, s.race_no, s.horse_no,
@@ -53,7 +53,7 @@ begin
    where s.batch_id = p_batch_id;
 
   insert into core.season (competition_id, label, starts_on, ends_on)
-  select comp.competition_id, h.season_label, min(h.race_date), max(h.race_date)
+  select v_comp.competition_id, h.season_label, min(h.race_date), max(h.race_date)
     from pg_temp.ingest_hk h
    group by h.season_label
   on conflict (competition_id, label) do update
@@ -62,13 +62,13 @@ begin
     where (core.season.starts_on, core.season.ends_on)
           is distinct from (least(core.season.starts_on, excluded.starts_on), greatest(core.season.ends_on, excluded.ends_on));
 
-  perform ingest.advance_current_season(comp.competition_id, array(select distinct h.season_label from pg_temp.ingest_hk h));
+  perform ingest.advance_current_season(v_comp.competition_id, array(select distinct h.season_label from pg_temp.ingest_hk h));
 
   drop table if exists pg_temp.ingest_want;
   create temporary table ingest_want on commit drop as
   select distinct on (h.external_id)
          h.line_number, h.raw, h.external_id, 'race'::text as kind,
-         comp.competition_id, se.season_id, null::smallint as week_number,
+         v_comp.competition_id, se.season_id, null::smallint as week_number,
          'regular'::text as stage, h.race_no::text as round,
          coalesce(h.race_name, 'Race ' || h.race_no) as name,
          (h.race_date + time '12:30' + (h.race_no - 1) * interval '30 minutes') at time zone 'Asia/Hong_Kong' as scheduled_start,
@@ -88,10 +88,10 @@ begin
            'sectional_times', h.sectional_times,
            'start_time_estimated', true)) as metadata
     from pg_temp.ingest_hk h
-    join core.season se on se.competition_id = comp.competition_id and se.label = h.season_label
+    join core.season se on se.competition_id = v_comp.competition_id and se.label = h.season_label
    order by h.external_id, h.line_number;
 
-  counts := ingest.merge_events(p_batch_id);
+  v_counts := ingest.merge_events(p_batch_id);
 
   drop table if exists pg_temp.ingest_runner;
   create temporary table ingest_runner on commit drop as
@@ -187,11 +187,11 @@ begin
   on conflict (line_number) do nothing;
 
   select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
-    into inserted, updated
+    into v_inserted, v_updated
     from pg_temp.ingest_touched_line t;
-  select count(*) into total from pg_temp.ingest_runner;
+  select count(*) into v_total from pg_temp.ingest_runner;
   delete from ingest.stage_hkjc_results s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, inserted, updated, total - inserted - updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_inserted, v_updated, v_total - v_inserted - v_updated, p_final);
 end;
 $$;
 comment on function ingest.merge_hkjc_results(bigint, boolean) is

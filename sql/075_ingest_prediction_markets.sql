@@ -67,8 +67,8 @@ as $$
 -- priced 0 lost (Polymarket settles prices to 1 and 0); its current price is in
 -- metadata->'price'. Linking a market to our selections is a separate step.
 declare
-  counts record;
-  total integer;
+  v_counts record;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'polymarket_markets');
 
@@ -98,10 +98,10 @@ begin
    cross join lateral jsonb_array_elements_text(s.outcomes) with ordinality as o (outcome, n)
    where s.batch_id = p_batch_id;
 
-  counts := ingest.merge_external_markets(p_batch_id, 'polymarket');
-  select count(*) into total from ingest.stage_polymarket_markets s where s.batch_id = p_batch_id;
+  v_counts := ingest.merge_external_markets(p_batch_id, 'polymarket');
+  select count(*) into v_total from ingest.stage_polymarket_markets s where s.batch_id = p_batch_id;
   delete from ingest.stage_polymarket_markets s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
 $$;
 comment on function ingest.merge_polymarket_markets(bigint, boolean) is
@@ -116,8 +116,8 @@ as $$
 -- A determined market (result yes or no) resolves them won/lost at close_time; the
 -- dollar prices (yes bid/ask, last) are in metadata.
 declare
-  counts record;
-  total integer;
+  v_counts record;
+  v_total integer;
 begin
   perform ingest.begin_merge(p_batch_id, 'kalshi_markets');
 
@@ -145,10 +145,10 @@ begin
    cross join (values ('yes'), ('no')) as o (outcome)
    where s.batch_id = p_batch_id;
 
-  counts := ingest.merge_external_markets(p_batch_id, 'kalshi');
-  select count(*) into total from ingest.stage_kalshi_markets s where s.batch_id = p_batch_id;
+  v_counts := ingest.merge_external_markets(p_batch_id, 'kalshi');
+  select count(*) into v_total from ingest.stage_kalshi_markets s where s.batch_id = p_batch_id;
   delete from ingest.stage_kalshi_markets s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, counts.inserted, counts.updated, total - counts.inserted - counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
 $$;
 comment on function ingest.merge_kalshi_markets(bigint, boolean) is

@@ -20,7 +20,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  job_id bigint;
+  v_job_id bigint;
 begin
   if p_task is null or p_task not in ('score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain') then
     raise exception 'no worker task named %', coalesce(quote_literal(p_task), 'null')
@@ -35,8 +35,8 @@ begin
             job_key := p_job_key,
             priority := coalesce(p_priority, 0),
             job_key_mode := p_job_key_mode)).id
-    into job_id;
-  return job_id;
+    into v_job_id;
+  return v_job_id;
 end;
 $$;
 comment on function worker.add_job(text, json, text, timestamptz, integer, text) is
@@ -55,6 +55,7 @@ comment on function worker.scoring_priority(timestamptz) is
 
 create or replace function worker.tg_event__enqueue_scoring() returns trigger
 language plpgsql
+volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -87,20 +88,20 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  delay integer := coalesce(p_refresh_delay_seconds, (select s.refresh_delay_seconds from worker.setting s));
-  scored integer;
-  refresh_job bigint;
+  v_delay integer := coalesce(p_refresh_delay_seconds, (select s.refresh_delay_seconds from worker.setting s));
+  v_scored integer;
+  v_refresh_job bigint;
 begin
-  if delay < 0 then
-    raise exception 'refresh delay must be 0 seconds or more, not %', delay using errcode = 'SL121';
+  if v_delay < 0 then
+    raise exception 'refresh delay must be 0 seconds or more, not %', v_delay using errcode = 'SL121';
   end if;
   if not exists (select from core.event where event_id = p_event_id) then
     return jsonb_build_object('event_id', p_event_id, 'status', 'gone');
   end if;
-  scored := forecast.score_event(p_event_id);
-  refresh_job := worker.add_job('refresh', json_build_object('trigger', 'event'), 'refresh', now() + make_interval(secs => delay), 0, 'preserve_run_at');
-  return jsonb_build_object('event_id', p_event_id, 'status', 'scored', 'predictions', scored, 'refresh_job', refresh_job,
-                            'refresh_at', now() + make_interval(secs => delay));
+  v_scored := forecast.score_event(p_event_id);
+  v_refresh_job := worker.add_job('refresh', json_build_object('trigger', 'event'), 'refresh', now() + make_interval(secs => v_delay), 0, 'preserve_run_at');
+  return jsonb_build_object('event_id', p_event_id, 'status', 'scored', 'predictions', v_scored, 'refresh_job', v_refresh_job,
+                            'refresh_at', now() + make_interval(secs => v_delay));
 end;
 $$;
 comment on function worker.score_event(bigint, integer) is
@@ -142,12 +143,12 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  stale text[];
-  unlocked integer;
-  superseded integer;
+  v_stale text[];
+  v_unlocked integer;
+  v_superseded integer;
 begin
   -- Workers holding locks whose process has not beaten within the threshold (or never did).
-  select array_agg(distinct j.locked_by) into stale
+  select array_agg(distinct j.locked_by) into v_stale
     from graphile_worker._private_jobs j
    where j.locked_by is not null
      and j.locked_at < now() - p_threshold
@@ -155,7 +156,7 @@ begin
                       where j.locked_by = any (h.worker_ids)
                         and h.stopped_at is null
                         and h.last_seen_at > now() - p_threshold);
-  if stale is null then
+  if v_stale is null then
     return 0;
   end if;
   -- A score_event or refresh job always has a key; one without it had been superseded
@@ -165,24 +166,24 @@ begin
   delete from graphile_worker._private_jobs j
    using graphile_worker._private_tasks t
    where t.id = j.task_id
-     and j.locked_by = any (stale)
+     and j.locked_by = any (v_stale)
      and j.key is null
      and j.attempts >= j.max_attempts
      and t.identifier in ('score_event', 'refresh');
-  get diagnostics superseded = row_count;
+  get diagnostics v_superseded = row_count;
   -- Say why on each other job: an attempt was used when the job was fetched, so a job
   -- whose attempts are now exhausted (a cron tick runs once: max=1) shows in
   -- worker.failed_job with this reason rather than with no error at all.
   update graphile_worker._private_jobs j
      set last_error = format('interrupted: worker %s stopped (no heartbeat for %s) while running this job, locked at %s',
                              j.locked_by, p_threshold, j.locked_at)
-   where j.locked_by = any (stale);
-  get diagnostics unlocked = row_count;
-  perform graphile_worker.force_unlock_workers(stale);
+   where j.locked_by = any (v_stale);
+  get diagnostics v_unlocked = row_count;
+  perform graphile_worker.force_unlock_workers(v_stale);
   insert into worker.recovery (recovered_by, worker_ids, jobs_unlocked, jobs_superseded)
-  values (p_recovered_by, stale, unlocked, superseded);
-  update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && stale;
-  return unlocked + superseded;
+  values (p_recovered_by, v_stale, v_unlocked, v_superseded);
+  update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && v_stale;
+  return v_unlocked + v_superseded;
 end;
 $$;
 comment on function worker.recover_stale_workers(interval, text) is
@@ -248,16 +249,16 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  report jsonb;
+  v_report jsonb;
 begin
   select jsonb_build_object(
            'checks', count(*),
            'failed', count(*) filter (where not r.passed),
            'failed_checks', coalesce(jsonb_agg(jsonb_build_object('check', r.check_name, 'severity', r.severity, 'detail', r.detail))
                                      filter (where not r.passed), '[]'::jsonb))
-    into report
+    into v_report
     from refresh.run_checks(null, null) r;
-  return report;
+  return v_report;
 end;
 $$;
 comment on function worker.nightly_sync() is

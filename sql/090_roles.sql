@@ -17,12 +17,12 @@
 -- Roles recorded in core.db_role exist on this server (a restored database on a new server).
 do $$
 declare
-  r record;
+  v_r record;
 begin
-  for r in select role_name from core.db_role loop
-    if not exists (select from pg_catalog.pg_roles where rolname = r.role_name) then
+  for v_r in select role_name from core.db_role loop
+    if not exists (select from pg_catalog.pg_roles where rolname = v_r.role_name) then
       begin
-        execute format('create role %I nologin', r.role_name);
+        execute format('create role %I nologin', v_r.role_name);
       exception when duplicate_object or unique_violation then
         null;
       end;
@@ -39,14 +39,14 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  r name;
+  v_r name;
 begin
-  select d.role_name into r from core.db_role d where d.kind = p_kind;
-  if r is null then
+  select d.role_name into v_r from core.db_role d where d.kind = p_kind;
+  if v_r is null then
     raise exception 'no % role recorded in core.db_role', p_kind
       using errcode = 'SL140', hint = 'kinds are owner, worker, app and reader; the roles migration records them';
   end if;
-  return r;
+  return v_r;
 end;
 $$;
 comment on function core.role_name(text) is
@@ -68,16 +68,16 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v text := nullif(btrim(current_setting('scoreline.user_id', true)), '');
+  v_value text := nullif(btrim(current_setting('scoreline.user_id', true)), '');
 begin
-  if v is null then
+  if v_value is null then
     return null; -- no user: row-level security shows nothing and accepts nothing
   end if;
-  if v !~ '^[1-9][0-9]{0,17}$' then
-    raise exception 'scoreline.user_id % is not a forecaster id', v
+  if v_value !~ '^[1-9][0-9]{0,17}$' then
+    raise exception 'scoreline.user_id % is not a forecaster id', v_value
       using errcode = 'SL141', hint = 'set scoreline.user_id to the forecaster_id of the user the session acts for';
   end if;
-  return v::bigint;
+  return v_value::bigint;
 end;
 $$;
 comment on function forecast.acting_user_id() is
@@ -105,71 +105,71 @@ alter default privileges revoke execute on routines from public;
 
 do $$
 declare
-  schemas text[] := array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker', 'graphile_worker'];
-  s text;
-  r name;
-  owner_r name := core.role_name('owner');
-  worker_r name := core.role_name('worker');
-  app_r name := core.role_name('app');
-  reader_r name := core.role_name('reader');
-  roles name[] := array[core.role_name('owner'), core.role_name('worker'), core.role_name('app'), core.role_name('reader')];
-  f text;
-  t text;
+  v_schemas text[] := array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker', 'graphile_worker'];
+  v_s text;
+  v_r name;
+  v_owner_r name := core.role_name('owner');
+  v_worker_r name := core.role_name('worker');
+  v_app_r name := core.role_name('app');
+  v_reader_r name := core.role_name('reader');
+  v_roles name[] := array[core.role_name('owner'), core.role_name('worker'), core.role_name('app'), core.role_name('reader')];
+  v_f text;
+  v_t text;
 begin
-  foreach s in array schemas loop
-    if to_regnamespace(s) is null then
+  foreach v_s in array v_schemas loop
+    if to_regnamespace(v_s) is null then
       continue;
     end if;
-    execute format('revoke all on schema %I from public', s);
-    execute format('revoke all on all tables in schema %I from public', s);
-    execute format('revoke all on all sequences in schema %I from public', s);
-    execute format('revoke all on all routines in schema %I from public', s);
-    foreach r in array roles loop
-      execute format('revoke all on schema %I from %I', s, r);
-      execute format('revoke all on all tables in schema %I from %I', s, r);
-      execute format('revoke all on all sequences in schema %I from %I', s, r);
-      execute format('revoke all on all routines in schema %I from %I', s, r);
+    execute format('revoke all on schema %I from public', v_s);
+    execute format('revoke all on all tables in schema %I from public', v_s);
+    execute format('revoke all on all sequences in schema %I from public', v_s);
+    execute format('revoke all on all routines in schema %I from public', v_s);
+    foreach v_r in array v_roles loop
+      execute format('revoke all on schema %I from %I', v_s, v_r);
+      execute format('revoke all on all tables in schema %I from %I', v_s, v_r);
+      execute format('revoke all on all sequences in schema %I from %I', v_s, v_r);
+      execute format('revoke all on all routines in schema %I from %I', v_s, v_r);
     end loop;
 
     -- owner: everything
-    execute format('grant usage, create on schema %I to %I', s, owner_r);
-    execute format('grant all on all tables in schema %I to %I', s, owner_r);
-    execute format('grant all on all sequences in schema %I to %I', s, owner_r);
-    execute format('grant execute on all routines in schema %I to %I', s, owner_r);
+    execute format('grant usage, create on schema %I to %I', v_s, v_owner_r);
+    execute format('grant all on all tables in schema %I to %I', v_s, v_owner_r);
+    execute format('grant all on all sequences in schema %I to %I', v_s, v_owner_r);
+    execute format('grant execute on all routines in schema %I to %I', v_s, v_owner_r);
   end loop;
 
   -- worker: reads every scoreline table, writes the ones its procedures write
-  foreach s in array array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker'] loop
-    execute format('grant usage on schema %I to %I', s, worker_r);
-    execute format('grant select on all tables in schema %I to %I', s, worker_r);
+  foreach v_s in array array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker'] loop
+    execute format('grant usage on schema %I to %I', v_s, v_worker_r);
+    execute format('grant select on all tables in schema %I to %I', v_s, v_worker_r);
   end loop;
-  foreach s in array array['core', 'market', 'ingest', 'refresh', 'maint', 'worker', 'stats'] loop
-    execute format('grant insert, update, delete on all tables in schema %I to %I', s, worker_r);
-    execute format('grant usage on all sequences in schema %I to %I', s, worker_r);
+  foreach v_s in array array['core', 'market', 'ingest', 'refresh', 'maint', 'worker', 'stats'] loop
+    execute format('grant insert, update, delete on all tables in schema %I to %I', v_s, v_worker_r);
+    execute format('grant usage on all sequences in schema %I to %I', v_s, v_worker_r);
   end loop;
-  foreach t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
+  foreach v_t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
                            'forecast.prediction_market_price', 'trade.performance_invalidation', 'trade.performance_watermark'] loop
-    execute format('grant insert, update, delete on %s to %I', t::regclass, worker_r);
+    execute format('grant insert, update, delete on %s to %I', v_t::regclass, v_worker_r);
   end loop;
-  execute format('grant insert on forecast.forecaster to %I', worker_r);     -- models
-  execute format('grant update on trade.bet to %I', worker_r); -- settlement
-  execute format('grant usage on all sequences in schema forecast to %I', worker_r);
+  execute format('grant insert on forecast.forecaster to %I', v_worker_r);     -- models
+  execute format('grant update on trade.bet to %I', v_worker_r); -- settlement
+  execute format('grant usage on all sequences in schema forecast to %I', v_worker_r);
   -- the job queue is the worker's own
   if to_regnamespace('graphile_worker') is not null then
-    execute format('grant usage on schema graphile_worker to %I', worker_r);
-    execute format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', worker_r);
-    execute format('grant usage on all sequences in schema graphile_worker to %I', worker_r);
-    execute format('grant execute on all routines in schema graphile_worker to %I', worker_r);
+    execute format('grant usage on schema graphile_worker to %I', v_worker_r);
+    execute format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', v_worker_r);
+    execute format('grant usage on all sequences in schema graphile_worker to %I', v_worker_r);
+    execute format('grant execute on all routines in schema graphile_worker to %I', v_worker_r);
     -- graphile-worker turns row-level security on for its private tables (no policy: only
     -- their owner sees rows); the worker and owner roles get a policy of their own
-    for t in select c.oid::regclass::text from pg_catalog.pg_class c
+    for v_t in select c.oid::regclass::text from pg_catalog.pg_class c
               where c.relnamespace = 'graphile_worker'::regnamespace and c.relkind in ('r', 'p') and c.relrowsecurity loop
-      execute format('drop policy if exists scoreline_worker on %s', t);
-      execute format('create policy scoreline_worker on %s to %I, %I using (true) with check (true)', t, worker_r, owner_r);
+      execute format('drop policy if exists scoreline_worker on %s', v_t);
+      execute format('create policy scoreline_worker on %s to %I, %I using (true) with check (true)', v_t, v_worker_r, v_owner_r);
     end loop;
   end if;
   -- the worker's entry points and what they call, function by function
-  foreach f in array array[
+  foreach v_f in array array[
     'worker.score_event(bigint,integer)', 'worker.maintain(interval)', 'worker.nightly_sync()',
     'worker.enqueue_unscored()', 'worker.enqueue_refresh(text,integer)', 'worker.beat(text,text[],text,integer,integer)',
     'worker.recover_stale_workers(interval,text)', 'worker.add_job(text,json,text,timestamptz,integer,text)',
@@ -205,42 +205,42 @@ begin
     'ingest.merge_external_markets(bigint,text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
     'ingest.merge_kalshi_markets(bigint,boolean)'
   ] loop
-    if to_regprocedure(f) is null then
-      raise notice 'sql/090_roles.sql: % does not exist; the worker is not granted it', f;
+    if to_regprocedure(v_f) is null then
+      raise notice 'sql/090_roles.sql: % does not exist; the worker is not granted it', v_f;
       continue;
     end if;
-    execute format('grant execute on routine %s to %I', to_regprocedure(f), worker_r);
+    execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_worker_r);
   end loop;
 
   -- app: reference data, its user's predictions, bets, statistics
-  foreach s in array array['core', 'market', 'forecast', 'stats', 'trade'] loop
-    execute format('grant usage on schema %I to %I', s, app_r);
+  foreach v_s in array array['core', 'market', 'forecast', 'stats', 'trade'] loop
+    execute format('grant usage on schema %I to %I', v_s, v_app_r);
   end loop;
-  foreach s in array array['core', 'market', 'stats'] loop
-    execute format('grant select on all tables in schema %I to %I', s, app_r);
+  foreach v_s in array array['core', 'market', 'stats'] loop
+    execute format('grant select on all tables in schema %I to %I', v_s, v_app_r);
   end loop;
-  execute format('revoke select on core.db_role from %I', app_r);
-  execute format('grant select on forecast.forecaster, forecast.scoring_rule, forecast.first_touchdown, forecast.pick to %I', app_r);
-  execute format('grant select, delete on forecast.prediction to %I', app_r);
-  execute format('grant insert (forecaster_id, market_id, selection_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', app_r);
-  execute format('grant update (selection_id, market_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', app_r);
-  execute format('grant select on forecast.prediction_score to %I', app_r);
-  execute format('grant select, insert, delete on forecast.prediction_market_price to %I', app_r);
-  execute format('grant select on trade.strategy, trade.bet to %I', app_r);
-  execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at, matched_at, external_ref) on trade.bet to %I', app_r);
-  execute format('grant usage on sequence trade.bet_bet_id_seq to %I', app_r);
-  foreach f in array array['forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)', 'core.role_name(text)',
+  execute format('revoke select on core.db_role from %I', v_app_r);
+  execute format('grant select on forecast.forecaster, forecast.scoring_rule, forecast.first_touchdown, forecast.pick to %I', v_app_r);
+  execute format('grant select, delete on forecast.prediction to %I', v_app_r);
+  execute format('grant insert (forecaster_id, market_id, selection_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', v_app_r);
+  execute format('grant update (selection_id, market_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', v_app_r);
+  execute format('grant select on forecast.prediction_score to %I', v_app_r);
+  execute format('grant select, insert, delete on forecast.prediction_market_price to %I', v_app_r);
+  execute format('grant select on trade.strategy, trade.bet to %I', v_app_r);
+  execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at, matched_at, external_ref) on trade.bet to %I', v_app_r);
+  execute format('grant usage on sequence trade.bet_bet_id_seq to %I', v_app_r);
+  foreach v_f in array array['forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)', 'core.role_name(text)',
                            'core.may_correct_results()'] loop
-    execute format('grant execute on routine %s to %I', to_regprocedure(f), app_r);
+    execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_app_r);
   end loop;
 
   -- reader: statistics and the freshness table
-  execute format('grant usage on schema stats, refresh to %I', reader_r);
-  execute format('grant select on all tables in schema stats to %I', reader_r);
-  execute format('grant select on refresh.status to %I', reader_r);
-  foreach f in array array['refresh.blocked_reason(regclass)', 'refresh.check_expectation(numeric,numeric,numeric)',
+  execute format('grant usage on schema stats, refresh to %I', v_reader_r);
+  execute format('grant select on all tables in schema stats to %I', v_reader_r);
+  execute format('grant select on refresh.status to %I', v_reader_r);
+  foreach v_f in array array['refresh.blocked_reason(regclass)', 'refresh.check_expectation(numeric,numeric,numeric)',
                            'refresh.effective_method(regclass)', 'refresh.qualified_name(regclass)'] loop
-    execute format('grant execute on routine %s to %I', to_regprocedure(f), reader_r);
+    execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_reader_r);
   end loop;
 end;
 $$;
@@ -258,9 +258,9 @@ alter view forecast.pick set (security_invoker = true);
 
 do $$
 declare
-  owner_r name := core.role_name('owner');
-  worker_r name := core.role_name('worker');
-  app_r name := core.role_name('app');
+  v_owner_r name := core.role_name('owner');
+  v_worker_r name := core.role_name('worker');
+  v_app_r name := core.role_name('app');
 begin
   drop policy if exists prediction_owner on forecast.prediction;
   drop policy if exists prediction_worker_read on forecast.prediction;
@@ -268,36 +268,36 @@ begin
   drop policy if exists prediction_worker_update on forecast.prediction;
   drop policy if exists prediction_worker_delete on forecast.prediction;
   drop policy if exists prediction_app_user on forecast.prediction;
-  execute format('create policy prediction_owner on forecast.prediction to %I using (true) with check (true)', owner_r);
-  execute format('create policy prediction_worker_read on forecast.prediction for select to %I using (true)', worker_r);
+  execute format('create policy prediction_owner on forecast.prediction to %I using (true) with check (true)', v_owner_r);
+  execute format('create policy prediction_worker_read on forecast.prediction for select to %I using (true)', v_worker_r);
   execute format($p$create policy prediction_worker_insert on forecast.prediction for insert to %I
-                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, v_worker_r);
   execute format($p$create policy prediction_worker_update on forecast.prediction for update to %I
                     using (forecast.is_forecaster_kind(forecaster_id, 'model'))
-                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+                    with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, v_worker_r);
   execute format($p$create policy prediction_worker_delete on forecast.prediction for delete to %I
-                    using (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, worker_r);
+                    using (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, v_worker_r);
   execute format($p$create policy prediction_app_user on forecast.prediction to %I
                     using (forecaster_id = forecast.acting_user_id())
-                    with check (forecaster_id = forecast.acting_user_id() and forecast.is_forecaster_kind(forecaster_id, 'user'))$p$, app_r);
+                    with check (forecaster_id = forecast.acting_user_id() and forecast.is_forecaster_kind(forecaster_id, 'user'))$p$, v_app_r);
 
   drop policy if exists prediction_score_owner on forecast.prediction_score;
   drop policy if exists prediction_score_worker on forecast.prediction_score;
   drop policy if exists prediction_score_app_user on forecast.prediction_score;
-  execute format('create policy prediction_score_owner on forecast.prediction_score to %I using (true) with check (true)', owner_r);
-  execute format('create policy prediction_score_worker on forecast.prediction_score to %I using (true) with check (true)', worker_r);
+  execute format('create policy prediction_score_owner on forecast.prediction_score to %I using (true) with check (true)', v_owner_r);
+  execute format('create policy prediction_score_worker on forecast.prediction_score to %I using (true) with check (true)', v_worker_r);
   execute format($p$create policy prediction_score_app_user on forecast.prediction_score for select to %I
-                    using (forecaster_id = forecast.acting_user_id())$p$, app_r);
+                    using (forecaster_id = forecast.acting_user_id())$p$, v_app_r);
 
   drop policy if exists prediction_market_price_owner on forecast.prediction_market_price;
   drop policy if exists prediction_market_price_worker on forecast.prediction_market_price;
   drop policy if exists prediction_market_price_app_user on forecast.prediction_market_price;
-  execute format('create policy prediction_market_price_owner on forecast.prediction_market_price to %I using (true) with check (true)', owner_r);
-  execute format('create policy prediction_market_price_worker on forecast.prediction_market_price to %I using (true) with check (true)', worker_r);
+  execute format('create policy prediction_market_price_owner on forecast.prediction_market_price to %I using (true) with check (true)', v_owner_r);
+  execute format('create policy prediction_market_price_worker on forecast.prediction_market_price to %I using (true) with check (true)', v_worker_r);
   -- the prediction must be visible to the session, i.e. its user's (the subquery is itself under row-level security)
   execute format($p$create policy prediction_market_price_app_user on forecast.prediction_market_price to %I
                     using (exists (select from forecast.prediction p where p.prediction_id = prediction_market_price.prediction_id))
-                    with check (exists (select from forecast.prediction p where p.prediction_id = prediction_market_price.prediction_id))$p$, app_r);
+                    with check (exists (select from forecast.prediction p where p.prediction_id = prediction_market_price.prediction_id))$p$, v_app_r);
 end;
 $$;
 comment on policy prediction_app_user on forecast.prediction is

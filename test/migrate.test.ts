@@ -24,3 +24,69 @@ t.test('two migrates at once: one applies, the other waits and applies nothing',
   const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from public.schema_migrations`;
   t.equal(row?.n, a.migrations.length + b.migrations.length, 'each migration recorded once');
 });
+
+t.test('an upgraded database ends with the shared trigger functions and the _990_ staleness triggers only', async (t) => {
+  const db = await testDb(t);
+  const { sql } = db;
+  const triggers = () => sql<{ rel: string; name: string; fn: string }[]>`
+    select tgrelid::regclass::text as rel, tgname as name, tgfoid::regprocedure::text as fn
+      from pg_trigger where not tgisinternal order by 1, 2`;
+  const fresh = await triggers();
+  t.ok(
+    fresh.filter((r) => r.fn === 'refresh.tg__mark_stale()').every((r) => r.name.startsWith('_990_refresh_stale_')),
+    'a fresh database: the staleness triggers are _990_refresh_stale_*',
+  );
+
+  // What an upgraded database may carry: the shared trigger functions under their
+  // table-style names, the staleness triggers named zz_refresh_stale_*, and a table that
+  // no registered object reads still carrying them.
+  const renames: [string, string][] = [
+    ['refresh.tg__mark_stale', 'refresh.tg_source__mark_stale'],
+    ['refresh.tg__sync_sources', 'refresh.tg_registry__sync_sources'],
+    ['market.tg__keep_odds_key', 'market.tg_odds_key__keep'],
+  ];
+  await sql.begin(async (tx) => {
+    for (const [now, old] of renames) {
+      const [fn] = await tx<{ def: string }[]>`select pg_get_functiondef(${now + '()'}::regprocedure) as def`;
+      await tx.unsafe(fn!.def.replace(`${now}()`, `${old}()`));
+      const uses = await tx<{ rel: string; name: string; def: string }[]>`
+        select tgrelid::regclass::text as rel, tgname as name, pg_get_triggerdef(oid) as def
+          from pg_trigger where tgfoid = ${now + '()'}::regprocedure`;
+      for (const u of uses) {
+        await tx.unsafe(`drop trigger ${u.name} on ${u.rel}`);
+        await tx.unsafe(
+          u.def
+            .replace(`FUNCTION ${now}(`, `FUNCTION ${old}(`)
+            .replace(/^CREATE TRIGGER _990_refresh_stale_/, 'CREATE TRIGGER zz_refresh_stale_'),
+        );
+      }
+      await tx.unsafe(`drop function ${now}()`);
+    }
+    await tx`create table public.no_longer_read (x int)`;
+    for (const op of ['insert', 'update', 'delete']) {
+      await tx.unsafe(`create trigger zz_refresh_stale_${op} after ${op} on public.no_longer_read
+        referencing ${op === 'delete' ? 'old' : 'new'} table as changed_rows
+        for each statement execute function refresh.tg_source__mark_stale()`);
+    }
+    await tx.unsafe(`create trigger zz_refresh_stale_truncate after truncate on public.no_longer_read
+      for each statement execute function refresh.tg_source__mark_stale()`);
+  });
+  const before = await triggers();
+  t.ok(before.filter((r) => r.name.startsWith('zz_refresh_stale_')).length > 4, 'the old state: zz_refresh_stale_* triggers');
+  t.notOk(
+    before.some((r) => r.name.startsWith('_990_') || renames.some(([now]) => r.fn === `${now}()`)),
+    'the old state: no trigger on the new names',
+  );
+
+  await migrate(db.url, { forceSql: true });
+
+  t.same(await triggers(), fresh, 'after migrate --force-sql: the triggers of a fresh database, on the new functions');
+  const [gone] = await sql<{ n: number }[]>`
+    select count(*)::int as n from pg_proc
+     where oid in (to_regprocedure('refresh.tg_source__mark_stale()'), to_regprocedure('refresh.tg_registry__sync_sources()'),
+                   to_regprocedure('market.tg_odds_key__keep()'))`;
+  t.equal(gone?.n, 0, 'the old trigger functions are dropped');
+  const [left] = await sql<{ n: number }[]>`
+    select count(*)::int as n from pg_trigger where tgrelid = 'public.no_longer_read'::regclass`;
+  t.equal(left?.n, 0, 'a table no registered object reads loses its old staleness triggers');
+});

@@ -101,7 +101,7 @@ t.test('creating a materialized view in stats registers it with its dependencies
   );
   const triggers = await sql<{ rel: string; n: number }[]>`
     select tgrelid::regclass::text as rel, count(*)::int as n from pg_trigger
-     where tgname like 'zz_refresh_stale_%' and tgrelid in ('public.goal'::regclass, 'public.card'::regclass, 'public.unrelated'::regclass)
+     where starts_with(tgname, '_990_refresh_stale_') and tgrelid in ('public.goal'::regclass, 'public.card'::regclass, 'public.unrelated'::regclass)
      group by 1 order by 1`;
   t.same(
     triggers,
@@ -128,7 +128,7 @@ t.test('creating a materialized view in stats registers it with its dependencies
     'dropped views are unregistered',
   );
   const [cardTriggers] = await sql<{ n: number }[]>`
-    select count(*)::int as n from pg_trigger where tgrelid = 'public.card'::regclass and tgname like 'zz_refresh_stale_%'`;
+    select count(*)::int as n from pg_trigger where tgrelid = 'public.card'::regclass and starts_with(tgname, '_990_refresh_stale_')`;
   t.equal(cardTriggers?.n, 0, 'the triggers on a table nothing registered reads any more are removed');
 });
 
