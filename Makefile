@@ -54,4 +54,4 @@ worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 	@$(CLI) worker
 
 bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
-	@$(CLI) bench $(if $(SCALE),--scale $(SCALE))
+	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(ARGS)

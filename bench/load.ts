@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { connect, databaseUrl, withDatabase, type Sql } from '../src/db.ts';
 import { repoRoot } from '../src/embedded.ts';
-import { makeLogger } from '../src/log.ts';
+import { cliLogger, makeLogger, silent, type Logger } from '../src/log.ts';
 import { migrate } from '../src/migrate.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { startWorker } from '../src/worker/runner.ts';
@@ -90,11 +90,11 @@ async function setup(
            (select team_id from core.team where code = 'LD' || (1 + (2 * i) % 40)),
            (select team_id from core.team where code = 'LD' || (2 + (2 * i) % 40))
       from generate_series(1, ${o.events}) i, core.competition c join core.season s using (competition_id) where c.code = 'load';
-    insert into market.market (event_id, market_type) select event_id, 'match_result' from core.event where external_id like 'load\_%';
+    insert into market.market (event_id, market_type) select event_id, 'match_result' from core.event where external_id like 'load\\_%';
     insert into market.selection (market_id, code, label)
     select m.market_id, x.code, x.code
       from market.market m join core.event e using (event_id) cross join (values ('home'), ('draw'), ('away')) x (code)
-     where e.external_id like 'load\_%';
+     where e.external_id like 'load\\_%';
   `);
   const users: number[][] = [];
   for (let c = 0; c < o.clients; c++) {
@@ -107,12 +107,12 @@ async function setup(
   const events = await sql<{ event_id: number; sel: number[] }[]>`
     select e.event_id::int, array_agg(s.selection_id::int order by s.selection_id) as sel
       from core.event e join market.market m using (event_id) join market.selection s using (market_id)
-     where e.external_id like 'load\_%'
+     where e.external_id like 'load\\_%'
      group by e.event_id order by e.event_id`;
   return { users, events };
 }
 
-export async function runLoad(options: LoadOptions = {}, log: (m: string) => void = () => {}): Promise<LoadResult> {
+export async function runLoad(options: LoadOptions = {}, log: Logger = silent): Promise<LoadResult> {
   const o = loadOptions.parse(options);
   const server = o.url ?? (await databaseUrl(log));
   const name = `scoreline_load_${randomBytes(4).toString('hex')}`;
@@ -121,7 +121,7 @@ export async function runLoad(options: LoadOptions = {}, log: (m: string) => voi
   const url = withDatabase(server, name);
   let sql: Sql | undefined;
   try {
-    log(`migrating ${name}`);
+    log('info', `migrating ${name}`);
     await migrate(url);
     sql = connect(url, { max: o.clients + o.readers + 4, onNotice: () => {} });
     const { users, events } = await setup(sql, o);
@@ -209,7 +209,7 @@ export async function runLoad(options: LoadOptions = {}, log: (m: string) => voi
       }
     };
 
-    log(`running ${o.seconds} s: ${o.clients} writers, ${o.readers} readers, a completer, a refresher, a worker`);
+    log('info', `running ${o.seconds} s: ${o.clients} writers, ${o.readers} readers, a completer, a refresher, a worker`);
     const started = performance.now();
     const loops = [
       ...Array.from({ length: o.clients }, (_, c) => client(c)),
@@ -222,7 +222,7 @@ export async function runLoad(options: LoadOptions = {}, log: (m: string) => voi
     await Promise.all(loops);
     const elapsed = (performance.now() - started) / 1000;
 
-    log('draining the worker');
+    log('info', 'draining the worker');
     const drainStart = performance.now();
     for (let i = 0; i < 1200; i++) {
       const [row] = await sql<
@@ -337,7 +337,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (num('--seconds') !== undefined) opts.seconds = num('--seconds');
   if (num('--clients') !== undefined) opts.clients = num('--clients');
   if (num('--readers') !== undefined) opts.readers = num('--readers');
-  const result = await runLoad(opts, (m) => process.stderr.write(`${m}\n`));
+  const result = await runLoad(opts, cliLogger('bench/load.ts'));
   console.log(JSON.stringify(result, null, 2));
   if (!args.includes('--no-write')) {
     await appendResults(result);

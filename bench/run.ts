@@ -1,14 +1,15 @@
-// `scoreline bench --scale 100k|1m|10m`: builds a benchmark database with the
+// `make bench SCALE=100k|1m|10m` (node --import=tsx bench/run.ts --scale …): builds a benchmark database with the
 // deterministic generator (bench/generate.sql), measures scoreline against its
 // baselines in the same run, appends the figures to bench/RESULTS.md and saves the
 // plans of the hot queries under bench/plans/<scale>/.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { connect, databaseUrl, withDatabase, type Sql } from '../src/db.ts';
 import { repoRoot } from '../src/embedded.ts';
-import { makeLogger } from '../src/log.ts';
+import { cliLogger, makeLogger, type Logger } from '../src/log.ts';
 import { migrate } from '../src/migrate.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { startWorker } from '../src/worker/runner.ts';
@@ -46,7 +47,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 async function pendingEvents(sql: Sql, n: number): Promise<number[]> {
   const rows = await sql<{ event_id: number }[]>`
     select e.event_id::int from core.event e
-     where e.external_id like 'bench\_%' and e.external_id not like 'bench\_big\_%' and e.status = 'scheduled'
+     where e.external_id like 'bench\\_%' and e.external_id not like 'bench\\_big\\_%' and e.status = 'scheduled'
      order by e.event_id limit ${n}`;
   return rows.map((r) => r.event_id);
 }
@@ -110,7 +111,7 @@ async function machine(sql: Sql): Promise<string> {
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}; load average at the end of the run ${load}`;
 }
 
-export async function runBench(scale: Scale, log: (m: string) => void): Promise<Figure[]> {
+export async function runBench(scale: Scale, log: Logger): Promise<Figure[]> {
   const { events, samplesFull } = scales[scale];
   const server = await databaseUrl(log);
   const dbName = `scoreline_bench_${scale}`;
@@ -121,15 +122,15 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
   const figures: Figure[] = [];
   const sql = connect(url, { max: 4, applicationName: 'bench' });
   try {
-    log(`${scale}: migrating ${dbName}`);
+    log('info', `${scale}: migrating ${dbName}`);
     await migrate(url);
     await sql.unsafe(await fs.readFile(path.join(repoRoot, 'bench', 'generate.sql'), 'utf8'));
     const pending = FRESHNESS_SAMPLES + samplesFull + 2 * BURST + 10;
-    log(`${scale}: generating ${events} events x ${MODELS} models = ${events * MODELS} predictions`);
+    log('info', `${scale}: generating ${events} events x ${MODELS} models = ${events * MODELS} predictions`);
     const [genMs] = await timed(() => sql`call bench.generate(${events}, ${MODELS}, ${pending})`);
     await sql`vacuum analyze`;
     const [{ n: predictions } = { n: 0 }] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction`;
-    log(`${scale}: ${predictions} predictions generated in ${(genMs / 1000).toFixed(1)} s`);
+    log('info', `${scale}: ${predictions} predictions generated in ${(genMs / 1000).toFixed(1)} s`);
     const [firstRefresh] = await timed(async () => {
       await sql`refresh materialized view bench.mv_overall_full`;
       await sql`refresh materialized view bench.mv_competition_full`;
@@ -140,12 +141,12 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
     );
 
     // a. Freshness: completion -> every model-stats view current.
-    let queue = await pendingEvents(sql, pending);
+    const queue = await pendingEvents(sql, pending);
     const take = (n: number) => queue.splice(0, n);
-    log(`${scale}: freshness, incremental (${FRESHNESS_SAMPLES} events)`);
+    log('info', `${scale}: freshness, incremental (${FRESHNESS_SAMPLES} events)`);
     const inc: number[] = [];
     for (const id of take(FRESHNESS_SAMPLES)) inc.push(await completeAndScore(sql, id, false));
-    log(`${scale}: freshness, full REFRESH CONCURRENTLY baseline (${samplesFull} events)`);
+    log('info', `${scale}: freshness, full REFRESH CONCURRENTLY baseline (${samplesFull} events)`);
     await setMaintenance(sql, false);
     const full: number[] = [];
     for (const id of take(samplesFull)) full.push(await completeAndScore(sql, id, true));
@@ -176,7 +177,7 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
     );
 
     // b. Reader latency while scoring and refreshes run.
-    log(`${scale}: reader latency, idle then under load`);
+    log('info', `${scale}: reader latency, idle then under load`);
     const lookup = (s: Sql, m: number) => s`select * from stats.mv_model_stats_overall where model_id = ${m}`;
     const lookupFull = (s: Sql, m: number) => s`select * from bench.mv_overall_full where model_id = ${m}`;
     const idle = await readerLoad(url, 5, lookup, models);
@@ -240,7 +241,7 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
     // c. Scoring time per event by predictions per event (user picks), with and without the maintenance.
     for (const size of [1_000, 10_000, 100_000]) {
       if (size > predictions) continue;
-      log(`${scale}: scoring one event with ${size} predictions`);
+      log('info', `${scale}: scoring one event with ${size} predictions`);
       await sql`call bench.big_event(${`${size}_inc`}, ${size}, true)`;
       await sql`call bench.big_event(${`${size}_base`}, ${size}, true)`;
       await sql`analyze forecast.prediction`;
@@ -283,9 +284,9 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
       if (!incremental) await setMaintenance(sql, true);
       return t;
     };
-    log(`${scale}: burst of ${BURST} completions, incremental`);
+    log('info', `${scale}: burst of ${BURST} completions, incremental`);
     const burstInc = await burst(take(BURST), true);
-    log(`${scale}: burst of ${BURST} completions, full-refresh baseline`);
+    log('info', `${scale}: burst of ${BURST} completions, full-refresh baseline`);
     const burstFull = await burst(take(BURST), false);
     await sql`select stats.rebuild_model_stats()`;
     figures.push({
@@ -298,7 +299,7 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
 
     // f. Write overhead: prediction inserts/s through the normal path (guard and
     // stats-maintenance triggers) against the same inserts with the maintenance triggers off.
-    log(`${scale}: write overhead`);
+    log('info', `${scale}: write overhead`);
     const WRITES = 20_000;
     const insertPicks = async (label: string): Promise<number> => {
       await sql`call bench.big_event(${label}, ${WRITES}, false)`;
@@ -306,7 +307,7 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
         () => sql`
         insert into forecast.prediction (forecaster_id, selection_id, odds, stake, probability)
         select f.forecaster_id, s.selection_id, 2.5, 1, 0.4
-          from (select forecaster_id from forecast.forecaster where handle like 'bench\_u%' order by forecaster_id limit ${WRITES}) f
+          from (select forecaster_id from forecast.forecaster where handle like 'bench\\_u%' order by forecaster_id limit ${WRITES}) f
           join core.event e on e.external_id = ${`bench_big_${label}`}
           join market.market m on m.event_id = e.event_id
           join market.selection s on s.market_id = m.market_id and s.code = 'home'`,
@@ -330,7 +331,7 @@ export async function runBench(scale: Scale, log: (m: string) => void): Promise<
     });
 
     // e. Ingest: odds snapshots through the COPY path against raw COPY into an unindexed twin, and each feed.
-    log(`${scale}: ingest`);
+    log('info', `${scale}: ingest`);
     for (const f of await benchIngest(url, 200_000)) figures.push({ ...f, section: 'e. ingest' });
 
     figures.push({
@@ -380,9 +381,9 @@ async function appendResults(scale: string, predictions: number, machineLine: st
   await fs.appendFile(file, lines.join('\n'));
 }
 
-export function register(program: Command, log: (m: string) => void): void {
-  program
-    .command('bench')
+/** `make bench` runs this file directly (node --import=tsx bench/run.ts): the shipped CLI does not carry the benchmarks. */
+export function benchCommand(log: Logger): Command {
+  return new Command('bench')
     .description('run the benchmarks at a scale (100k, 1m, 10m predictions) and append the figures to bench/RESULTS.md')
     .option('--scale <scale>', 'one of 100k, 1m, 10m, or a comma-separated list', '100k')
     .option('--load-seconds <n>', 'then the load test (bench/load.ts) for this many seconds; 0 skips it', '30')
@@ -399,8 +400,19 @@ export function register(program: Command, log: (m: string) => void): void {
       if (loadSeconds > 0) {
         const result = await runLoad({ seconds: loadSeconds }, log);
         await appendLoadResults(result);
-        log('load test appended to bench/RESULTS.md');
+        log('info', 'load test appended to bench/RESULTS.md');
         if (!loadClean(result)) throw new Error(`the load test found errors: ${JSON.stringify(result.errors)}`);
       }
+    });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const log = cliLogger('scoreline bench');
+  await benchCommand(log)
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      const e = err as Error & { code?: string };
+      log('error', e.message, { sqlstate: e.code && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined });
+      process.exit(1);
     });
 }

@@ -5,8 +5,9 @@ import { connect, databaseUrl } from './db.ts';
 import { embeddedPaths, stopEmbedded } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { registerCommands } from './commands.ts';
+import { cliLogger } from './log.ts';
 
-const log = (m: string) => console.error(`scoreline: ${m}`);
+const log = cliLogger('scoreline');
 
 const program = new Command('scoreline')
   .description('A PostgreSQL-native warehouse for sports predictions, picks, odds and bets whose statistics keep themselves fresh.')
@@ -20,12 +21,15 @@ db.command('start')
     const sql = connect(url, { max: 1 });
     const [row] = await sql<{ version: string }[]>`select current_setting('server_version') as version`;
     await sql.end();
-    log(`PostgreSQL ${row?.version} is up`);
+    log('info', `PostgreSQL ${row?.version} is up`);
   });
 db.command('stop')
   .description('stop the embedded PostgreSQL')
   .action(async () => {
-    log((await stopEmbedded()) ? 'embedded PostgreSQL stopped' : `embedded PostgreSQL was not running (${embeddedPaths().cluster})`);
+    log(
+      'info',
+      (await stopEmbedded()) ? 'embedded PostgreSQL stopped' : `embedded PostgreSQL was not running (${embeddedPaths().cluster})`,
+    );
   });
 db.command('url')
   .description('print a URL psql accepts: psql "$(scoreline db url)"')
@@ -40,7 +44,7 @@ program
   .action(async (opts: { forceSql?: boolean }) => {
     const url = await databaseUrl(log);
     const result = await migrate(url, { log, forceSql: opts.forceSql ?? false });
-    if (!result.migrations.length && !result.sqlFiles.length) log('database is up to date: nothing applied');
+    if (!result.migrations.length && !result.sqlFiles.length) log('info', 'database is up to date: nothing applied');
   });
 
 registerCommands(program, log);

@@ -3,11 +3,12 @@
 import postgres from 'postgres';
 import { baseConfig } from './config.ts';
 import { embeddedUrl, startEmbedded } from './embedded.ts';
+import { silent, type Logger } from './log.ts';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
 /** The URL of the scoreline database, starting the embedded server when needed. */
-export async function databaseUrl(log: (m: string) => void = () => {}): Promise<string> {
+export async function databaseUrl(log: Logger = silent): Promise<string> {
   const config = baseConfig();
   if (config.DATABASE_URL) return config.DATABASE_URL;
   return embeddedUrl(await startEmbedded(undefined, log));

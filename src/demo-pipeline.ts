@@ -12,7 +12,6 @@ import type { DemoContext } from './demo.ts';
 import { readCsv } from './ingest/csv.ts';
 import type { BatchRow } from './ingest/feed.ts';
 import { feeds, loadFile } from './ingest/load.ts';
-import { makeLogger } from './log.ts';
 import { runRaceDemo } from './timeseries/race-demo.ts';
 import { workerConfig } from './worker/config.ts';
 import { startWorker, type WorkerHandle } from './worker/runner.ts';
@@ -91,6 +90,7 @@ export async function loadNflHoldingBackResults(ctx: DemoContext): Promise<void>
   );
   const batch = await load(ctx, file);
   ctx.log(
+    'info',
     `loaded ${NFL_FILE}${heldBack.length ? ` with the ${heldBack.length} results of ${season} held back` : ''}: ` +
       `${batch.inserted} inserted, ${batch.updated} updated, ${batch.unchanged} unchanged, ${batch.rejected} rejected`,
   );
@@ -100,15 +100,15 @@ export async function loadNflHoldingBackResults(ctx: DemoContext): Promise<void>
 export async function predict(ctx: DemoContext): Promise<void> {
   const [p] = await ctx.sql<{ n: number }[]>`select forecast.create_baseline_predictions() as n`;
   const [u] = await ctx.sql<{ n: number }[]>`select forecast.create_demo_picks() as n`;
-  ctx.log(`baseline models made ${p?.n ?? 0} predictions; demo users made ${u?.n ?? 0} first-touchdown picks`);
+  ctx.log('info', `baseline models made ${p?.n ?? 0} predictions; demo users made ${u?.n ?? 0} first-touchdown picks`);
 }
 
 /** Step: start the real worker in this process (no HTTP), debounce 1 s unless configured. */
 export async function startDemoWorker(ctx: DemoContext): Promise<void> {
   const config = workerConfig({ REFRESH_DEBOUNCE_SECONDS: '1', POLL_INTERVAL_MS: '500', ...process.env });
   const s = st(ctx);
-  s.worker = await startWorker({ url: ctx.url, config, log: makeLogger('warn', { component: 'worker' }), http: false });
-  ctx.log(`worker started (concurrency ${config.WORKER_CONCURRENCY}, refresh debounce ${config.REFRESH_DEBOUNCE_SECONDS} s)`);
+  s.worker = await startWorker({ url: ctx.url, config, log: ctx.log.child({ component: 'worker' }, 'warn'), http: false });
+  ctx.log('info', `worker started (concurrency ${config.WORKER_CONCURRENCY}, refresh debounce ${config.REFRESH_DEBOUNCE_SECONDS} s)`);
 }
 
 async function drained(ctx: DemoContext, timeoutS = 600): Promise<void> {
@@ -129,7 +129,7 @@ export async function scoreHistory(ctx: DemoContext): Promise<void> {
   const [q] = await ctx.sql<{ n: number }[]>`select worker.enqueue_unscored() as n`;
   const t0 = Date.now();
   await drained(ctx);
-  ctx.log(`the worker scored ${q?.n ?? 0} finished events loaded with their results in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  ctx.log('info', `the worker scored ${q?.n ?? 0} finished events loaded with their results in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** Step: the held-back results arrive week by week, in kick-off order, through the feed. */
@@ -147,9 +147,9 @@ export async function replayResults(ctx: DemoContext): Promise<void> {
     const batch = await load(ctx, file);
     s.lastCompletion = Date.now();
     s.completions += batch.updated;
-    ctx.log(`${s.season} week ${week}: ${batch.updated} results arrived (${batch.rejected} rejected)`);
+    ctx.log('info', `${s.season} week ${week}: ${batch.updated} results arrived (${batch.rejected} rejected)`);
   }
-  if (!s.completions) ctx.log('no held-back results to replay: the season was already loaded');
+  if (!s.completions) ctx.log('info', 'no held-back results to replay: the season was already loaded');
 }
 
 /** Step: wait until every completion is scored and every derived object refreshed. */

@@ -9,6 +9,7 @@ import { repoRoot } from './embedded.ts';
 import { formatBatches } from './ingest/command.ts';
 import type { BatchRow } from './ingest/feed.ts';
 import { feeds, loadFile } from './ingest/load.ts';
+import { cliLogger, type Logger } from './log.ts';
 import { migrate } from './migrate.ts';
 import {
   NFL_FILE,
@@ -27,7 +28,7 @@ export interface DemoContext {
   url: string;
   sql: Sql;
   /** Progress lines (stderr). */
-  log: (message: string) => void;
+  log: Logger;
   /** What the demo shows (stdout). */
   out: (text: string) => void;
   /** Where the sample files are: data/ of the checkout. */
@@ -50,12 +51,12 @@ export const sampleFiles: readonly { feed: string; file: string }[] = [
 ];
 
 /** Step: the database (DATABASE_URL, or the embedded server started on demand). */
-export async function startDatabase(log: (m: string) => void): Promise<string> {
+export async function startDatabase(log: Logger): Promise<string> {
   return databaseUrl(log);
 }
 
 /** Step: migrations and sql/ (applies nothing when the database is current). */
-export async function migrateDatabase(url: string, log: (m: string) => void): Promise<void> {
+export async function migrateDatabase(url: string, log: Logger): Promise<void> {
   await migrate(url, { log });
 }
 
@@ -64,6 +65,7 @@ export async function loadSampleData(ctx: DemoContext): Promise<void> {
   for (const { feed, file } of sampleFiles.filter((f) => f.file !== NFL_FILE)) {
     const batch = await loadFile(ctx.sql, feeds[feed]!, path.join(ctx.dataDir, file));
     ctx.log(
+      'info',
       `loaded ${file}: ${batch.inserted} inserted, ${batch.updated} updated, ${batch.unchanged} unchanged, ${batch.rejected} rejected`,
     );
     ctx.batches.push(batch);
@@ -160,14 +162,14 @@ export const demoSteps: DemoStep[] = [
 export interface DemoOptions {
   url?: string;
   steps?: readonly DemoStep[];
-  log?: (message: string) => void;
+  log?: Logger;
   out?: (text: string) => void;
   dataDir?: string;
 }
 
 /** The whole demo: database, migrations, then every step in order. */
 export async function runDemo(opts: DemoOptions = {}): Promise<void> {
-  const log = opts.log ?? ((m: string) => console.error(`scoreline demo: ${m}`));
+  const log = opts.log ?? cliLogger('scoreline demo');
   const url = opts.url ?? (await startDatabase(log));
   await migrateDatabase(url, log);
   const sql = connect(url, { max: 4, applicationName: 'scoreline demo' });
@@ -181,7 +183,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
   };
   try {
     for (const step of opts.steps ?? demoSteps) {
-      log(`${step.name} ...`);
+      log('info', `${step.name} ...`);
       await step.run(ctx);
     }
   } finally {
@@ -190,7 +192,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
   }
 }
 
-export function register(program: Command, log: (m: string) => void): void {
+export function register(program: Command, log: Logger): void {
   program
     .command('demo')
     .description(

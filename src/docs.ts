@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { connect, databaseUrl, withDatabase, type Sql } from './db.ts';
 import { repoRoot } from './embedded.ts';
+import { silent, type Logger } from './log.ts';
 import { migrate } from './migrate.ts';
 
 export const schemaDocPath = path.join(repoRoot, 'docs', 'schema.md');
@@ -363,14 +364,14 @@ export async function missingComments(sql: Sql): Promise<MissingComment[]> {
  * Generate the dictionary from a fresh database on the server of `url`: create a
  * temporary database, migrate it, read its catalog, drop it.
  */
-export async function generateSchemaDoc(url: string, log: (m: string) => void = () => {}): Promise<string> {
+export async function generateSchemaDoc(url: string, log: Logger = silent): Promise<string> {
   const name = `scoreline_docs_${randomBytes(5).toString('hex')}`;
   const admin = connect(withDatabase(url, 'postgres'), { max: 1, applicationName: 'scoreline docs' });
   try {
     await admin.unsafe(`create database ${name}`);
     try {
       const dbUrl = withDatabase(url, name);
-      log(`migrating a temporary database ${name}`);
+      log('info', `migrating a temporary database ${name}`);
       await migrate(dbUrl);
       const sql = connect(dbUrl, { max: 1, applicationName: 'scoreline docs' });
       try {
@@ -404,7 +405,7 @@ export function compareSchemaDoc(committed: string | undefined, fresh: string, f
   ].join('\n');
 }
 
-export function register(program: Command, log: (m: string) => void): void {
+export function register(program: Command, log: Logger): void {
   program
     .command('docs')
     .description('write docs/schema.md, the schema dictionary, from the catalog of a freshly migrated temporary database')
@@ -417,11 +418,11 @@ export function register(program: Command, log: (m: string) => void): void {
         const committed = await fs.readFile(schemaDocPath, 'utf8').catch(() => undefined);
         const problem = compareSchemaDoc(committed, fresh, rel);
         if (problem) throw new Error(problem);
-        log(`${rel} is current`);
+        log('info', `${rel} is current`);
         return;
       }
       await fs.mkdir(path.dirname(schemaDocPath), { recursive: true });
       await fs.writeFile(schemaDocPath, fresh);
-      log(`wrote ${rel}`);
+      log('info', `wrote ${rel}`);
     });
 }

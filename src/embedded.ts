@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { silent, type Logger } from './log.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -209,19 +210,19 @@ export function embeddedUrl(state: EmbeddedState, database = state.database): st
  * Make sure the embedded server exists and runs; return its state. Idempotent and
  * safe to call from several processes at once.
  */
-export async function startEmbedded(paths = embeddedPaths(), log: (m: string) => void = () => {}): Promise<EmbeddedState> {
+export async function startEmbedded(paths = embeddedPaths(), log: Logger = silent): Promise<EmbeddedState> {
   await fs.mkdir(paths.root, { recursive: true, mode: 0o755 });
   const bin = await binaries();
   const ids = await runAs();
   return withLock(paths.lock, async () => {
     let state = await readState(paths);
     if (!state) {
-      log(`initialising an embedded PostgreSQL cluster in ${paths.cluster}`);
+      log('info', `initialising an embedded PostgreSQL cluster in ${paths.cluster}`);
       const wanted = process.env.SCORELINE_PGPORT ? Number(process.env.SCORELINE_PGPORT) : undefined;
       state = await initialise(paths, bin, ids, wanted);
     }
     if (!(await isRunning(paths, bin, ids))) {
-      log(`starting the embedded PostgreSQL on 127.0.0.1:${state.port}`);
+      log('info', `starting the embedded PostgreSQL on 127.0.0.1:${state.port}`);
       if (ids.uid !== undefined && ids.gid !== undefined) {
         await fs.writeFile(paths.log, '', { flag: 'a' });
         await fs.chown(paths.log, ids.uid, ids.gid);

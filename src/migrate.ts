@@ -5,9 +5,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Logger, runMigrations } from 'graphile-worker';
+import { Logger as GraphileLogger, runMigrations } from 'graphile-worker';
 import { connect } from './db.ts';
 import { repoRoot } from './embedded.ts';
+import { silent, type Logger } from './log.ts';
 
 export const migrationsDir = path.join(repoRoot, 'db', 'migrations');
 export const sqlDir = path.join(repoRoot, 'sql');
@@ -22,12 +23,12 @@ export interface MigrateResult {
 }
 
 export interface MigrateOptions {
-  log?: (message: string) => void;
+  log?: Logger;
   /** Re-apply every sql/ file even when none changed. */
   forceSql?: boolean;
 }
 
-const quietLogger = new Logger(() => () => {});
+const quietLogger = new GraphileLogger(() => () => {});
 
 /** dbmate speaks lib/pq, which wants sslmode spelled out for servers without TLS. */
 export function dbmateUrl(url: string): string {
@@ -79,7 +80,7 @@ export async function sqlFiles(): Promise<string[]> {
 }
 
 export async function migrate(url: string, opts: MigrateOptions = {}): Promise<MigrateResult> {
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silent;
   const sql = connect(url, { max: 1, applicationName: 'scoreline migrate', onNotice: () => {} });
   try {
     const lock = await sql.reserve();
@@ -87,7 +88,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
       const [got] = await lock<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]}) as ok`;
       const waitedForLock = !got?.ok;
       if (waitedForLock) {
-        log('another migrate is running; waiting for it to finish');
+        log('info', 'another migrate is running; waiting for it to finish');
         await lock`select pg_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]})`;
       }
       try {
@@ -95,7 +96,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
         await runMigrations({ connectionString: url, logger: quietLogger });
         const out = await runDbmate(url, ['up']);
         const migrations = [...out.matchAll(/^Applying: (.+)$/gm)].map((m) => m[1]!.trim());
-        for (const m of migrations) log(`applied migration ${m}`);
+        for (const m of migrations) log('info', `applied migration ${m}`);
 
         const files = await sqlFiles();
         const applied = new Map(
@@ -129,7 +130,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
             await lock`rollback`;
             throw err;
           }
-          log(`applied sql/: ${sqlApplied.join(', ')}`);
+          log('info', `applied sql/: ${sqlApplied.join(', ')}`);
         }
         return { migrations, sqlFiles: sqlApplied, waitedForLock };
       } finally {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { connect, databaseUrl, type Sql } from './db.ts';
+import type { Logger } from './log.ts';
 
 export const TRIGGER_SOURCES = ['cron', 'manual', 'event', 'http'] as const;
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
@@ -172,7 +173,7 @@ function printRuns(runs: RunRow[]): void {
   }
 }
 
-export function register(program: Command, log: (m: string) => void): void {
+export function register(program: Command, log: Logger): void {
   program
     .command('refresh')
     .description('refresh what is stale or due, parents first; --object: that object and its dependents')
@@ -182,7 +183,7 @@ export function register(program: Command, log: (m: string) => void): void {
     .option('--trigger <source>', 'audit trigger source: cron, manual, event, http', 'manual')
     .action(async (raw: { object?: string; force?: boolean; dryRun?: boolean; trigger?: string }) => {
       const opts = refreshOptionsSchema.parse(raw);
-      const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log(m) });
+      const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log('info', m) });
       try {
         const result = await runRefresh(sql, opts);
         if (opts.dryRun) printPlan(result.plan);

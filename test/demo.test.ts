@@ -1,12 +1,14 @@
 import t from 'tap';
 import { demoSteps, runDemo, sampleFiles } from '../src/demo.ts';
+import { silent } from '../src/log.ts';
 import { testDb } from './helpers/db.ts';
+import { collect } from './helpers/log.ts';
 
 t.test('the demo loads the sample data and prints the summary', async (t) => {
   const db = await testDb(t);
   let out = '';
   const logs: string[] = [];
-  await runDemo({ url: db.url, out: (s) => (out += s + '\n'), log: (m) => logs.push(m) });
+  await runDemo({ url: db.url, out: (s) => (out += s + '\n'), log: collect(logs) });
   t.same(
     demoSteps.map((s) => s.name),
     [
@@ -75,7 +77,7 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
 
   // A second run: the loads change nothing.
   let again = '';
-  await runDemo({ url: db.url, out: (s) => (again += s + '\n'), log: () => {} });
+  await runDemo({ url: db.url, out: (s) => (again += s + '\n'), log: silent });
   const loads = again.split('\n').filter((l) => /^\s+\d+\s+(nfl_games|football_data|nfl_players|hkjc_results)\s/.test(l));
   t.equal(loads.length, 4, 'four loads reported');
   for (const l of loads) t.match(l, /^\s+\d+\s+\S+\s+0\s+0\s+\d+\s+\d+\s/, `re-run inserts and updates nothing: ${l.trim()}`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { compareSchemaDoc, generateSchemaDoc, missingComments, renderSchemaDoc } from '../src/docs.ts';
 import { serverUrl, testDb } from './helpers/db.ts';
+import { collect } from './helpers/log.ts';
 
 // Plain file reading, no database: the SQLSTATEs the code raises and the table of docs/errors.md agree.
 t.test('docs/errors.md lists every SQLSTATE the SQL raises', async (t) => {
@@ -55,9 +56,10 @@ t.test('generation from a fresh database is deterministic and leaves no database
   const url = await serverUrl();
   const db = await testDb(t);
   const used: string[] = [];
-  const log = (m: string) => used.push(...(m.match(/scoreline_docs_\w+/) ?? []));
-  const first = await generateSchemaDoc(url, log);
-  const second = await generateSchemaDoc(url, log);
+  const logged: string[] = [];
+  const first = await generateSchemaDoc(url, collect(logged));
+  const second = await generateSchemaDoc(url, collect(logged));
+  for (const m of logged) used.push(...(m.match(/scoreline_docs_\w+/) ?? []));
   t.equal(second, first, 'two generations are identical');
   t.equal(used.length, 2, 'each generation used a temporary database of its own');
   const left = await db.sql`select datname from pg_database where datname = any(${used}::text[])`;

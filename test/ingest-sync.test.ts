@@ -3,6 +3,7 @@ import t from 'tap';
 import { repoRoot } from '../src/embedded.ts';
 import { syncSources } from '../src/ingest/sync.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
+import { collect } from './helpers/log.ts';
 
 const data = (file: string) => path.join(repoRoot, 'data', file);
 
@@ -15,7 +16,7 @@ t.test('the configured sources load in order; a failing one does not stop the ot
       ('football_data', ${data('no_such_file.csv')}, 30, true),
       ('hkjc_results', ${data('hkjc_results_2024-01-01.csv')}, 40, false)`;
   const logs: string[] = [];
-  const results = await syncSources(sql, (m) => logs.push(m));
+  const results = await syncSources(sql, collect(logs));
   t.same(
     results.map((r) => [r.feed, r.batch?.inserted ?? null, r.error ? 'failed' : 'ok']),
     [

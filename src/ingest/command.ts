@@ -1,6 +1,7 @@
 // `scoreline ingest <feed> <file>`: load one file with one feed and print its counts.
 import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
+import type { Logger } from '../log.ts';
 import type { BatchRow } from './feed.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
@@ -45,7 +46,7 @@ export function progressReporter(feed: string, tty: boolean = Boolean(process.st
   };
 }
 
-export function register(program: Command, log: (m: string) => void): void {
+export function register(program: Command, log: Logger): void {
   program
     .command('ingest')
     .description(
@@ -75,6 +76,7 @@ export function register(program: Command, log: (m: string) => void): void {
             for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
           } else {
             log(
+              'info',
               `${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
             );
           }
@@ -95,7 +97,7 @@ export function register(program: Command, log: (m: string) => void): void {
         const batches = results.flatMap((r) => (r.batch ? [r.batch] : []));
         if (batches.length) console.log(formatBatches(batches));
         for (const r of results) if (r.error) console.log(`source ${r.source_id} (${r.feed} ${r.location}) failed: ${r.error}`);
-        if (!results.length) log('no enabled source in ingest.source');
+        if (!results.length) log('info', 'no enabled source in ingest.source');
         if (results.some((r) => r.error)) process.exitCode = 1;
       } finally {
         await sql.end();

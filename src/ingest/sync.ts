@@ -2,6 +2,7 @@
 // sync runs. A source that fails (unreachable URL, wrong file) is logged and recorded on
 // its batch; the others still load.
 import type { Sql } from '../db.ts';
+import { silent, type Logger } from '../log.ts';
 import type { BatchRow } from './feed.ts';
 import { feeds, loadFile } from './load.ts';
 
@@ -14,7 +15,7 @@ export interface SourceResult {
 }
 
 /** Load every enabled source in load order; returns one result per source. */
-export async function syncSources(sql: Sql, log: (message: string) => void = () => {}): Promise<SourceResult[]> {
+export async function syncSources(sql: Sql, log: Logger = silent): Promise<SourceResult[]> {
   const sources = await sql<{ source_id: number; feed: string; location: string }[]>`
     select source_id, feed, location from ingest.source where enabled order by load_order, source_id`;
   const results: SourceResult[] = [];
@@ -22,7 +23,7 @@ export async function syncSources(sql: Sql, log: (message: string) => void = () 
     const feed = feeds[s.feed];
     if (!feed) {
       const error = `source ${s.source_id}: feed ${s.feed} has no loader in this version`;
-      log(error);
+      log('warn', error);
       results.push({ ...s, error });
       continue;
     }
@@ -30,12 +31,13 @@ export async function syncSources(sql: Sql, log: (message: string) => void = () 
       const batch = await loadFile(sql, feed, s.location);
       results.push({ ...s, batch });
       log(
+        'info',
         `source ${s.source_id} (${s.feed} ${s.location}): ${batch.inserted} inserted, ${batch.updated} updated, ${batch.rejected} rejected`,
       );
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       results.push({ ...s, error });
-      log(`source ${s.source_id} (${s.feed} ${s.location}) failed: ${error}`);
+      log('warn', `source ${s.source_id} (${s.feed} ${s.location}) failed: ${error}`);
     }
     // The batch just made for this source, whether it completed or failed.
     await sql`

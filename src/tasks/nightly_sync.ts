@@ -16,7 +16,7 @@ export default function nightlySync({ log, sql }: TaskContext): Task {
     parsePayload('nightly_sync', cronPayload, payload);
     const started = Date.now();
     const fields = jobFields(helpers);
-    const sources = await syncSources(sql, (m) => log('info', m, fields));
+    const sources = await syncSources(sql, log.child(fields));
     const failedSources = sources.filter((s) => 'error' in s && s.error);
     const { rows } = await helpers.query<{ report: Report }>('select worker.nightly_sync() as report');
     const report = rows[0]?.report;

@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { baseConfig } from '../config.ts';
 import { databaseUrl } from '../db.ts';
-import { makeLogger } from '../log.ts';
+import { makeLogger, type Logger } from '../log.ts';
 import { migrate } from '../migrate.ts';
 import { workerConfig } from './config.ts';
 import { startWorker } from './runner.ts';
 
-export function register(program: Command, log: (m: string) => void): void {
+export function register(program: Command, log: Logger): void {
   program
     .command('worker')
     .description(
@@ -19,7 +19,7 @@ export function register(program: Command, log: (m: string) => void): void {
       const config = workerConfig();
       const logger = makeLogger(baseConfig().LOG_LEVEL, { component: 'worker' });
       const url = await databaseUrl(log);
-      if (opts.migrate) await migrate(url, { log: (m) => logger('info', m) });
+      if (opts.migrate) await migrate(url, { log: logger });
       const handle = await startWorker({ url, config, log: logger, http: opts.http, handleSignals: true });
       await handle.done;
     });
