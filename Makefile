@@ -34,9 +34,12 @@ demo: $(STAMP) ## the main job end to end on the embedded PostgreSQL, with real 
 test: $(STAMP) ## the whole test suite against a real PostgreSQL (embedded, or DATABASE_URL)
 	@node scripts/test.mjs $(TESTS)
 
-lint: $(STAMP) ## type-check and check formatting
+lint: $(STAMP) ## type-check, check formatting, eslint (import cycles, unused code, src/ never imports bench/ or test/), codespell
 	@node_modules/.bin/tsc --noEmit
-	@node_modules/.bin/prettier --check --log-level warn --no-error-on-unmatched-pattern 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.mjs'
+	@node_modules/.bin/prettier --check --log-level warn --no-error-on-unmatched-pattern 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.mjs' eslint.config.js
+	@node_modules/.bin/eslint --max-warnings 0 .
+	@command -v codespell >/dev/null || { echo 'codespell is not installed: apt-get install codespell (Debian), or pip install codespell' >&2; exit 1; }
+	@codespell docs README.md sql src test bench
 
 docs: $(STAMP) ## regenerate docs/schema.md from the catalog
 	@$(CLI) docs

@@ -7,9 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import type postgres from 'postgres';
-import type { Sql } from '../src/db.ts';
 import { rejectsWith, restrictViolation, testDb } from './helpers/db.ts';
-import { game, race, world, type World } from './helpers/world.ts';
+import { game, race, world } from './helpers/world.ts';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: plain inserts into the real schema, nothing mocked.

@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
-import { game, race, world, type World } from './helpers/world.ts';
+import { game, race, world } from './helpers/world.ts';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: plain inserts into the real schema, nothing mocked.
