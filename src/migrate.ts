@@ -26,6 +26,41 @@ export interface MigrateOptions {
   log?: Logger;
   /** Re-apply every sql/ file even when none changed. */
   forceSql?: boolean;
+  /** Where the sql/ files are read from: the checkout's sql/ unless given. */
+  sqlDir?: string;
+}
+
+/**
+ * A sql/ file that failed to apply: the message names the file and the line (when the
+ * server gave a position), and the server's SQLSTATE, detail, hint and context are kept
+ * as fields, so `scoreline migrate` prints them as for any other database error.
+ */
+export class SqlFileError extends Error {
+  override name = 'SqlFileError';
+  /** The SQLSTATE of the failing statement. */
+  readonly code: string | undefined;
+  readonly file: string;
+  /** The 1-based line in the file, when the server reported a position. */
+  readonly line: number | undefined;
+  readonly detail: string | undefined;
+  readonly hint: string | undefined;
+  readonly where: string | undefined;
+
+  constructor(
+    file: string,
+    text: string,
+    err: Error & { code?: string; position?: string; detail?: string; hint?: string; where?: string },
+  ) {
+    const position = Number(err.position);
+    const line = Number.isInteger(position) && position > 0 ? text.slice(0, position - 1).split('\n').length : undefined;
+    super(`${file}${line ? ` line ${line}` : ''}: ${err.message}${err.where ? `\n  where: ${err.where}` : ''}`, { cause: err });
+    this.code = err.code;
+    this.file = file;
+    this.line = line;
+    this.detail = err.detail;
+    this.hint = err.hint;
+    this.where = err.where;
+  }
 }
 
 const quietLogger = new GraphileLogger(() => () => {});
@@ -74,8 +109,8 @@ function runDbmate(url: string, args: string[]): Promise<string> {
 }
 
 /** The sql/ files in the order they are applied: their numeric prefixes state it. */
-export async function sqlFiles(): Promise<string[]> {
-  const names = (await fs.readdir(sqlDir)).filter((n) => /^\d+_.+\.sql$/.test(n));
+export async function sqlFiles(dir = sqlDir): Promise<string[]> {
+  const names = (await fs.readdir(dir)).filter((n) => /^\d+_.+\.sql$/.test(n));
   return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
@@ -98,14 +133,15 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
         const migrations = [...out.matchAll(/^Applying: (.+)$/gm)].map((m) => m[1]!.trim());
         for (const m of migrations) log('info', `applied migration ${m}`);
 
-        const files = await sqlFiles();
+        const dir = opts.sqlDir ?? sqlDir;
+        const files = await sqlFiles(dir);
         const applied = new Map(
           (await lock<{ name: string; sha256: string }[]>`select name, sha256 from public.scoreline_sql_file`).map((r) => [
             r.name,
             r.sha256,
           ]),
         );
-        const contents = await Promise.all(files.map(async (f) => ({ name: f, text: await fs.readFile(path.join(sqlDir, f), 'utf8') })));
+        const contents = await Promise.all(files.map(async (f) => ({ name: f, text: await fs.readFile(path.join(dir, f), 'utf8') })));
         const hashed = contents.map((c) => ({ ...c, sha256: createHash('sha256').update(c.text).digest('hex') }));
         const changed = hashed.some((f) => applied.get(f.name) !== f.sha256) || applied.size !== hashed.length;
         const reapply = opts.forceSql || migrations.length > 0 || changed;
@@ -118,8 +154,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
               try {
                 await lock.unsafe(f.text);
               } catch (err) {
-                const e = err as Error & { where?: string };
-                throw new Error(`sql/${f.name}: ${e.message}${e.where ? `\n  where: ${e.where}` : ''}`);
+                throw new SqlFileError(`sql/${f.name}`, f.text, err as Error);
               }
               sqlApplied.push(f.name);
             }

@@ -1,5 +1,8 @@
-import t from 'tap';
-import { migrate } from '../src/migrate.ts';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { migrate, SqlFileError, sqlDir } from '../src/migrate.ts';
 import { testDb } from './helpers/db.ts';
 
 t.test('a second migrate applies nothing', async (t) => {
@@ -89,4 +92,44 @@ t.test('an upgraded database ends with the shared trigger functions and the _990
   const [left] = await sql<{ n: number }[]>`
     select count(*)::int as n from pg_trigger where tgrelid = 'public.no_longer_read'::regclass`;
   t.equal(left?.n, 0, 'a table no registered object reads loses its old staleness triggers');
+});
+
+/** A copy of sql/ with one more file after the others. */
+async function sqlWith(t: Test, name: string, text: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-sql-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.cp(sqlDir, dir, { recursive: true });
+  await fs.writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+t.test('a failing sql/ file: the error names the file, the line and the SQLSTATE; nothing of sql/ is applied', async (t) => {
+  const db = await testDb(t);
+  const [before] = await db.sql<
+    { hashes: string }[]
+  >`select string_agg(name || sha256, ',' order by name) as hashes from public.scoreline_sql_file`;
+
+  const dir = await sqlWith(t, '999_broken.sql', '-- a file that fails\nselect 1;\nselect * from no_such_table;\n');
+  const err = await migrate(db.url, { sqlDir: dir }).catch((e: unknown) => e);
+  t.ok(err instanceof SqlFileError, 'a SqlFileError');
+  const e = err as SqlFileError;
+  t.equal(e.code, '42P01', "the server's SQLSTATE is kept");
+  t.equal(e.file, 'sql/999_broken.sql');
+  t.equal(e.line, 3, 'the line of the failing statement');
+  t.match(e.message, /^sql\/999_broken\.sql line 3: relation "no_such_table" does not exist/, 'the message says where and what');
+
+  const runtime = await sqlWith(
+    t,
+    '999_raises.sql',
+    "do $$ begin raise exception 'boom' using errcode = '22023', hint = 'fix it'; end $$;\n",
+  );
+  const r = (await migrate(db.url, { sqlDir: runtime }).catch((e: unknown) => e)) as SqlFileError;
+  t.equal(r.code, '22023', 'the SQLSTATE of an error raised while the file runs');
+  t.equal(r.hint, 'fix it', 'and its hint');
+  t.match(r.message, /^sql\/999_raises\.sql: boom\n {2}where: PL\/pgSQL function inline_code_block line 1 at RAISE/, 'with its context');
+
+  const [after] = await db.sql<
+    { hashes: string }[]
+  >`select string_agg(name || sha256, ',' order by name) as hashes from public.scoreline_sql_file`;
+  t.equal(after?.hashes, before?.hashes, 'the recorded sql/ files are unchanged: the whole of sql/ rolled back');
 });

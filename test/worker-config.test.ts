@@ -1,6 +1,9 @@
 // The worker's configuration: parsed once from the environment, errors name the variable.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import t from 'tap';
 import { ConfigError } from '../src/config.ts';
+import { repoRoot } from '../src/embedded.ts';
 import { crontab, workerConfig } from '../src/worker/config.ts';
 
 t.test('defaults', async (t) => {
@@ -62,4 +65,34 @@ t.test('bad values fail fast, naming the variable', async (t) => {
     () => workerConfig({ HEARTBEAT_SECONDS: '30', STALE_WORKER_SECONDS: '10' }),
     /STALE_WORKER_SECONDS \(10\) must be greater than HEARTBEAT_SECONDS \(30\)/,
   );
+  t.throws(
+    () => workerConfig({ HEARTBEAT_SECONDS: '30', STALE_WORKER_SECONDS: '10' }),
+    { name: 'ConfigError' },
+    'the cross-field check is a ConfigError like the others',
+  );
+});
+
+/** `scoreline worker` with this environment (no database is needed: the configuration is read first). */
+function worker(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'worker', '--no-http', '--no-migrate'], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+t.test('a bad configuration ends scoreline worker with exit code 2, naming the variables', async (t) => {
+  const cross = await worker({ HEARTBEAT_SECONDS: '30', STALE_WORKER_SECONDS: '10' });
+  t.equal(cross.code, 2, 'the cross-field check: exit 2');
+  t.match(cross.stderr, /STALE_WORKER_SECONDS \(10\) must be greater than HEARTBEAT_SECONDS \(30\)/, 'both variables named');
+  t.notMatch(cross.stderr, /\n\s+at /, 'no stack trace');
+  const single = await worker({ WORKER_CONCURRENCY: 'many' });
+  t.equal(single.code, 2, 'a single bad variable: exit 2 as well');
+  t.match(single.stderr, /WORKER_CONCURRENCY/);
 });

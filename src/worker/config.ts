@@ -1,6 +1,6 @@
 // The worker's configuration, from the environment through zod; an error names the variable.
 import { z } from 'zod';
-import { optional, parseEnv } from '../config.ts';
+import { ConfigError, optional, parseEnv } from '../config.ts';
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -25,8 +25,8 @@ export type WorkerConfig = z.output<typeof workerSchema>;
 export function workerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const config = parseEnv(workerSchema, env);
   if (config.STALE_WORKER_SECONDS <= config.HEARTBEAT_SECONDS) {
-    throw new Error(
-      `STALE_WORKER_SECONDS (${config.STALE_WORKER_SECONDS}) must be greater than HEARTBEAT_SECONDS (${config.HEARTBEAT_SECONDS})`,
+    throw new ConfigError(
+      `invalid configuration in the environment:\n  STALE_WORKER_SECONDS (${config.STALE_WORKER_SECONDS}) must be greater than HEARTBEAT_SECONDS (${config.HEARTBEAT_SECONDS})`,
     );
   }
   return config;
