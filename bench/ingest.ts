@@ -20,7 +20,7 @@ import { connect, databaseUrl, withDatabase, type Sql } from '../src/db.ts';
 import { repoRoot } from '../src/embedded.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { migrate } from '../src/migrate.ts';
-import { copyLine, copyOddsSnapshots, type OddsSnapshot } from '../src/timeseries/odds-copy.ts';
+import { copyLine, copyOddsSnapshots, type OddsSnapshot } from '../src/ingest/odds-copy.ts';
 
 export interface Figure {
   section: string;

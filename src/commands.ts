@@ -5,7 +5,7 @@ import { register as registerWorker } from './worker/command.ts';
 import { register as registerDocs } from './docs.ts';
 import { register as registerRefresh } from './refresh.ts';
 import { register as registerIngest } from './ingest/command.ts';
-import { register as registerDemo } from './demo.ts';
+import { register as registerDemo } from './demo/command.ts';
 
 export function registerCommands(program: Command, log: Logger): void {
   registerWorker(program, log);

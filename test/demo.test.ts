@@ -1,5 +1,5 @@
 import t from 'tap';
-import { demoSteps, runDemo, sampleFiles } from '../src/demo.ts';
+import { demoSteps, runDemo, sampleFiles } from '../src/demo/run.ts';
 import { silent } from '../src/log.ts';
 import { testDb } from './helpers/db.ts';
 import { collect } from './helpers/log.ts';

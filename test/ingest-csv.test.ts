@@ -36,6 +36,14 @@ t.test('BOM, CRLF, quoted fields with quotes and line breaks, blank lines; any c
   }
 });
 
+t.test('the racing reader case: quotes, doubled quotes and a byte-order mark', async (t) => {
+  // (the case the race demo's own CSV reader was tested with; the demo now loads through the feed and this reader)
+  t.same(await records(Readable.from(['\ufeffa,b\r\n"x ""y"", z",2\n'])), [
+    { line: 1, header: ['a', 'b'] },
+    { line: 2, raw: '"x ""y"", z",2', values: { a: 'x "y", z', b: '2' } },
+  ]);
+});
+
 t.test('broken records are reported with their line and the reading goes on', async (t) => {
   const text = [
     'a,b,c',

@@ -1,6 +1,6 @@
 // The COPY path for odds snapshots: partitions first, then one COPY statement.
 import t from 'tap';
-import { copyLine, copyOddsSnapshots, type OddsSnapshot } from '../src/timeseries/odds-copy.ts';
+import { copyLine, copyOddsSnapshots, type OddsSnapshot } from '../src/ingest/odds-copy.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 import { makeRace, sourceId } from './helpers/timeseries.ts';
 

@@ -4,7 +4,7 @@
 // DELETE CASCADE / RESTRICT did, and maint.dq_orphaned_odds() reports what slips past.
 import t from 'tap';
 import { connect } from '../src/db.ts';
-import { copyOddsSnapshots } from '../src/timeseries/odds-copy.ts';
+import { copyOddsSnapshots } from '../src/ingest/odds-copy.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 import { makeRace, sourceId } from './helpers/timeseries.ts';
 

@@ -1,13 +1,35 @@
-// The race domain end to end on the real Hong Kong file: races, runners, win market, win odds
-// as snapshots, three strategies betting, settlement and strategy performance.
+// The race domain end to end on the real Hong Kong file: races, runners, win market (the
+// hkjc_results feed), win odds as snapshots, three strategies betting
+// (trade.create_race_strategy_bets), settlement and strategy performance.
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { parseCsv, readHkjcResults, runRaceDemo } from '../src/timeseries/race-demo.ts';
-import { testDb } from './helpers/db.ts';
+import { runRaceDemo } from '../src/demo/race.ts';
+import { readCsv } from '../src/ingest/csv.ts';
+import { feeds, loadFile } from '../src/ingest/load.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
 
 const FILE = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2024-01-01.csv');
+
+interface Runner {
+  race_no: number;
+  horse_no: number;
+  place: string;
+  win_odds: string;
+}
+
+/** The file's runners, read with the CSV reader alone (no feed, no SQL). */
+async function readHkjcResults(file: string): Promise<Runner[]> {
+  const rows: Runner[] = [];
+  for await (const rec of readCsv(createReadStream(file))) {
+    if (!('values' in rec)) continue;
+    const v = rec.values;
+    rows.push({ race_no: Number(v.race_no), horse_no: Number(v.horse_no), place: v.place ?? '', win_odds: v.win_odds ?? '' });
+  }
+  return rows;
+}
 
 /** Expected P&L per strategy, straight from the file (independent of the SQL). */
 async function expectedPnl(): Promise<Record<string, { bets: number; pnl: number }>> {
@@ -87,6 +109,7 @@ t.test('a Sha Tin meeting: load, bet, settle, performance', async (t) => {
 });
 
 t.test('a bad line is reported with its number', async (t) => {
+  const { sql } = await testDb(t);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hkjc-'));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const text = await fs.readFile(FILE, 'utf8');
@@ -94,12 +117,15 @@ t.test('a bad line is reported with its number', async (t) => {
   lines[3] = lines[3]!.replace('沙田', 'Ascot');
   const bad = path.join(dir, 'bad.csv');
   await fs.writeFile(bad, lines.join('\n'));
-  await t.rejects(readHkjcResults(bad), /bad\.csv line 4: venue: unknown venue/);
+  const batch = await loadFile(sql, feeds.hkjc_results!, bad);
+  t.equal(batch.rejected, 1, 'the feed rejects the line');
+  const rejected = await sql<{ line_number: number; reason: string }[]>`
+    select line_number, reason from ingest.rejected_row where batch_id = ${batch.batch_id}`;
+  t.match(rejected, [{ line_number: 4, reason: /^venue: is not a Hong Kong venue/ }], 'bad.csv line 4: venue, with the reason');
 });
 
-t.test('the CSV reader handles quotes, doubled quotes and a byte-order mark', async (t) => {
-  t.same(parseCsv('\ufeffa,b\r\n"x ""y"", z",2\n'), [
-    ['a', 'b'],
-    ['x "y", z', '2'],
-  ]);
+t.test('the race strategies need their sources', async (t) => {
+  const { sql } = await testDb(t);
+  await sql`delete from market.source where code = 'betfair'`;
+  await rejectsWith(t, sql`select trade.create_race_strategy_bets()`, { code: 'SL098', message: /no market\.source betfair/ });
 });

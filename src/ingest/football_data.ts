@@ -17,7 +17,7 @@
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
-import { copyOddsSnapshots } from '../timeseries/odds-copy.ts';
+import { copyOddsSnapshots } from './odds-copy.ts';
 import { dayFirstDate, defineFeed, optionalClock, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
 
 /** Source code in core.event.metadata->'odds' -> the file's column prefix for H/D/A. */

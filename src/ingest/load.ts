@@ -163,7 +163,7 @@ async function copyRows(tx: Tx, feed: Feed, lines: AsyncIterable<string> | strin
   const query = tx`copy ${tx(feed.stagingTable)} (${tx(columns)}) from stdin`;
   // postgres.js 3.4 never settles the writable when the server rejects the COPY after the
   // last row was sent (porsager/postgres#1173): listen on the query's reject too, so a
-  // refused COPY fails the load instead of hanging it (as in src/timeseries/odds-copy.ts).
+  // refused COPY fails the load instead of hanging it (as in src/ingest/odds-copy.ts).
   const failure = new Promise<never>((_, fail) => {
     const q = query as unknown as { reject: (err: unknown) => void };
     const reject = q.reject;
