@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate demo test lint docs docs-check refresh dag worker bench
+.PHONY: help install db-start db-stop db-url migrate demo test test-fast lint docs docs-check refresh dag worker bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -33,6 +33,9 @@ demo: $(STAMP) ## the main job end to end on the embedded PostgreSQL, with real 
 
 test: $(STAMP) ## the whole test suite against a real PostgreSQL (embedded, or DATABASE_URL)
 	@node scripts/test.mjs $(TESTS)
+
+test-fast: $(STAMP) ## the suite without the slow fault, load and worker-process tests (scripts/test.mjs), for the edit-test loop
+	@node scripts/test.mjs --fast
 
 lint: $(STAMP) ## type-check, check formatting, eslint (import cycles, unused code, src/ never imports bench/ or test/), codespell
 	@node_modules/.bin/tsc --noEmit

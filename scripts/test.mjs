@@ -1,10 +1,24 @@
-// `make test`: runs tap, shows a line per test file, prints every failure with its
+// `make test` / `make test-fast`: runs tap, shows a line per test file, prints every failure with its
 // diagnostics, and ends with the line CI reads: "N passed, N failed" (assertions),
 // since tap does not print it itself.
 import { spawn } from 'node:child_process';
 import { Parser } from 'tap-parser';
 
-const args = ['--reporter=tap', ...process.argv.slice(2)];
+// `make test-fast` (--fast): the suite without the slow files, for the edit-test loop; CI
+// and `make test` run everything. Slow are the fault-injection and load tests, and the
+// files that take 20 s or more alone (measured one at a time: node scripts/test.mjs --jobs=1).
+const SLOW = [
+  'test/fault-*.test.ts', // workers killed, servers restarted
+  'test/load.test.ts', // bench/load.ts for a few seconds
+  'test/worker-sql.test.ts', // 28 s
+  'test/stats-plans.test.ts', // 27 s
+  'test/worker-http.test.ts', // 27 s
+  'test/worker-crash.test.ts', // 25 s
+  'test/demo.test.ts', // 20 s: make demo, twice
+];
+let given = process.argv.slice(2);
+if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];
+const args = ['--reporter=tap', ...given];
 const child = spawn('node_modules/.bin/tap', args, { stdio: ['ignore', 'pipe', 'inherit'] });
 const verbose = process.env.TEST_VERBOSE === '1';
 

@@ -54,7 +54,7 @@ t.test('five SIGKILLs during a burst of 40 completions: nothing lost, nothing sc
   const random = rng(seed);
   const db = await testDb(t, { max: 6 });
   const { sql } = db;
-  const lg = await league(sql, 'kill', 20);
+  const lg = await league(sql, { code: 'kill', teams: 20 });
   const gs = await games(sql, lg, 40);
   const [home, away, draw] = await models(sql, ['always_home', 'always_away', 'always_draw']);
   for (const g of gs) {

@@ -6,7 +6,7 @@ import t from 'tap';
 import { repoRoot } from '../src/embedded.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { testDb } from './helpers/db.ts';
-import { refreshAll, scoreAll } from './stats-recompute.ts';
+import { refreshAll, scoreAll } from './helpers/stats-recompute.ts';
 
 t.test('baseline models and demo picks on the real data', async (t) => {
   const { sql } = await testDb(t);

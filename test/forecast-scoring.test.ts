@@ -2,7 +2,7 @@
 // log loss; idempotent, re-scoring after a correction, serialised per event.
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
-import { complete, event, league, market, matchResult, model, pick, user } from './forecast-fixture.ts';
+import { complete, event, league, market, matchResult, model, pick, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 interface Score {

@@ -1,7 +1,7 @@
 // Forecasters and predictions: every bad write is refused with a named constraint
 // or a raised error in SL030-SL059.
 import t from 'tap';
-import { complete, event, league, market, matchResult, model, pick, player, user } from './forecast-fixture.ts';
+import { complete, event, league, market, matchResult, model, pick, player, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 t.test('forecaster: models need name + version unique, users a unique handle', async (t) => {

@@ -115,7 +115,7 @@ t.test('POST /cron/update-stats and friends under hostile requests', async (t) =
 t.test('hostile job payloads fail with a clear error; the worker keeps running and does the next good job', async (t) => {
   const db = await testDb(t, { max: 6 });
   const { sql } = db;
-  const lg = await league(sql, 'hjob', 2);
+  const lg = await league(sql, { code: 'hjob', teams: 2 });
   const [g] = await games(sql, lg, 1);
   const [m] = await models(sql, ['m']);
   await predict(sql, m!, g!.home);

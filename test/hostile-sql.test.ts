@@ -16,12 +16,12 @@ async function noSleeper(t: Test, sql: Sql): Promise<void> {
 
 t.test('injection strings are data: stored and read back verbatim, never executed', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'inj', 2);
+  const lg = await league(sql, { code: 'inj', teams: 2 });
   const before = await victimCounts(sql);
   for (const [i, s] of corpus.injection.entries()) {
     const [team] = await sql<{ name: string }[]>`
       insert into core.team (sport_id, code, name)
-      select sport_id, ${`INJ${i}`}, ${s} from core.competition where competition_id = ${lg.competition_id}
+      select sport_id, ${`INJ${i}`}, ${s} from core.competition where competition_id = ${lg.competitionId}
       returning name`;
     t.equal(team?.name, s, `team name ${JSON.stringify(s)} round-trips`);
     if (s.trim() !== '') {
@@ -48,7 +48,7 @@ t.test('injection strings are data: stored and read back verbatim, never execute
 
 t.test('core.correct_event_result with hostile status, reason and runner positions', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'cor', 2);
+  const lg = await league(sql, { code: 'cor', teams: 2 });
   const [g] = await games(sql, lg, 1);
   await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g!.event_id}`;
   const before = await victimCounts(sql);
@@ -104,7 +104,7 @@ t.test('core.correct_event_result with hostile status, reason and runner positio
 
 t.test('predictions: NaN, Infinity, 1e309, negative stakes and far-away timestamps refused by name', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'pred', 2);
+  const lg = await league(sql, { code: 'pred', teams: 2 });
   const [g] = await games(sql, lg, 1);
   const [m] = await models(sql, ['m']);
   const insert = (cols: Record<string, string | number>) =>
@@ -156,7 +156,7 @@ t.test('predictions: NaN, Infinity, 1e309, negative stakes and far-away timestam
 
 t.test('trade bets: NaN, Infinity, negative stakes and timestamps refused', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'bet', 2);
+  const lg = await league(sql, { code: 'bet', teams: 2 });
   const [g] = await games(sql, lg, 1);
   const [st] = await sql<{ strategy_id: number }[]>`
     insert into trade.strategy (name, version) values (${corpus.injection[0]!}, '1') returning strategy_id`;

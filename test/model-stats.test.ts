@@ -31,7 +31,7 @@ async function mismatch(sql: Sql): Promise<number> {
 
 t.test('views are current when scoring commits, and follow corrections, voids and deletions', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'inc', 4);
+  const lg = await league(sql, { code: 'inc', teams: 4 });
   const gs = await games(sql, lg, 2);
   const [home, away] = await models(sql, ['home', 'away']);
   for (const g of gs) {
@@ -90,14 +90,14 @@ t.test('views are current when scoring commits, and follow corrections, voids an
 
 t.test('overall covers current seasons only', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'cur', 2);
+  const lg = await league(sql, { code: 'cur', teams: 2 });
   const [g] = await games(sql, lg, 1);
   const [m] = await models(sql, ['m']);
   await predict(sql, m!, g!.home);
   await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g!.event_id}`;
   await sql`select forecast.score_event(${g!.event_id})`;
   t.equal((await overall(sql)).length, 1, 'current season: shown');
-  await sql`update core.season set is_current = false where season_id = ${lg.season_id}`;
+  await sql`update core.season set is_current = false where season_id = ${lg.seasonId}`;
   t.equal((await overall(sql)).length, 0, 'no longer current: gone from overall at once');
   const [comp] = await sql<{ n: number }[]>`select count(*)::int as n from stats.mv_model_stats_competition`;
   t.equal(comp?.n, 1, 'still in the per-competition view');
@@ -105,7 +105,7 @@ t.test('overall covers current seasons only', async (t) => {
 
 t.test('property: after random scoring, corrections, voids and deletions, incremental equals full', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'prop', 6);
+  const lg = await league(sql, { code: 'prop', teams: 6 });
   const gs: Game[] = await games(sql, lg, 6);
   const ms = await models(sql, ['a', 'b', 'c']);
   for (const g of gs) {
@@ -156,13 +156,13 @@ class RollbackSignal extends Error {}
 
 t.test('the summary tables refuse impossible rows', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'bad', 2);
+  const lg = await league(sql, { code: 'bad', teams: 2 });
   const [m] = await models(sql, ['m']);
   const club = lg.teams[0]!;
   const comp = (over: Record<string, unknown>) => ({
     model_id: m,
-    competition_id: lg.competition_id,
-    season_id: lg.season_id,
+    competition_id: lg.competitionId,
+    season_id: lg.seasonId,
     total_matches: 1,
     total_points: 0,
     win_count: 0,
@@ -199,8 +199,8 @@ t.test('the summary tables refuse impossible rows', async (t) => {
   const eventRow = (over: Record<string, unknown>) => ({
     model_id: m,
     event_id: 1,
-    competition_id: lg.competition_id,
-    season_id: lg.season_id,
+    competition_id: lg.competitionId,
+    season_id: lg.seasonId,
     predictions: 1,
     points: 0,
     win_count: 0,
@@ -230,8 +230,8 @@ t.test('the summary tables refuse impossible rows', async (t) => {
   await sql`insert into stats.model_event_agg ${sql(eventRow({}))}`;
   await rejectsWith(t, sql`insert into stats.model_event_agg ${sql(eventRow({}))}`, { code: '23505', constraint: 'model_event_agg_pkey' });
   for (const [table, keys, values] of [
-    ['model_stats_competition_delta', 'competition_id, season_id', `${lg.competition_id}, ${lg.season_id}`],
-    ['model_stats_club_delta', 'club_id, season_id, is_home', `${club}, ${lg.season_id}, true`],
+    ['model_stats_competition_delta', 'competition_id, season_id', `${lg.competitionId}, ${lg.seasonId}`],
+    ['model_stats_club_delta', 'club_id, season_id, is_home', `${club}, ${lg.seasonId}, true`],
   ] as const) {
     const insert = `insert into stats.${table} (delta_id, model_id, ${keys}, total_matches, total_points, win_count, draw_count,
                       loss_count, total_units, units_count) overriding system value values (1, ${m}, ${values}, 1, 0, 0, 0, 0, 0, 0)`;
@@ -248,7 +248,7 @@ t.test('the summary tables refuse impossible rows', async (t) => {
 
 t.test('the refresh orchestrator folds the deltas: its incremental method changes no answer', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'fold', 4);
+  const lg = await league(sql, { code: 'fold', teams: 4 });
   const gs = await games(sql, lg, 3);
   const [m1, m2] = await models(sql, ['m1', 'm2']);
   for (const g of gs) {

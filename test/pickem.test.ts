@@ -3,7 +3,7 @@
 // result and by a withdrawn pick; positions from the roster.
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
-import { complete, event, league, market, player, pick, user } from './forecast-fixture.ts';
+import { complete, event, league, market, player, pick, user } from './helpers/fixtures.ts';
 import { testDb } from './helpers/db.ts';
 
 interface Row {

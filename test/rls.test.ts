@@ -22,7 +22,7 @@ async function user(sql: Sql, handle: string): Promise<number> {
 
 t.test('an app session sees and changes only its user picks', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'rl', 4);
+  const lg = await league(sql, { code: 'rl', teams: 4 });
   const [g1, g2] = await games(sql, lg, 2);
   const ann = await user(sql, 'ann');
   const bob = await user(sql, 'bob');
@@ -94,7 +94,7 @@ t.test('an app session sees and changes only its user picks', async (t) => {
 
 t.test('scores and prediction-market price links follow the same rule', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'rs', 4);
+  const lg = await league(sql, { code: 'rs', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const ann = await user(sql, 'ann');
   const bob = await user(sql, 'bob');
@@ -125,14 +125,14 @@ t.test('scores and prediction-market price links follow the same rule', async (t
 
 t.test('app writes keep the derived player statistics current (security definer triggers)', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'rp', 4);
+  const lg = await league(sql, { code: 'rp', teams: 4 });
   const [ev] = await sql<{ id: number }[]>`
     insert into core.event (external_id, kind, competition_id, season_id, week_number, scheduled_start, home_team_id, away_team_id)
-    values ('rp_td', 'game', ${lg.competition_id}, ${lg.season_id}, 1, now() + interval '1 day', ${lg.teams[0]!}, ${lg.teams[1]!})
+    values ('rp_td', 'game', ${lg.competitionId}, ${lg.seasonId}, 1, now() + interval '1 day', ${lg.teams[0]!}, ${lg.teams[1]!})
     returning event_id::int as id`;
   const [pl] = await sql<
     { id: number }[]
-  >`insert into core.player (sport_id, external_id, full_name) select sport_id, 'rb1', 'Runner Back' from core.competition where competition_id = ${lg.competition_id}
+  >`insert into core.player (sport_id, external_id, full_name) select sport_id, 'rb1', 'Runner Back' from core.competition where competition_id = ${lg.competitionId}
     returning player_id::int as id`;
   const [mk] = await sql<{ id: number }[]>`
     insert into market.market (event_id, market_type) values (${ev!.id}, 'first_td_scorer') returning market_id::int as id`;

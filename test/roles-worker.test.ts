@@ -26,7 +26,7 @@ function asRole(url: string, role: string): string {
 t.test('the worker process runs as scoreline_worker: scores a burst and refreshes the views', async (t) => {
   const db = await testDb(t, { max: 4 });
   const { sql } = db;
-  const lg = await league(sql, 'rwk', 8);
+  const lg = await league(sql, { code: 'rwk', teams: 8 });
   const gs = await games(sql, lg, 10);
   const [home, away] = await models(sql, ['always_home', 'always_away']);
   for (const g of gs) {

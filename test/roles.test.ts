@@ -108,7 +108,7 @@ t.test('PUBLIC has no privileges on the scoreline schemas, their tables or funct
 
 t.test('app: writes its picks and bets, reads events, markets and stats; nothing else', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'ra', 4);
+  const lg = await league(sql, { code: 'ra', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const [u] = await sql<
     { id: number }[]
@@ -237,7 +237,7 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
 
 t.test('app: setting scoreline.correcting_event does not unlock a settled result (SL002)', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'rc', 4);
+  const lg = await league(sql, { code: 'rc', teams: 4 });
   const [g] = await games(sql, lg, 1);
   await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g!.event_id}`;
   // the worker has update on core.event (ingest): the setting does not help it either
@@ -277,7 +277,7 @@ t.test('app: setting scoreline.correcting_event does not unlock a settled result
 
 t.test('worker: scores an event, refreshes, maintains; cannot write a user pick', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'rw', 4);
+  const lg = await league(sql, { code: 'rw', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const [m1, m2] = await models(sql, ['m1', 'm2']);
   await predict(sql, m1!, g!.home);

@@ -2,7 +2,7 @@
 // correction, void on abandoned or cancelled, reopening on a withdrawn result.
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
-import { complete, event, league, market, matchResult, player } from './forecast-fixture.ts';
+import { complete, event, league, market, matchResult, player } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 async function results(sql: Sql, marketId: number): Promise<Record<string, string | null>> {

@@ -8,7 +8,7 @@ import type { Sql } from '../src/db.ts';
 import { repoRoot } from '../src/embedded.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { testDb } from './helpers/db.ts';
-import { compareAll, refreshAll, scoreAll } from './stats-recompute.ts';
+import { compareAll, refreshAll, scoreAll } from './helpers/stats-recompute.ts';
 
 async function predictions(sql: Sql): Promise<void> {
   await sql`insert into forecast.forecaster (kind, name, version, model_type, hyperparameters) values

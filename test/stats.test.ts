@@ -3,7 +3,7 @@
 // refresh; and the data-quality checks.
 import t from 'tap';
 import { testDb } from './helpers/db.ts';
-import { compareAll, generate, refreshAll, scoreAll } from './stats-recompute.ts';
+import { compareAll, generate, refreshAll, scoreAll } from './helpers/stats-recompute.ts';
 
 t.test('every view equals an independent recomputation, before and after a correction', async (t) => {
   const { sql } = await testDb(t);

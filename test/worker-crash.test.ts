@@ -28,7 +28,7 @@ function workerProcess(url: string): ChildProcess {
 t.test("a killed worker's job is finished by the next worker within a minute", async (t) => {
   const db = await testDb(t, { max: 4 });
   const { sql } = db;
-  const lg = await league(sql, 'crash', 2);
+  const lg = await league(sql, { code: 'crash', teams: 2 });
   const [g] = await games(sql, lg, 1);
   const [m1, m2] = await models(sql, ['m1', 'm2']);
   await predict(sql, m1!, g!.home);

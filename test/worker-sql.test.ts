@@ -14,7 +14,7 @@ interface JobRow {
 
 t.test('completing an event enqueues its scoring job in the same transaction', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'wq', 4);
+  const lg = await league(sql, { code: 'wq', teams: 4 });
   const [g1, g2] = await games(sql, lg, 2);
 
   await sql
@@ -52,7 +52,7 @@ t.test('completing an event enqueues its scoring job in the same transaction', a
 
 t.test('recent events are scored first', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'prio', 4);
+  const lg = await league(sql, { code: 'prio', teams: 4 });
   const [old, recent] = await games(sql, lg, 2);
   await sql`update core.event set scheduled_start = now() - interval '30 days' where event_id = ${old!.event_id}`;
   await sql`update core.event set scheduled_start = now() - interval '2 hours' where event_id = ${recent!.event_id}`;
@@ -122,7 +122,7 @@ t.test('bad jobs and settings are refused with their SQLSTATE', async (t) => {
 
 t.test('a score job queues one debounced refresh, however many complete', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'deb', 4);
+  const lg = await league(sql, { code: 'deb', teams: 4 });
   const gs = await games(sql, lg, 2);
   for (const g of gs) await sql`update core.event set status = 'completed', home_score = 1, away_score = 1 where event_id = ${g.event_id}`;
   await sql`delete from graphile_worker._private_jobs`;

@@ -15,7 +15,7 @@ const quiet = makeLogger('error', {}, () => {});
 t.test('completions are scored and the views follow, with one refresh per burst', async (t) => {
   const db = await testDb(t, { max: 6 });
   const { sql } = db;
-  const lg = await league(sql, 'wk', 20);
+  const lg = await league(sql, { code: 'wk', teams: 20 });
   const gs = await games(sql, lg, 100);
   const [home, away, draw] = await models(sql, ['always_home', 'always_away', 'always_draw']);
   for (const g of gs) {

@@ -3,7 +3,7 @@
 // points, units, Brier and log loss, then every aggregate of every view, compared row by
 // row with what PostgreSQL computed. Plus a generator of fixture data to feed it.
 import type { Test } from 'tap';
-import type { Sql } from '../src/db.ts';
+import type { Sql } from '../../src/db.ts';
 
 /** Builds two competitions x two seasons (one current) of matches, models and users, and their predictions. */
 export async function generate(sql: Sql, seed = 0.42): Promise<void> {
