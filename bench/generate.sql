@@ -1,6 +1,6 @@
 -- The benchmark's data, generated in SQL (generate_series), deterministic: every
 -- "random" choice is a hash of the row's number, so the same scale gives the same rows.
--- Loaded only into a benchmark database (scoreline bench creates and drops it).
+-- Loaded only into a benchmark database (make bench creates and drops it).
 --
 -- Shape: 4 competitions x 2 seasons (one current), 32 clubs each, models x events
 -- predictions on match_result markets. Most events are completed and scored (the

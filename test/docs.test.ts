@@ -52,6 +52,50 @@ t.test('docs/errors.md lists every SQLSTATE the SQL raises', async (t) => {
   );
 });
 
+// Plain file reading, no database: the layout the docs describe is the one on disk.
+t.test('README.md and docs/architecture.md name files that exist, and architecture.md names every sql/ file and src/ entry', async (t) => {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const exists = (rel: string) =>
+    fs.stat(path.join(root, rel)).then(
+      () => true,
+      () => false,
+    );
+  const sqlFiles = (await fs.readdir(path.join(root, 'sql'))).filter((n) => /^\d{3}_.+\.sql$/.test(n)).sort();
+  const srcEntries = (await fs.readdir(path.join(root, 'src'), { withFileTypes: true }))
+    .map((d) => (d.isDirectory() ? `${d.name}/` : d.name))
+    .sort();
+  t.ok(sqlFiles.length > 10 && srcEntries.length > 5, 'found sql/ and src/');
+
+  for (const doc of ['README.md', 'docs/architecture.md']) {
+    const text = await fs.readFile(path.join(root, doc), 'utf8');
+    // sql/NNN_name.sql, or NNN_name.sql alone (the layout lists them so); every src/… path
+    const sqlNamed = [...new Set([...text.matchAll(/(?<![\w/])(?:sql\/)?(\d{3}_[a-z0-9_]+\.sql)\b/g)].map((m) => m[1]!))];
+    const srcNamed = [...new Set([...text.matchAll(/(?<![\w/.])src\/[\w./-]*/g)].map((m) => m[0].replace(/\.+$/, '')))];
+    const missing = [
+      ...sqlNamed.filter((n) => !sqlFiles.includes(n)).map((n) => `sql/${n}`),
+      ...(await Promise.all(srcNamed.map(async (p) => ((await exists(p)) ? null : p)))).filter((p): p is string => p !== null),
+    ];
+    t.same(missing, [], missing.length ? `${doc} names paths that do not exist: ${missing.join(', ')}` : `${doc}: every path named exists`);
+  }
+
+  const arch = await fs.readFile(path.join(root, 'docs/architecture.md'), 'utf8');
+  const unnamed = sqlFiles.filter((n) => !arch.includes(n));
+  t.same(unnamed, [], unnamed.length ? `docs/architecture.md does not name: ${unnamed.join(', ')}` : 'every sql/ file is in the layout');
+  // the src/ part of the layout: lines "  a.ts, b.ts   what they do" and "  dir/   …" after "src/"
+  const block = arch.slice(arch.indexOf('\nsrc/ '), arch.indexOf('\ntest/ '));
+  const listed = new Set(
+    [...block.matchAll(/^ {2}([\w.-]+(?:\/|\.ts)(?:, [\w.-]+(?:\/|\.ts))*) {2,}/gm)].flatMap((m) => m[1]!.split(', ')),
+  );
+  const notListed = srcEntries.filter((e) => !listed.has(e));
+  t.same(
+    notListed,
+    [],
+    notListed.length ? `the src/ layout in docs/architecture.md lacks: ${notListed.join(', ')}` : 'every src/ entry is in the layout',
+  );
+  const gone = [...listed].filter((e) => !srcEntries.includes(e));
+  t.same(gone, [], gone.length ? `the src/ layout names entries that do not exist: ${gone.join(', ')}` : 'and nothing else');
+});
+
 t.test('generation from a fresh database is deterministic and leaves no database behind', async (t) => {
   const url = await serverUrl();
   const db = await testDb(t);
