@@ -10,6 +10,16 @@
 --   SL082  an empty, reversed or oversized range given to maint.ensure_partitions
 --   SL088  maint.drop_partition of a table that is not a partition of the given parent
 --   SL089  a policy asks to downsample a table for which no downsampler exists
+--   SL090  a partition of a table whose policy never drops it: no policy, retention null
+--          (kept forever), or (maint.downsample_partition) a policy that does not downsample
+--   SL091  a partition its policy does not make expired yet (or the default partition)
+--   SL092  maintenance asked to drop more than the policy allows: a p_now after now()
+--
+-- Retention is the only way partitions disappear: maint.drop_partition and
+-- maint.downsample_partition (security definer, so that the worker's maintenance can
+-- detach and drop without owning the tables) decide from the table's policy, the
+-- partition's bounds and the server's now(), never from what the caller says; only the
+-- owner role changes maint.partition_policy (docs/security.md).
 
 create or replace function maint.partition_key(p_parent regclass) returns name
 language plpgsql
@@ -211,19 +221,90 @@ comment on function maint.default_partition_rows() is
 create or replace function maint.drop_partition(p_parent regclass, p_partition regclass) returns void
 language plpgsql
 volatile
-security definer -- creates, detaches and drops partitions: needs the table's owner, not the worker's rights
+security definer -- detaches and drops partitions: needs the table's owner, not the worker's rights
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_retention interval;
+  v_has_policy boolean;
+  v_bounds record;
 begin
   if not exists (select from pg_catalog.pg_inherits where inhparent = p_parent and inhrelid = p_partition) then
     raise exception '% is not a partition of %', p_partition, p_parent using errcode = 'SL088';
   end if;
+  -- the rows are locked: a DBA's change of the policy waits for this drop, or this drop for it
+  select true, pol.retention into v_has_policy, v_retention
+    from maint.partition_policy pol where pol.parent = p_parent for share;
+  if v_has_policy is null then
+    raise exception 'table % has no partition policy: none of its partitions is ever dropped', p_parent
+      using errcode = 'SL090', hint = 'retention is set in maint.partition_policy, by the owner role';
+  end if;
+  if v_retention is null then
+    raise exception 'table % keeps its rows forever (its maint.partition_policy.retention is null): partition % is not dropped', p_parent, p_partition
+      using errcode = 'SL090', hint = 'only the owner role changes a retention (update maint.partition_policy set retention = …)';
+  end if;
+  select pb.is_default, pb.range_from, pb.range_to into v_bounds
+    from maint.partition_bounds pb where pb.parent = p_parent and pb.partition = p_partition;
+  if v_bounds.is_default or v_bounds.range_to is null or v_bounds.range_to > now() - v_retention then
+    raise exception 'partition % of % is not expired: %', p_partition, p_parent,
+                    case when v_bounds.is_default then 'the default partition is never dropped'
+                         else format('it ends at %s, and a retention of %s keeps everything after %s', v_bounds.range_to, v_retention, now() - v_retention) end
+      using errcode = 'SL091', hint = 'maintenance drops a partition once its whole range is older than the retention';
+  end if;
+  insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
+  values (p_parent::text, 'drop', p_partition::text, v_bounds.range_from, v_bounds.range_to);
   execute format('alter table %s detach partition %s', p_parent, p_partition);
   execute format('drop table %s', p_partition);
 end;
 $$;
 comment on function maint.drop_partition(regclass, regclass) is
-  'Detaches a partition from its table, then drops it: how retention removes data (never DELETE).';
+  'Retention: detaches a partition from its table, then drops it (never DELETE), and logs it in maint.maintenance_log, only when the table''s policy says it is expired: its whole range ends at or before now() - retention (server time, not the caller''s). Refuses a table without a policy or with retention null (kept forever, SL090), a partition not expired yet or the default partition (SL091), a table that is not a partition of the parent (SL088).';
+
+create or replace function maint.downsample_partition(p_parent regclass, p_partition regclass) returns bigint
+language plpgsql
+volatile
+security definer -- aggregates, detaches and drops partitions: needs the table's owner, not the worker's rights
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_pol maint.partition_policy;
+  v_bounds record;
+  v_bars bigint;
+begin
+  if not exists (select from pg_catalog.pg_inherits where inhparent = p_parent and inhrelid = p_partition) then
+    raise exception '% is not a partition of %', p_partition, p_parent using errcode = 'SL088';
+  end if;
+  select * into v_pol from maint.partition_policy pol where pol.parent = p_parent for share;
+  if not found or v_pol.downsample_after is null then
+    raise exception 'the partition policy of % does not downsample it: partition % is not downsampled nor dropped', p_parent, p_partition
+      using errcode = 'SL090', hint = 'downsample_after and downsample_into are set in maint.partition_policy, by the owner role';
+  end if;
+  if (v_pol.parent, v_pol.downsample_into) is distinct from ('market.odds_snapshot'::regclass, 'market.odds_bar_1m'::regclass) then
+    raise exception 'no downsampler from % into %', v_pol.parent, v_pol.downsample_into
+      using errcode = 'SL089',
+            hint = 'only market.odds_snapshot -> market.odds_bar_1m is known; set downsample_after and downsample_into to null';
+  end if;
+  select pb.is_default, pb.range_from, pb.range_to into v_bounds
+    from maint.partition_bounds pb where pb.parent = p_parent and pb.partition = p_partition;
+  if v_bounds.is_default or v_bounds.range_to is null or v_bounds.range_to > now() - v_pol.downsample_after then
+    raise exception 'partition % of % is not due for downsampling: %', p_partition, p_parent,
+                    case when v_bounds.is_default then 'the default partition is never downsampled'
+                         else format('it ends at %s, and raw rows are kept for %s, until %s', v_bounds.range_to, v_pol.downsample_after, v_bounds.range_to + v_pol.downsample_after) end
+      using errcode = 'SL091', hint = 'maintenance downsamples a partition once its whole range is older than downsample_after';
+  end if;
+  perform maint.ensure_partitions(v_pol.downsample_into, v_bounds.range_from, v_bounds.range_to - interval '1 microsecond');
+  v_bars := maint.downsample_odds(p_partition);
+  insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to, rows)
+  values (p_parent::text, 'downsample', p_partition::text, v_bounds.range_from, v_bounds.range_to, v_bars);
+  insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
+  values (p_parent::text, 'drop', p_partition::text, v_bounds.range_from, v_bounds.range_to);
+  execute format('alter table %s detach partition %s', p_parent, p_partition);
+  execute format('drop table %s', p_partition);
+  return v_bars;
+end;
+$$;
+comment on function maint.downsample_partition(regclass, regclass) is
+  'Downsampling: aggregates a raw partition into its policy''s downsample_into (market.odds_snapshot into market.odds_bar_1m, maint.downsample_odds), then detaches and drops it, logging both, in one transaction, only when the policy says it is due: its whole range ends at or before now() - downsample_after (server time). Returns the bars written. Refuses a table whose policy does not downsample (SL090), a partition not due or the default partition (SL091), an unknown downsampler (SL089), a table that is not a partition of the parent (SL088).';
 
 create or replace function maint.downsample_odds(p_partition regclass) returns bigint
 language plpgsql
@@ -234,6 +315,9 @@ as $$
 declare
   v_n bigint;
 begin
+  if not exists (select from pg_catalog.pg_inherits where inhparent = 'market.odds_snapshot'::regclass and inhrelid = p_partition) then
+    raise exception '% is not a partition of market.odds_snapshot', p_partition using errcode = 'SL088';
+  end if;
   execute format($q$
     insert into market.odds_bar_1m as b
       (bucket, selection_id, source_id,
@@ -277,7 +361,7 @@ begin
 end;
 $$;
 comment on function maint.downsample_odds(regclass) is
-  'Aggregates one partition of market.odds_snapshot into 1-minute bars in market.odds_bar_1m (open/high/low/close of back and lay by observed_at, last traded price close, volume = the largest cumulative volume in the minute) and returns the number of bars written. A bar that already exists (late raw rows for a minute already downsampled) is merged: high, low, volume and counts exactly; open and close by time.';
+  'Internal to maint.downsample_partition (the owner may call it; the worker may not): aggregates one partition of market.odds_snapshot into 1-minute bars in market.odds_bar_1m (open/high/low/close of back and lay by observed_at, last traded price close, volume = the largest cumulative volume in the minute) and returns the number of bars written. A bar that already exists (late raw rows for a minute already downsampled) is merged: high, low, volume and counts exactly; open and close by time.';
 
 -- two signatures, no defaults: `call maint.run_partition_maintenance()` resolves to the first,
 -- and to_regprocedure('maint.run_partition_maintenance()') finds it (the worker checks so)
@@ -293,6 +377,11 @@ declare
   v_n bigint;
   v_d record;
 begin
+  if v_at_ts > now() then
+    -- retention is judged on the server's time: as of a later time it would drop partitions too early
+    raise exception 'partition maintenance as of % (after now(), %) would drop partitions before their retention', v_at_ts, now()
+      using errcode = 'SL092', hint = 'call maint.run_partition_maintenance() (as of now); maint.ensure_partitions creates partitions for any range ahead';
+  end if;
   for v_pol in select * from maint.partition_policy where enabled order by parent::text loop
     -- partitions ahead
     v_n := maint.ensure_partitions(v_pol.parent, v_at_ts, v_at_ts + v_pol.premake);
@@ -302,14 +391,13 @@ begin
     end if;
 
     -- retention: whole partitions past it are dropped, without downsampling
+    -- (maint.drop_partition checks the policy again, against now(), and logs the drop)
     if v_pol.retention is not null then
       for v_part in
-        select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
+        select pb.partition from maint.partition_bounds pb
          where pb.parent = v_pol.parent and not pb.is_default and pb.range_to <= v_at_ts - v_pol.retention
          order by pb.range_from
       loop
-        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
-        values (v_pol.parent::text, 'drop', v_part.partition::text, v_part.range_from, v_part.range_to);
         perform maint.drop_partition(v_pol.parent, v_part.partition);
       end loop;
     end if;
@@ -321,18 +409,13 @@ begin
           using errcode = 'SL089',
                 hint = 'only market.odds_snapshot -> market.odds_bar_1m is known; set downsample_after and downsample_into to null';
       end if;
+      -- (maint.downsample_partition checks the policy again, against now(), and logs both steps)
       for v_part in
-        select pb.partition, pb.range_from, pb.range_to from maint.partition_bounds pb
+        select pb.partition from maint.partition_bounds pb
          where pb.parent = v_pol.parent and not pb.is_default and pb.range_to <= v_at_ts - v_pol.downsample_after
          order by pb.range_from
       loop
-        perform maint.ensure_partitions(v_pol.downsample_into, v_part.range_from, v_part.range_to - interval '1 microsecond');
-        v_n := maint.downsample_odds(v_part.partition);
-        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to, rows)
-        values (v_pol.parent::text, 'downsample', v_part.partition::text, v_part.range_from, v_part.range_to, v_n);
-        insert into maint.maintenance_log (parent, action, partition_name, range_from, range_to)
-        values (v_pol.parent::text, 'drop', v_part.partition::text, v_part.range_from, v_part.range_to);
-        perform maint.drop_partition(v_pol.parent, v_part.partition);
+        perform maint.downsample_partition(v_pol.parent, v_part.partition);
       end loop;
     end if;
   end loop;
@@ -344,7 +427,7 @@ begin
 end;
 $$;
 comment on procedure maint.run_partition_maintenance(timestamptz) is
-  'Partition maintenance as of p_now (null: now()); call maint.run_partition_maintenance() runs it as of now. For every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions.';
+  'Partition maintenance as of p_now (null: now(); a time after now() is refused, SL092); call maint.run_partition_maintenance() runs it as of now. For every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions.';
 
 create or replace procedure maint.run_partition_maintenance()
 language sql

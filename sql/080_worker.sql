@@ -217,6 +217,26 @@ select job_id, task, job_key, payload, attempts, max_attempts, last_error, creat
  where state = 'failed';
 comment on view worker.failed_job is 'Jobs that failed for good (all attempts used), with their last error. Re-run one with graphile_worker.reschedule_jobs(array[job_id], attempts => 0).';
 
+create or replace function worker.prune_history() returns integer
+language plpgsql
+volatile
+security definer -- the worker appends to worker.recovery but may not delete from it
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_heartbeats integer;
+  v_recoveries integer;
+begin
+  delete from worker.heartbeat where stopped_at < now() - interval '1 day';
+  get diagnostics v_heartbeats = row_count;
+  delete from worker.recovery where recovered_at < now() - interval '90 days';
+  get diagnostics v_recoveries = row_count;
+  return v_heartbeats + v_recoveries;
+end;
+$$;
+comment on function worker.prune_history() is
+  'Retention of the worker''s own records: heartbeats of processes stopped more than a day ago, recovery records older than 90 days (fixed here, not chosen by the caller). Returns the rows deleted. The maintain task calls it; the worker role has no DELETE on worker.recovery.';
+
 -- No SET clause: a procedure with one cannot COMMIT between its steps; every name inside is schema-qualified.
 create or replace procedure worker.maintain(p_keep_failed interval default '14 days')
 language plpgsql
@@ -236,8 +256,7 @@ begin
   end if;
   delete from graphile_worker._private_jobs
    where attempts >= max_attempts and locked_at is null and updated_at < now() - p_keep_failed;
-  delete from worker.heartbeat where stopped_at < now() - interval '1 day';
-  delete from worker.recovery where recovered_at < now() - interval '90 days';
+  perform worker.prune_history();
 end;
 $$;
 comment on procedure worker.maintain(interval) is

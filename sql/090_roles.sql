@@ -143,10 +143,28 @@ begin
     execute format('grant usage on schema %I to %I', v_s, v_worker_r);
     execute format('grant select on all tables in schema %I to %I', v_s, v_worker_r);
   end loop;
-  foreach v_s in array array['core', 'market', 'ingest', 'refresh', 'maint', 'worker', 'stats'] loop
+  foreach v_s in array array['core', 'market', 'ingest', 'stats'] loop
     execute format('grant insert, update, delete on all tables in schema %I to %I', v_s, v_worker_r);
+  end loop;
+  foreach v_s in array array['core', 'market', 'ingest', 'refresh', 'maint', 'worker', 'stats'] loop
     execute format('grant usage on all sequences in schema %I to %I', v_s, v_worker_r);
   end loop;
+  -- the role registry is the owner's: a worker rewriting it would have the next migrate grant
+  -- the owner's rights (or own the check evaluator) to whichever role it names
+  execute format('revoke insert, update, delete on core.db_role from %I', v_worker_r);
+  -- refresh, maint, worker: exactly what the worker's procedures write as the worker (the
+  -- security definer functions write the rest). Definitions (refresh.object's method and
+  -- function, checks, dependencies, partition policies) are the owner's; audit rows
+  -- (refresh.run, maint.maintenance_log, worker.recovery) are appended, never deleted.
+  execute format('grant update (stale_since, next_refresh_at, last_refresh_at, last_duration, last_status, last_error) on refresh.object to %I', v_worker_r);
+  execute format('grant insert on refresh.run to %I', v_worker_r);
+  execute format('grant update (status, finished_at, duration, rows_before, rows_after, error_sqlstate, error_message, error_detail, error_context) on refresh.run to %I', v_worker_r);
+  execute format('grant insert on refresh.check_result to %I', v_worker_r);
+  execute format('grant insert, update on refresh.checkpoint to %I', v_worker_r);
+  execute format('grant insert on maint.maintenance_log to %I', v_worker_r);
+  execute format('grant insert, update on worker.heartbeat to %I', v_worker_r);
+  execute format('grant insert on worker.recovery to %I', v_worker_r);
+  execute format('grant update on worker.setting to %I', v_worker_r);
   foreach v_t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
                            'forecast.prediction_market_price', 'trade.performance_invalidation', 'trade.performance_watermark'] loop
     execute format('grant insert, update, delete on %s to %I', v_t::regclass, v_worker_r);
@@ -196,7 +214,7 @@ begin
     'maint.run_partition_maintenance()', 'maint.run_partition_maintenance(timestamptz)', 'maint.partition_key(regclass)',
     'maint.partition_unit(interval)', 'maint.partition_has_rows(regclass,name,timestamptz,timestamptz)',
     'maint.ensure_partitions(regclass,timestamptz,timestamptz)', 'maint.default_partition_rows()',
-    'maint.drop_partition(regclass,regclass)', 'maint.downsample_odds(regclass)',
+    'maint.drop_partition(regclass,regclass)', 'maint.downsample_partition(regclass,regclass)', 'worker.prune_history()',
     'ingest.american_to_decimal(integer)', 'ingest.football_season_label(date)', 'ingest.name_key(text)',
     'ingest.begin_merge(bigint,text)', 'ingest.finish_batch(bigint,integer,integer,integer,boolean)',
     'ingest.competition(text)', 'ingest.advance_current_season(integer,text[])', 'ingest.merge_events(bigint)',
