@@ -8,7 +8,18 @@ export const workerSchema = z.object({
   WORKER_CONCURRENCY: optional(seconds(1, 64)).default(4),
   JOB_MAX_ATTEMPTS: optional(seconds(1, 100)).default(10),
   REFRESH_DEBOUNCE_SECONDS: optional(seconds(0, 86_400)).default(60),
-  CRON_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  // A secret only of spaces, or with spaces around it, could never be presented: HTTP trims
+  // header values, so no token would match and the endpoint would look enabled. Refused.
+  CRON_SECRET: optional(
+    z
+      .string()
+      .refine((v) => v.trim() !== '', 'is blank: leave it empty (or unset) to disable POST /cron/update-stats')
+      .refine(
+        (v) => v.trim() === '' || /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v),
+        'must be printable ASCII without spaces around it (HTTP trims the Authorization header, so no token could match)',
+      )
+      .refine((v) => v.trim() === '' || v.length >= 16, 'must be at least 16 characters'),
+  ),
   HTTP_HOST: optional(z.string().min(1)).default('127.0.0.1'),
   HTTP_PORT: optional(seconds(0, 65_535)).default(8080),
   HEARTBEAT_SECONDS: optional(seconds(1, 300)).default(5),

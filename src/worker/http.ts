@@ -1,11 +1,13 @@
 // The worker's HTTP surface on node:http: POST /cron/update-stats (Bearer CRON_SECRET,
 // compared in constant time), GET /healthz, GET /metrics (Prometheus text format).
+// Refused tokens are counted (scoreline_http_unauthorized_total) and logged in summary:
+// a burst of bad requests writes two lines per interval, not one per request.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
-import { renderMetrics, type JobMetrics } from './metrics.ts';
+import { HttpMetrics, renderMetrics, type JobMetrics } from './metrics.ts';
 
 export interface HttpDeps {
   sql: Sql;
@@ -13,6 +15,59 @@ export interface HttpDeps {
   cronSecret: string | undefined;
   metrics: JobMetrics;
   workerRunning: () => boolean;
+  /** How long refused requests are counted before one summary line (default 60 s). */
+  rejectionLogIntervalMs?: number;
+}
+
+/** Distinct addresses remembered per interval; beyond it the summary says "at least". */
+const MAX_ADDRESSES = 10_000;
+
+/**
+ * The log of refused /cron/update-stats requests: the first of a quiet period is logged
+ * at once, the ones after it within the interval are only counted, and one line at the
+ * end of the interval (or when the server closes) says how many, from how many addresses.
+ */
+export class RejectionLog {
+  private suppressed = 0;
+  private readonly addresses = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly counters: HttpMetrics,
+    private readonly intervalMs: number,
+  ) {}
+
+  record(remote: string | null): void {
+    this.counters.unauthorized += 1;
+    if (this.timer === undefined) {
+      this.log('warn', 'rejected /cron/update-stats: missing or wrong bearer token', {
+        remote,
+        note: `further rejections within ${this.intervalMs / 1000} s are counted and summarised in one line`,
+      });
+      this.timer = setTimeout(() => this.flush(), this.intervalMs);
+      this.timer.unref();
+      return;
+    }
+    this.suppressed += 1;
+    if (this.addresses.size < MAX_ADDRESSES) this.addresses.add(remote ?? 'unknown');
+  }
+
+  /** Writes the summary of the interval, if anything was counted, and starts a quiet period. */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.suppressed > 0) {
+      this.log('warn', 'rejected more /cron/update-stats requests: missing or wrong bearer token', {
+        rejected: this.suppressed,
+        addresses: this.addresses.size,
+        addresses_capped: this.addresses.size >= MAX_ADDRESSES,
+        interval_s: this.intervalMs / 1000,
+      });
+    }
+    this.suppressed = 0;
+    this.addresses.clear();
+  }
 }
 
 /** Constant-time comparison of a presented token with the secret (hashing first makes the lengths equal). */
@@ -32,7 +87,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
-async function updateStats(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps): Promise<void> {
+async function updateStats(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, rejections: RejectionLog): Promise<void> {
   if (!deps.cronSecret) {
     send(res, 503, { error: 'disabled', message: 'POST /cron/update-stats is disabled: CRON_SECRET is not configured on this worker' });
     return;
@@ -40,7 +95,7 @@ async function updateStats(req: http.IncomingMessage, res: http.ServerResponse, 
   const header = req.headers.authorization ?? '';
   const match = /^Bearer (.+)$/.exec(header);
   if (!match || !tokenMatches(match[1]!, deps.cronSecret)) {
-    deps.log('warn', 'rejected /cron/update-stats: missing or wrong bearer token', { remote: req.socket.remoteAddress ?? null });
+    rejections.record(req.socket.remoteAddress ?? null);
     send(
       res,
       401,
@@ -78,17 +133,19 @@ async function healthz(res: http.ServerResponse, deps: HttpDeps): Promise<void> 
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
-  return http.createServer((req, res) => {
+  const counters = new HttpMetrics();
+  const rejections = new RejectionLog(deps.log, counters, deps.rejectionLogIntervalMs ?? 60_000);
+  const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {
       switch (route) {
         case 'POST /cron/update-stats':
-          return updateStats(req, res, deps);
+          return updateStats(req, res, deps, rejections);
         case 'GET /healthz':
           return healthz(res, deps);
         case 'GET /metrics':
-          return send(res, 200, await renderMetrics(deps.sql, deps.metrics, deps.workerRunning()));
+          return send(res, 200, await renderMetrics(deps.sql, deps.metrics, deps.workerRunning(), counters));
         default:
           if (['/cron/update-stats', '/healthz', '/metrics'].includes(url.pathname)) {
             return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET' });
@@ -103,6 +160,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       else res.end();
     });
   });
+  server.on('close', () => rejections.flush());
+  return server;
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {

@@ -51,6 +51,20 @@ export class JobMetrics {
   }
 }
 
+/** Counters of the HTTP surface, kept by src/worker/http.ts. */
+export class HttpMetrics {
+  /** POST /cron/update-stats requests refused for a missing or wrong bearer token. */
+  unauthorized = 0;
+
+  render(): string[] {
+    return [
+      '# HELP scoreline_http_unauthorized_total Requests to POST /cron/update-stats refused for a missing or wrong bearer token, since this process started.',
+      '# TYPE scoreline_http_unauthorized_total counter',
+      `scoreline_http_unauthorized_total ${this.unauthorized}`,
+    ];
+  }
+}
+
 export function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
@@ -61,7 +75,7 @@ async function exists(sql: Sql, relation: string): Promise<boolean> {
 }
 
 /** The whole /metrics page. */
-export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: boolean): Promise<string> {
+export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: boolean, http?: HttpMetrics): Promise<string> {
   const out: string[] = [
     "# HELP scoreline_worker_up Whether this process's job worker is running.",
     '# TYPE scoreline_worker_up gauge',
@@ -80,6 +94,7 @@ export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: b
     }
   }
   out.push(...jobs.render());
+  if (http) out.push(...http.render());
 
   if (await exists(sql, 'refresh.status')) {
     const rows = await sql<{ object: string; state: string; last_duration_s: number | null; staleness_s: number | null }[]>`
