@@ -25,16 +25,60 @@ export const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => 
 
 const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
 
-/** Settings every command shares. */
-export const baseSchema = z.object({
-  DATABASE_URL: optional(postgresUrl),
-  SCORELINE_PGDATA: optional(z.string().min(1)),
-  SCORELINE_PGPORT: optional(z.coerce.number().int().min(1024).max(65535)),
-  LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'])).default('info'),
-});
+/**
+ * Settings every command shares. Where the database is, in this order: DATABASE_URL;
+ * else, when PGHOST is set, the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD (or
+ * PGPASSWORD_FILE, a file holding it, as Docker secrets are), PGDATABASE and PGSSLMODE,
+ * so that a password never has to be spliced into a URL by hand; else the embedded server.
+ */
+export const baseSchema = z
+  .object({
+    DATABASE_URL: optional(postgresUrl),
+    PGHOST: optional(
+      z.string().refine((v) => /^[A-Za-z0-9.:_-]+$/.test(v), 'must be a host name or an IP address (for a Unix socket, use DATABASE_URL)'),
+    ),
+    PGPORT: optional(z.coerce.number().int().min(1).max(65535)),
+    PGUSER: optional(z.string().min(1)),
+    PGPASSWORD: optional(z.string()),
+    PGPASSWORD_FILE: optional(z.string().min(1)),
+    PGDATABASE: optional(z.string().min(1)),
+    PGSSLMODE: optional(z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])),
+    SCORELINE_PGDATA: optional(z.string().min(1)),
+    SCORELINE_PGPORT: optional(z.coerce.number().int().min(1024).max(65535)),
+    LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'])).default('info'),
+  })
+  .refine((c) => !(c.PGPASSWORD && c.PGPASSWORD_FILE), {
+    path: ['PGPASSWORD_FILE'],
+    message: 'set PGPASSWORD or PGPASSWORD_FILE, not both',
+  });
 
 export type BaseConfig = z.output<typeof baseSchema>;
 
 export function baseConfig(env: NodeJS.ProcessEnv = process.env): BaseConfig {
   return parseEnv(baseSchema, env);
+}
+
+/**
+ * The database URL the PG* variables describe (every part percent-encoded, so a password
+ * with @, / or : is safe), or undefined when DATABASE_URL is set or PGHOST is not.
+ * libpq's defaults: port 5432, the user of the process, the database named as the user.
+ */
+export function pgEnvUrl(config: BaseConfig, readFile: (file: string) => string, osUser: () => string): string | undefined {
+  if (config.DATABASE_URL || !config.PGHOST) return undefined;
+  let password = config.PGPASSWORD;
+  if (config.PGPASSWORD_FILE) {
+    try {
+      password = readFile(config.PGPASSWORD_FILE).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(
+        `invalid configuration in the environment:\n  PGPASSWORD_FILE: cannot read ${config.PGPASSWORD_FILE}: ${(err as Error).message}`,
+      );
+    }
+  }
+  const user = config.PGUSER ?? osUser();
+  const host = config.PGHOST.includes(':') ? `[${config.PGHOST}]` : config.PGHOST;
+  const auth = `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@`;
+  const u = new URL(`postgres://${auth}${host}:${config.PGPORT ?? 5432}/${encodeURIComponent(config.PGDATABASE ?? user)}`);
+  if (config.PGSSLMODE) u.searchParams.set('sslmode', config.PGSSLMODE);
+  return u.toString();
 }

@@ -1,7 +1,10 @@
-// Where the database is: DATABASE_URL when set, otherwise the embedded server
-// (started on demand). One place decides, every command asks here.
+// Where the database is: DATABASE_URL when set; else the PG* variables when PGHOST is
+// set (PGPASSWORD_FILE for a secret in a file); otherwise the embedded server (started on
+// demand). One place decides, every command asks here.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import postgres from 'postgres';
-import { baseConfig } from './config.ts';
+import { baseConfig, pgEnvUrl } from './config.ts';
 import { embeddedUrl, startEmbedded } from './embedded.ts';
 import { silent, type Logger } from './log.ts';
 
@@ -11,6 +14,12 @@ export type Sql = postgres.Sql<Record<string, never>>;
 export async function databaseUrl(log: Logger = silent): Promise<string> {
   const config = baseConfig();
   if (config.DATABASE_URL) return config.DATABASE_URL;
+  const fromEnv = pgEnvUrl(
+    config,
+    (f) => readFileSync(f, 'utf8'),
+    () => os.userInfo().username,
+  );
+  if (fromEnv) return fromEnv;
   return embeddedUrl(await startEmbedded(undefined, log));
 }
 

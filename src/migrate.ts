@@ -96,8 +96,9 @@ function runDbmate(url: string, args: string[]): Promise<string> {
   // the migrations read the role prefix from the setting scoreline.role_prefix
   const pgOptions = [process.env.PGOPTIONS, `-c scoreline.role_prefix=${rolePrefix()}`].filter(Boolean).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(dbmateBin(), ['--url', dbmateUrl(url), '--migrations-dir', migrationsDir, '--no-dump-schema', ...args], {
-      env: { ...process.env, DBMATE_NO_DUMP_SCHEMA: 'true', PGOPTIONS: pgOptions },
+    // the URL (and its password) goes through the environment, not the command line that `ps` shows
+    const child = spawn(dbmateBin(), ['--env', 'DATABASE_URL', '--migrations-dir', migrationsDir, '--no-dump-schema', ...args], {
+      env: { ...process.env, DATABASE_URL: dbmateUrl(url), DBMATE_NO_DUMP_SCHEMA: 'true', PGOPTIONS: pgOptions },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
