@@ -257,7 +257,7 @@ create trigger _900_sync_sources
   for each statement execute function refresh.tg__sync_sources();
 drop function if exists refresh.tg_registry__sync_sources();
 
-create or replace function refresh.tg_ddl__sync() returns event_trigger
+create or replace function refresh.on_ddl_command_end(p_tag text) returns void
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -279,14 +279,14 @@ begin
     perform refresh.sync('event_trigger');
   end if;
 exception when others then
-  raise warning 'refresh: could not update the registry after %: % (SQLSTATE %)', tg_tag, sqlerrm, sqlstate
+  raise warning 'refresh: could not update the registry after %: % (SQLSTATE %)', p_tag, sqlerrm, sqlstate
     using hint = 'run select refresh.sync() once the cause is fixed';
 end;
 $$;
-comment on function refresh.tg_ddl__sync() is
-  'Event trigger (ddl_command_end): after DDL creating or altering a table in stats, or a view or materialized view in any schema (outside pg_temp), or a new partition of a table a registered object reads, runs refresh.sync(); other tables (such as odds partitions made by loaders and maintenance) cannot change the registry and are skipped. Never fails the DDL: a problem is a WARNING.';
+comment on function refresh.on_ddl_command_end(text) is
+  'What the ddl_command_end event trigger does (called with the command tag, from inside the trigger): after DDL creating or altering a table in stats, or a view or materialized view in any schema (outside pg_temp), or a new partition of a table a registered object reads, runs refresh.sync(); other tables (such as odds partitions made by loaders and maintenance) cannot change the registry and are skipped. Never fails the DDL: a problem is a WARNING.';
 
-create or replace function refresh.tg_drop__sync() returns event_trigger
+create or replace function refresh.on_sql_drop(p_tag text) returns void
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -297,21 +297,59 @@ begin
     perform refresh.sync('event_trigger');
   end if;
 exception when others then
-  raise warning 'refresh: could not update the registry after %: % (SQLSTATE %)', tg_tag, sqlerrm, sqlstate
+  raise warning 'refresh: could not update the registry after %: % (SQLSTATE %)', p_tag, sqlerrm, sqlstate
     using hint = 'run select refresh.sync() once the cause is fixed';
 end;
 $$;
+comment on function refresh.on_sql_drop(text) is
+  'What the sql_drop event trigger does (called with the command tag, from inside the trigger): after a table, materialized view or view is dropped (temporary ones ignored), runs refresh.sync() so dropped objects are unregistered. Never fails the DDL.';
+
+create or replace function refresh.tg_ddl__sync() returns event_trigger
+language plpgsql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform refresh.on_ddl_command_end(tg_tag);
+end;
+$$;
+comment on function refresh.tg_ddl__sync() is
+  'Event trigger (ddl_command_end) installed when a superuser migrates: refresh.on_ddl_command_end(tag).';
+
+create or replace function refresh.tg_drop__sync() returns event_trigger
+language plpgsql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform refresh.on_sql_drop(tg_tag);
+end;
+$$;
 comment on function refresh.tg_drop__sync() is
-  'Event trigger (sql_drop): after a table, materialized view or view is dropped (temporary ones ignored), runs refresh.sync() so dropped objects are unregistered.';
+  'Event trigger (sql_drop) installed when a superuser migrates: refresh.on_sql_drop(tag).';
 
-drop event trigger if exists refresh_sync_on_ddl;
-create event trigger refresh_sync_on_ddl on ddl_command_end
-  when tag in ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'CREATE MATERIALIZED VIEW', 'ALTER TABLE',
-               'ALTER MATERIALIZED VIEW', 'CREATE VIEW', 'ALTER VIEW', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
-  execute function refresh.tg_ddl__sync();
-comment on event trigger refresh_sync_on_ddl is 'Registers new materialized views and tables in stats and rediscovers dependencies (refresh.sync).';
-
-drop event trigger if exists refresh_sync_on_drop;
-create event trigger refresh_sync_on_drop on sql_drop
-  execute function refresh.tg_drop__sync();
-comment on event trigger refresh_sync_on_drop is 'Unregisters dropped materialized views and tables (refresh.sync); ignores temporary tables.';
+-- Only a superuser creates event triggers. A superuser migrating (tests, the embedded
+-- server, `make migrate` as postgres) installs them here, replacing any; a migration login
+-- that is not a superuser keeps those the bootstrap installed (docker/initdb/
+-- scoreline-bootstrap.sh: the same names and tags, on dispatchers that call
+-- refresh.on_ddl_command_end and refresh.on_sql_drop), and warns when there are none.
+do $$
+begin
+  if (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+    drop event trigger if exists refresh_sync_on_ddl;
+    create event trigger refresh_sync_on_ddl on ddl_command_end
+      when tag in ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'CREATE MATERIALIZED VIEW', 'ALTER TABLE',
+                   'ALTER MATERIALIZED VIEW', 'CREATE VIEW', 'ALTER VIEW', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
+      execute function refresh.tg_ddl__sync();
+    comment on event trigger refresh_sync_on_ddl is 'Registers new materialized views and tables in stats and rediscovers dependencies (refresh.sync).';
+    drop event trigger if exists refresh_sync_on_drop;
+    create event trigger refresh_sync_on_drop on sql_drop
+      execute function refresh.tg_drop__sync();
+    comment on event trigger refresh_sync_on_drop is 'Unregisters dropped materialized views and tables (refresh.sync); ignores temporary tables.';
+  elsif (select count(*) from pg_catalog.pg_event_trigger e
+          where e.evtname in ('refresh_sync_on_ddl', 'refresh_sync_on_drop') and e.evtenabled <> 'D') = 2 then
+    raise notice 'sql/031_refresh_discovery.sql: % is not a superuser: the event triggers refresh_sync_on_ddl and refresh_sync_on_drop a superuser installed are kept', current_user;
+  else
+    raise warning 'sql/031_refresh_discovery.sql: % is not a superuser and cannot create the event triggers of the refresh registry: materialized views and tables created in stats are registered, and new partitions of source tables get their staleness triggers, only at the next refresh.sync() (the nightly sync runs it)', current_user
+      using hint = 'install them once as a superuser: docker/initdb/scoreline-bootstrap.sh, or scoreline migrate --force-sql as a superuser';
+  end if;
+end;
+$$;

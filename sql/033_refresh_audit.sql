@@ -4,6 +4,12 @@
 --
 -- SQLSTATEs raised here (class SL, scoreline):
 --   SL068  a retention that is not a positive interval
+--   SL072  a finished refresh.run row changed by a role other than the owner (audit rows are final)
+--   SL092  a retention shorter than the policy's (maint.partition_policy row of refresh.run)
+--
+-- The audit log is append-only for the worker: it inserts runs and completes its running
+-- ones (status, timings, errors), never changes a finished run nor deletes one; its months
+-- disappear only at the retention of its partition policy, which only the owner changes.
 
 -- Recorded, not raised: SL071 (a run abandoned by its backend, set by refresh.reap).
 
@@ -38,32 +44,41 @@ $$;
 comment on function refresh.ensure_run_partitions(timestamptz, integer) is
   'Creates the monthly (UTC) partitions of refresh.run for the month of p_at and p_months_ahead after it; returns how many it created.';
 
-create or replace function refresh.maintain_run_partitions(p_keep interval default '13 months')
+create or replace function refresh.maintain_run_partitions(p_keep interval default null)
 returns table (action text, partition_name text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_cutoff timestamp;
+  v_retention interval;
+  v_keep interval;
   v_r record;
 begin
-  if p_keep is null or p_keep <= interval '0' then
+  if p_keep is not null and p_keep <= interval '0' then
     raise exception 'refresh.maintain_run_partitions: retention must be a positive interval, not %', p_keep
-      using errcode = 'SL068', hint = 'e.g. 13 months';
+      using errcode = 'SL068', hint = 'e.g. 13 months, or none for the policy''s';
   end if;
-  v_cutoff := (now() - p_keep) at time zone 'UTC';
-  for v_r in
-    select c.relname
-      from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid
-     where i.inhparent = 'refresh.run'::regclass and c.relname ~ '^run_[0-9]{4}m[0-9]{2}$'
-       and to_timestamp(substr(c.relname, 5), 'YYYY"m"MM')::timestamp + interval '1 month' <= v_cutoff
-     order by c.relname
-  loop
-    execute format('drop table refresh.%I', v_r.relname);
-    action := 'dropped';
-    partition_name := 'refresh.' || v_r.relname;
-    return next;
-  end loop;
+  select pol.retention into v_retention from maint.partition_policy pol where pol.parent = 'refresh.run'::regclass;
+  if v_retention is not null and p_keep < v_retention then
+    raise exception 'refresh.maintain_run_partitions(%): shorter than the policy''s retention of refresh.run (%)', p_keep, v_retention
+      using errcode = 'SL092',
+            hint = 'call refresh.maintain_run_partitions() for the policy''s retention; the owner role changes it in maint.partition_policy';
+  end if;
+  v_keep := greatest(p_keep, v_retention);
+  -- no policy, or retention null: the audit log is kept whole
+  if v_retention is not null then
+    for v_r in
+      select pb.partition
+        from maint.partition_bounds pb
+       where pb.parent = 'refresh.run'::regclass and not pb.is_default and pb.range_to <= now() - v_keep
+       order by pb.range_from
+    loop
+      partition_name := v_r.partition::text;
+      perform maint.drop_partition('refresh.run'::regclass, v_r.partition); -- checks the policy again, and logs it
+      action := 'dropped';
+      return next;
+    end loop;
+  end if;
   if refresh.ensure_run_partitions(now(), 2) > 0 then
     action := 'created';
     partition_name := 'months ahead';
@@ -72,7 +87,27 @@ begin
 end;
 $$;
 comment on function refresh.maintain_run_partitions(interval) is
-  'Audit retention: drops the monthly partitions of refresh.run that ended more than p_keep ago and creates the coming months. Run nightly.';
+  'Audit retention: drops (maint.drop_partition, logged in maint.maintenance_log) the monthly partitions of refresh.run that ended more than the retention of its policy in maint.partition_policy ago (13 months as shipped; p_keep may only keep longer: shorter is SL092), and creates the coming months. Without a policy, or with retention null, nothing is dropped. Run by the maintain job.';
+
+create or replace function refresh.tg_run__final() returns trigger
+language plpgsql volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if old.status <> 'running'
+     and not pg_catalog.pg_has_role(current_user, (select d.role_name from core.db_role d where d.kind = 'owner'), 'MEMBER') then
+    raise exception 'refresh.run % (%, %) is finished: an audit row is not changed', old.run_id, old.object_name, old.status
+      using errcode = 'SL072', hint = 'only a running run is completed; the owner role may repair the audit';
+  end if;
+  return new;
+end;
+$$;
+comment on function refresh.tg_run__final() is
+  'Before an update of refresh.run: a finished run (not running) is final; only the owner role (and its members, superusers) may change it (SL072).';
+
+drop trigger if exists _100_final on refresh.run;
+create trigger _100_final before update on refresh.run
+  for each row execute function refresh.tg_run__final();
 
 create or replace function refresh.reap(p_object regclass default null) returns integer
 language plpgsql volatile security definer

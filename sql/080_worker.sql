@@ -251,7 +251,7 @@ begin
     commit;
   end if;
   if to_regprocedure('refresh.maintain_run_partitions(interval)') is not null then
-    perform refresh.maintain_run_partitions('13 months');
+    perform refresh.maintain_run_partitions();
     commit;
   end if;
   delete from graphile_worker._private_jobs
@@ -270,6 +270,8 @@ as $$
 declare
   v_report jsonb;
 begin
+  -- the registry in line with the catalog, also where no event trigger keeps it so
+  perform refresh.sync('sync');
   select jsonb_build_object(
            'checks', count(*),
            'failed', count(*) filter (where not r.passed),
@@ -281,7 +283,7 @@ begin
 end;
 $$;
 comment on function worker.nightly_sync() is
-  'The data-quality report of the nightly sync: runs every enabled check (refresh.run_checks), stores the results and returns how many ran and which failed.';
+  'The nightly sync in SQL: brings the refresh registry in line with the catalog (refresh.sync), runs every enabled check (refresh.run_checks), stores the results and returns how many ran and which failed. The worker''s nightly_sync task does the same, each check as its own statement under its timeout.';
 
 create or replace function worker.enqueue_unscored() returns integer
 language sql

@@ -9,6 +9,8 @@
 --   app     writes its user's predictions (row-level security by scoreline.user_id),
 --           places bets, reads events, markets and statistics
 --   reader  statistics (stats.*) and refresh.status only
+--   checker the rights data-quality checks run with (refresh.evaluate_check, which it owns):
+--           reads the data schemas, calls the dq_* functions; no login, nothing else
 --
 -- SQLSTATEs raised here (class SL, scoreline):
 --   SL140  a bad role prefix (migration), or core.db_role lacks a kind
@@ -44,7 +46,7 @@ begin
   select d.role_name into v_r from core.db_role d where d.kind = p_kind;
   if v_r is null then
     raise exception 'no % role recorded in core.db_role', p_kind
-      using errcode = 'SL140', hint = 'kinds are owner, worker, app and reader; the roles migration records them';
+      using errcode = 'SL140', hint = 'kinds are owner, worker, app, reader and checker; the roles migrations record them';
   end if;
   return v_r;
 end;
@@ -159,7 +161,6 @@ begin
   execute format('grant update (stale_since, next_refresh_at, last_refresh_at, last_duration, last_status, last_error) on refresh.object to %I', v_worker_r);
   execute format('grant insert on refresh.run to %I', v_worker_r);
   execute format('grant update (status, finished_at, duration, rows_before, rows_after, error_sqlstate, error_message, error_detail, error_context) on refresh.run to %I', v_worker_r);
-  execute format('grant insert on refresh.check_result to %I', v_worker_r);
   execute format('grant insert, update on refresh.checkpoint to %I', v_worker_r);
   execute format('grant insert on maint.maintenance_log to %I', v_worker_r);
   execute format('grant insert, update on worker.heartbeat to %I', v_worker_r);
@@ -204,7 +205,7 @@ begin
     'refresh.lock_key(regclass)', 'refresh.qualified_name(regclass)', 'refresh.assert_trigger_source(text)',
     'refresh.resolve_function(text)', 'refresh.validate_parameters(jsonb)', 'refresh.effective_method(regclass)',
     'refresh.catalog_parents()', 'refresh.computed_sources()', 'refresh.sync(text)', 'refresh.check_expectation(numeric,numeric,numeric)',
-    'refresh.run_checks(regclass,bigint)', 'refresh.blocked_reason(regclass)', 'refresh.ensure_run_partitions(timestamptz,integer)',
+    'refresh.run_checks(regclass,bigint)', 'refresh.run_check(text,bigint)', 'refresh.sqlstate_reason(text)', 'refresh.blocked_reason(regclass)', 'refresh.ensure_run_partitions(timestamptz,integer)',
     'refresh.maintain_run_partitions(interval)', 'refresh.reap(regclass)', 'refresh.refresh_relation(regclass,boolean)',
     'refresh.levels()', 'refresh.plan(regclass,boolean)', 'refresh.begin_pass()',
     'refresh.checkpoint_start(text,text,bigint,interval)', 'refresh.checkpoint_resume(text,text)',
@@ -256,9 +257,51 @@ begin
   execute format('grant usage on schema stats, refresh to %I', v_reader_r);
   execute format('grant select on all tables in schema stats to %I', v_reader_r);
   execute format('grant select on refresh.status to %I', v_reader_r);
-  foreach v_f in array array['refresh.blocked_reason(regclass)', 'refresh.check_expectation(numeric,numeric,numeric)',
+  foreach v_f in array array['refresh.blocked_reason(regclass)', 'refresh.check_expectation(numeric,numeric,numeric)', 'refresh.sqlstate_reason(text)',
                            'refresh.effective_method(regclass)', 'refresh.qualified_name(regclass)'] loop
     execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_reader_r);
+  end loop;
+end;
+$$;
+
+-- checker: what data-quality checks run with (refresh.evaluate_check, sql/032_refresh_checks.sql):
+-- read the data schemas and call the dq_* functions, nothing more (no refresh, ingest or
+-- worker internals, no job queue, no function that writes). Reset, then granted, like the rest.
+do $$
+declare
+  v_checker name := core.role_name('checker');
+  v_s text;
+  v_f record;
+begin
+  foreach v_s in array array['core', 'market', 'forecast', 'stats', 'refresh', 'trade', 'ingest', 'maint', 'worker', 'graphile_worker'] loop
+    if to_regnamespace(v_s) is null then
+      continue;
+    end if;
+    execute format('revoke all on schema %I from %I', v_s, v_checker);
+    execute format('revoke all on all tables in schema %I from %I', v_s, v_checker);
+    execute format('revoke all on all sequences in schema %I from %I', v_s, v_checker);
+    execute format('revoke all on all routines in schema %I from %I', v_s, v_checker);
+  end loop;
+  foreach v_s in array array['core', 'market', 'forecast', 'stats', 'trade', 'maint'] loop
+    execute format('grant usage on schema %I to %I', v_s, v_checker);
+    execute format('grant select on all tables in schema %I to %I', v_s, v_checker);
+  end loop;
+  execute format('revoke select on core.db_role from %I', v_checker);
+  -- the data-quality functions, and the one they read through; a security definer one would
+  -- run as its owner with the check's arguments, so it is not granted
+  for v_f in
+    select p.oid::regprocedure as fn, p.prosecdef
+      from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+     where n.nspname in ('core', 'market', 'forecast', 'stats', 'trade', 'maint') and p.prokind = 'f'
+       and (p.proname like 'dq\_%' or p.oid = pg_catalog.to_regprocedure('stats.model_stats_full()'))
+     order by 1::text
+  loop
+    if v_f.prosecdef then
+      raise warning 'sql/090_roles.sql: % is security definer: the checker role is not granted it', v_f.fn
+        using hint = 'a data-quality function runs with the rights of the check (the checker role): drop security definer';
+      continue;
+    end if;
+    execute format('grant execute on routine %s to %I', v_f.fn, v_checker);
   end loop;
 end;
 $$;
@@ -331,3 +374,20 @@ comment on policy prediction_score_owner on forecast.prediction_score is 'The ow
 comment on policy prediction_market_price_app_user on forecast.prediction_market_price is 'An app session reads and links prices of its user''s picks only.';
 comment on policy prediction_market_price_worker on forecast.prediction_market_price is 'The worker reads and writes every price link.';
 comment on policy prediction_market_price_owner on forecast.prediction_market_price is 'The owner role sees and changes everything.';
+
+-- The checker reads every prediction, score and price link (the data-quality checks count them all).
+do $$
+declare
+  v_checker name := core.role_name('checker');
+begin
+  drop policy if exists prediction_checker_read on forecast.prediction;
+  drop policy if exists prediction_score_checker_read on forecast.prediction_score;
+  drop policy if exists prediction_market_price_checker_read on forecast.prediction_market_price;
+  execute format('create policy prediction_checker_read on forecast.prediction for select to %I using (true)', v_checker);
+  execute format('create policy prediction_score_checker_read on forecast.prediction_score for select to %I using (true)', v_checker);
+  execute format('create policy prediction_market_price_checker_read on forecast.prediction_market_price for select to %I using (true)', v_checker);
+end;
+$$;
+comment on policy prediction_checker_read on forecast.prediction is 'The checker role (data-quality checks) reads every prediction.';
+comment on policy prediction_score_checker_read on forecast.prediction_score is 'The checker role (data-quality checks) reads every score.';
+comment on policy prediction_market_price_checker_read on forecast.prediction_market_price is 'The checker role (data-quality checks) reads every price link.';

@@ -36,7 +36,7 @@ async function asSession<T>(sql: Sql, kind: Kind, work: (s: Sql) => Promise<T>):
 
 const denied = { code: '42501' };
 
-t.test('the four roles exist, cannot log in, and are recorded in core.db_role', async (t) => {
+t.test('the five roles exist, cannot log in, and are recorded in core.db_role', async (t) => {
   const { sql } = await testDb(t);
   const rows = await sql<{ kind: string; role_name: string; rolcanlogin: boolean; rolsuper: boolean }[]>`
     select d.kind, d.role_name, r.rolcanlogin, r.rolsuper
@@ -45,6 +45,7 @@ t.test('the four roles exist, cannot log in, and are recorded in core.db_role', 
     rows.map((r) => [r.kind, r.role_name, r.rolcanlogin, r.rolsuper]),
     [
       ['app', 'scoreline_app', false, false],
+      ['checker', 'scoreline_checker', false, false],
       ['owner', 'scoreline_owner', false, false],
       ['reader', 'scoreline_reader', false, false],
       ['worker', 'scoreline_worker', false, false],
@@ -423,7 +424,7 @@ t.test('SCORELINE_ROLE_PREFIX names the roles of a newly migrated database', asy
     if (saved === undefined) delete process.env.SCORELINE_ROLE_PREFIX;
     else process.env.SCORELINE_ROLE_PREFIX = saved;
   }
-  const names = [`${prefix}_app`, `${prefix}_owner`, `${prefix}_reader`, `${prefix}_worker`];
+  const names = [`${prefix}_app`, `${prefix}_checker`, `${prefix}_owner`, `${prefix}_reader`, `${prefix}_worker`];
   t.teardown(async () => {
     await sql.unsafe(`drop owned by ${names.join(', ')}`);
     for (const n of names) await sql.unsafe(`drop role if exists ${n}`);
