@@ -248,7 +248,7 @@ t.test('the checker role: no login, no superuser, reads the data, executes only 
 
 t.test('the shipped checks keep working as the checker, on real data, and see every row', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'chk', 6);
+  const lg = await league(sql, { code: 'chk', teams: 6 });
   const gs = await games(sql, lg, 6);
   const [home, away] = await models(sql, ['always_home', 'always_away']);
   for (const g of gs) {
