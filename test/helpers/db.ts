@@ -25,13 +25,18 @@ export async function serverUrl(): Promise<string> {
 }
 
 /**
- * Templates of earlier schema contents, dropped when a new one is built so that they do
- * not pile up on a developer's server; one being cloned right now (55006, in use) is left
- * for the next time.
+ * Templates of other schema contents, dropped when a new one is built so that they do
+ * not pile up on a developer's server — but only those nobody used for a day: several
+ * checkouts (branches with different sql/) may test against one server at once, and
+ * each stamps its template's comment whenever it uses it. One being cloned right now
+ * (55006, in use) is left for the next time.
  */
 async function dropOldTemplates(sql: Sql, keep: string): Promise<void> {
   const old = await sql<{ datname: string }[]>`
-    select datname from pg_database where datname ~ '^scoreline_tmpl_[0-9a-f]{12}$' and datname <> ${keep}`;
+    select d.datname from pg_database d
+     where d.datname ~ '^scoreline_tmpl_[0-9a-f]{12}$' and d.datname <> ${keep}
+       and coalesce(substring(shobj_description(d.oid, 'pg_database') from 'last used (.*)$')::timestamptz, '-infinity')
+           < now() - interval '1 day'`;
   for (const { datname } of old) {
     try {
       await sql.unsafe(`drop database if exists ${datname}`);
@@ -64,6 +69,7 @@ export async function ensureTemplate(): Promise<string> {
         await lock.unsafe(`alter database ${building} rename to ${name}`);
         await dropOldTemplates(lock, name);
       }
+      await lock.unsafe(`comment on database ${name} is 'scoreline test template, last used ${new Date().toISOString()}'`);
       await lock`select pg_advisory_unlock(hashtext(${name}))`;
     } finally {
       lock.release();
