@@ -5,19 +5,10 @@ import t from 'tap';
 import type { Sql, TransactionSql } from 'postgres';
 import { games, league, models, predict } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
+import { as, user } from './helpers/roles.ts';
 
-async function asApp<T>(sql: Sql, userId: number | string | null, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    await tx`set local role scoreline_app`;
-    if (userId !== null) await tx`select set_config('scoreline.user_id', ${String(userId)}, true)`;
-    return work(tx);
-  })) as T;
-}
-
-async function user(sql: Sql, handle: string): Promise<number> {
-  const [u] = await sql<{ id: number }[]>`
-    insert into forecast.forecaster (kind, name, handle) values ('user', ${handle}, ${handle}) returning forecaster_id::int as id`;
-  return u!.id;
+function asApp<T>(sql: Sql, userId: number | string | null, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return as(sql, 'app', work, userId ?? undefined);
 }
 
 t.test('an app session sees and changes only its user picks', async (t) => {

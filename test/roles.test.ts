@@ -4,35 +4,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import type { Sql, TransactionSql } from 'postgres';
 import { migrate, migrationsDir, rolePrefix } from '../src/migrate.ts';
 import { games, league, models, predict } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
-
-type Kind = 'owner' | 'worker' | 'app' | 'reader';
-
-/** Runs `work` in a transaction as the role of that kind (and acting for a user, for the app). */
-async function as<T>(sql: Sql, kind: Kind, work: (tx: TransactionSql) => Promise<T>, userId?: number): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    const [r] = await tx<{ role_name: string }[]>`select core.role_name(${kind}) as role_name`;
-    await tx`select set_config('role', ${r!.role_name}, true)`;
-    if (userId !== undefined) await tx`select set_config('scoreline.user_id', ${String(userId)}, true)`;
-    return work(tx);
-  })) as T;
-}
-
-/** Procedures that COMMIT run outside a transaction block: a reserved session switched to the role. */
-async function asSession<T>(sql: Sql, kind: Kind, work: (s: Sql) => Promise<T>): Promise<T> {
-  const s = await sql.reserve();
-  try {
-    const [r] = await s<{ role_name: string }[]>`select core.role_name(${kind}) as role_name`;
-    await s`select set_config('role', ${r!.role_name}, false)`;
-    return await work(s as unknown as Sql);
-  } finally {
-    await s`reset role`;
-    s.release();
-  }
-}
+import { as, asSession } from './helpers/roles.ts';
 
 const denied = { code: '42501' };
 

@@ -32,3 +32,25 @@ export async function asRoleSession<T>(sql: Sql, kind: RoleKind, work: (s: Sql) 
     s.release();
   }
 }
+
+export type Kind = RoleKind;
+
+/** Runs `work` in a transaction as the role of that kind (and acting for a user, for the app). */
+export async function as<T>(sql: Sql, kind: Kind, work: (tx: TransactionSql) => Promise<T>, userId?: number | string): Promise<T> {
+  return (await sql.begin(async (tx) => {
+    const [r] = await tx<{ role_name: string }[]>`select core.role_name(${kind}) as role_name`;
+    await tx`select set_config('role', ${r!.role_name}, true)`;
+    if (userId !== undefined) await tx`select set_config('scoreline.user_id', ${String(userId)}, true)`;
+    return work(tx);
+  })) as T;
+}
+
+/** Procedures that COMMIT run outside a transaction block: a reserved session switched to the role. */
+export const asSession = asRoleSession;
+
+/** A user forecaster (the kind an app session acts for). */
+export async function user(sql: Sql, handle: string): Promise<number> {
+  const [u] = await sql<{ id: number }[]>`
+    insert into forecast.forecaster (kind, name, handle) values ('user', ${handle}, ${handle}) returning forecaster_id::int as id`;
+  return u!.id;
+}

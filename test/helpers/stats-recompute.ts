@@ -61,6 +61,25 @@ export async function generate(sql: Sql, seed = 0.42): Promise<void> {
              where status = 'in_progress' and external_id like 'gen_%'`;
 }
 
+/**
+ * Picks for the generated users (generate() makes them without any): each picks about
+ * two thirds of the match_result markets, a random selection, a day before the start.
+ * Call it after generate() and before scoring.
+ */
+export async function generateUserPicks(sql: Sql, seed = 0.17): Promise<number> {
+  await sql`select setseed(${seed})`;
+  const rows = await sql`
+    insert into forecast.prediction (forecaster_id, selection_id, odds, stake, predicted_at)
+    select f.forecaster_id, pick.selection_id, round((1.5 + random() * 3)::numeric, 2), 1, e.scheduled_start - interval '1 day'
+      from forecast.forecaster f
+     cross join market.market m
+      join core.event e on e.event_id = m.event_id and e.external_id like 'gen_%'
+     cross join lateral (select s.selection_id from market.selection s where s.market_id = m.market_id and f.forecaster_id > 0
+                          order by random() limit 1) pick
+     where f.kind = 'user' and f.handle like 'genuser%' and m.market_type = 'match_result' and random() < 0.67`;
+  return rows.count;
+}
+
 export async function scoreAll(sql: Sql): Promise<number> {
   const [r] = await sql<{ n: number }[]>`
     select coalesce(sum(forecast.score_event(event_id)), 0)::int as n from core.event where status in ('completed', 'abandoned', 'cancelled')`;

@@ -1,0 +1,218 @@
+// Attack (issue 12, item 8): the worker silently changes settled outcomes — flips a
+// selection's result, voids a settled market, swaps the teams of a completed event — or
+// deletes markets and their users' picks with them. Every such change is refused for
+// roles without owner authority (SL006, SL007, SL008, SL009); corrections go through
+// core.correct_event_result or market.correct_market, which leave a trace and re-score; and
+// a data-quality check shows any score that disagrees with its selection.
+import t from 'tap';
+import { games, league } from '../helpers/fixtures.ts';
+import { rejectsWith, testDb } from '../helpers/db.ts';
+import { as, user } from '../helpers/roles.ts';
+import { makeRace } from '../helpers/timeseries.ts';
+import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from '../stats-recompute.ts';
+
+const CHECK = 'forecast_scores_agree_with_selections';
+
+t.test('the worker cannot change settled outcomes or delete users’ picks; nothing changes, the checks say 0', async (t) => {
+  const { sql } = await testDb(t);
+  await generate(sql);
+  t.ok((await generateUserPicks(sql)) > 50, 'the generated users pick');
+  await scoreAll(sql);
+  await refreshAll(sql, false);
+  const [e] = await sql<{ event_id: number; market_id: number; other_season: number; other_comp: number }[]>`
+    select ev.event_id::int, m.market_id::int,
+           (select s.season_id from core.season s where s.competition_id <> ev.competition_id limit 1) as other_season,
+           (select s.competition_id from core.season s where s.competition_id <> ev.competition_id limit 1) as other_comp
+      from core.event ev join market.market m on m.event_id = ev.event_id and m.market_type = 'match_result' and m.status = 'settled'
+     where ev.status = 'completed'
+       and exists (select from forecast.prediction p join forecast.forecaster f using (forecaster_id) where p.market_id = m.market_id and f.kind = 'user')
+     order by ev.event_id limit 1`;
+  t.ok(e, 'a completed event with a settled market and users’ picks');
+  const state = () => sql`
+    select (select count(*)::int from forecast.prediction p join forecast.forecaster f using (forecaster_id) where f.kind = 'user') as user_picks,
+           (select count(*)::int from forecast.prediction) as predictions,
+           (select count(*)::int from market.market) as markets,
+           (select count(*)::int from market.selection) as selections,
+           (select count(*)::int from core.event) as events,
+           (select count(*)::int from core.event_correction) as event_corrections,
+           (select string_agg(s.selection_id || ':' || coalesce(s.result, '-'), ',' order by s.selection_id) from market.selection s) as results,
+           (select string_agg(m.market_id || ':' || m.status, ',' order by m.market_id) from market.market m) as statuses,
+           (select string_agg(ps.prediction_id || ':' || ps.outcome || ':' || ps.points, ',' order by ps.prediction_id) from forecast.prediction_score ps) as scores,
+           (select row(home_team_id, away_team_id, competition_id, season_id, kind)::text from core.event where event_id = ${e!.event_id}) as event`;
+  const before = await state();
+
+  const attacks: [string, string, RegExp][] = [
+    [
+      `update market.selection set result = case result when 'won' then 'lost' else 'won' end where market_id = ${e!.market_id}`,
+      'SL007',
+      /result is written by settlement/,
+    ],
+    [`update market.market set status = 'void' where market_id = ${e!.market_id}`, 'SL008', /settled by market\.settle_event/],
+    [`update market.market set status = 'open', settled_at = null where market_id = ${e!.market_id}`, 'SL008', /settled/],
+    [
+      `update core.event set home_team_id = away_team_id, away_team_id = home_team_id where event_id = ${e!.event_id}`,
+      'SL006',
+      /teams, competition, season and kind/,
+    ],
+    [
+      `update core.event set competition_id = ${e!.other_comp}, season_id = ${e!.other_season}, week_number = null where event_id = ${e!.event_id}`,
+      'SL006',
+      /completed/,
+    ],
+    [`update core.event set kind = 'game' where event_id = ${e!.event_id}`, 'SL006', /completed/],
+    [
+      `delete from market.market m where exists (select from forecast.prediction p join forecast.forecaster f using (forecaster_id)
+                                                  where p.market_id = m.market_id and f.kind = 'user')`,
+      'SL009',
+      /user picks/,
+    ],
+    [`delete from market.selection where market_id = ${e!.market_id}`, 'SL009', /user picks|scored/],
+    [`delete from core.event where event_id = ${e!.event_id}`, 'SL009', /user picks/],
+  ];
+  for (const [attack, code, message] of attacks) {
+    await rejectsWith(
+      t,
+      as(sql, 'worker', async (tx) => {
+        await tx`select set_config('scoreline.correcting_event', ${String(e!.event_id)}, true)`;
+        await tx.unsafe(attack);
+      }),
+      { code, message },
+      `worker: ${attack.replace(/\s+/g, ' ').slice(0, 90)}`,
+    );
+  }
+  t.same(await state(), before, 'no pick, market, selection, result, score or event changed; no event correction was recorded');
+  const [mc] = await sql<{ n: number }[]>`select count(*)::int as n from market.market_correction`;
+  t.equal(mc!.n, 0, 'no market correction was recorded');
+
+  // re-scoring everything changes nothing, and every statistic equals its recomputation
+  await scoreAll(sql);
+  await refreshAll(sql, false);
+  t.same(await state(), before, 'scoring again changes nothing');
+  await compareAll(t, sql);
+  const [check] = await sql<{ query: string; expected: string }[]>`select query, expected::text from refresh."check" where name = ${CHECK}`;
+  t.ok(check, `the check ${CHECK} is registered`);
+  const [v] = await sql.unsafe<{ v: string }[]>(`select (${check!.query})::text as v`);
+  t.equal(v!.v, '0', 'and says 0');
+});
+
+t.test('a runner with users’ picks cannot be deleted by the worker', async (t) => {
+  const { sql } = await testDb(t);
+  const race = await makeRace(sql, { runners: 3, start: new Date(Date.now() + 86400_000).toISOString() });
+  const ann = await user(sql, 'ann');
+  await as(sql, 'app', (tx) => tx`select forecast.place_pick(${race.selections[0]!})`, ann);
+  await rejectsWith(
+    t,
+    as(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[0]!}`),
+    { code: 'SL009', message: /user picks/ },
+    'the runner (and so its selection and the pick) stays',
+  );
+  const [n] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction`;
+  t.equal(n!.n, 1, 'the pick is there');
+  await as(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[2]!}`);
+  t.pass('a runner without picks or bets is deleted by the worker (a scratched entry, say)');
+});
+
+t.test('a score that disagrees with its selection is counted by the registered check', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, 'dq', 4);
+  const [g] = await games(sql, lg, 1);
+  const ann = await user(sql, 'ann');
+  await sql`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${g!.home})`;
+  await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
+             where event_id = ${g!.event_id}`;
+  await sql`select forecast.score_event(${g!.event_id})`;
+  const [check] = await sql<{ query: string; severity: string }[]>`select query, severity from refresh."check" where name = ${CHECK}`;
+  const value = async () => (await sql.unsafe<{ v: string }[]>(`select (${check!.query})::text as v`))[0]!.v;
+  t.equal(await value(), '0', 'healthy: 0');
+  t.equal(check!.severity, 'error', 'an error-level check');
+  // the owner (a superuser here) can still write anything: a disagreement it leaves is seen
+  await sql`update market.selection set result = 'lost' where selection_id = ${g!.home}`;
+  t.equal(await value(), '1', 'a selection flipped under its score: 1');
+  await sql`update market.selection set result = 'won' where selection_id = ${g!.home}`;
+  await sql`update forecast.prediction_score set outcome = 'loss'`;
+  t.equal(await value(), '1', 'a score rewritten under its selection: 1');
+});
+
+t.test('market.correct_market corrects a binary market with a trace and re-scores it', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, 'cm', 4);
+  const [g] = await games(sql, lg, 1);
+  const [mk] = await sql<
+    { id: number }[]
+  >`insert into market.market (event_id, market_type) values (${g!.event_id}, 'binary') returning market_id::int as id`;
+  const sels = await sql<{ id: number; code: string }[]>`
+    insert into market.selection (market_id, code, label) values (${mk!.id}, 'yes', 'Yes'), (${mk!.id}, 'no', 'No') returning selection_id::int as id, code`;
+  const yes = sels.find((s) => s.code === 'yes')!.id;
+  const ann = await user(sql, 'ann');
+  await as(sql, 'app', (tx) => tx`select forecast.place_pick(${yes}, 2.0)`, ann);
+  const outcome = async () => (await sql<{ outcome: string | null }[]>`select outcome from forecast.prediction_score`)[0]?.outcome ?? null;
+
+  await rejectsWith(
+    t,
+    as(sql, 'worker', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', 'resolved')`),
+    { code: '42501' },
+    'the worker may not call it',
+  );
+  const [first] = await as(
+    sql,
+    'owner',
+    (tx) => tx<{ old_status: string; new_status: string; new_results: Record<string, string>; corrected_by: string }[]>`
+      select (c).old_status, (c).new_status, (c).new_results, (c).corrected_by
+        from (select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', 'resolved by the exchange') as c) x`,
+  );
+  t.same(
+    [first!.old_status, first!.new_status, first!.new_results],
+    ['open', 'settled', { yes: 'won', no: 'lost' }],
+    'the owner resolves it, with a trace',
+  );
+  t.ok(first!.corrected_by, 'the trace says who');
+  t.equal(await outcome(), 'win', 'and the pick is scored: win');
+
+  await as(
+    sql,
+    'owner',
+    (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "lost", "no": "won"}', 'the exchange reversed it')`,
+  );
+  t.equal(await outcome(), 'loss', 'a correction re-scores: loss');
+  await as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'the question was cancelled')`);
+  t.equal(await outcome(), 'void', 'voided: void');
+  const [traces] = await sql<{ n: number }[]>`select count(*)::int as n from market.market_correction where market_id = ${mk!.id}`;
+  t.equal(traces!.n, 3, 'three traces');
+
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'again')`),
+    { code: 'SL012' },
+    'a correction that changes nothing',
+  );
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${g!.market_id}, 'void', null, 'x')`),
+    { code: 'SL011', message: /core\.correct_event_result/ },
+    'a match_result market follows its event: corrected with core.correct_event_result',
+  );
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${-1}, 'void', null, 'x')`),
+    { code: 'SL010' },
+    'an unknown market',
+  );
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won"}', 'x')`),
+    { code: '22023', message: /every selection/ },
+    'a settled market needs a result for every selection',
+  );
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "maybe": "lost", "no": "lost"}', 'x')`),
+    { code: '22023', message: /no selection/ },
+    'an unknown selection code',
+  );
+  await rejectsWith(
+    t,
+    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', ' ')`),
+    { code: '23514', constraint: 'market_correction_reason_given' },
+    'a reason is required',
+  );
+});
