@@ -7,6 +7,9 @@
 --   SL003  no such event
 --   SL004  core.correct_event_result on an event whose result is not settled
 --   SL005  a correction that changes nothing
+--   SL006  the teams, competition, season or kind of a settled event changed outside a correction
+--   SL009  an event or runner deleted with users' picks, bets or scored predictions on its markets,
+--          by a role without owner authority (market.selections_in_use says what)
 --   22023  a correction to an unknown status, or runner positions that are not {"runner number": position or null}
 --          for runners of that race
 
@@ -38,6 +41,14 @@ begin
             hint = 'use core.correct_event_result(event_id, status, home_score, away_score, reason), which leaves a trace in core.event_correction';
   end if;
 
+  if old.status in ('completed', 'abandoned', 'cancelled') and not v_correcting
+     and (new.home_team_id, new.away_team_id, new.competition_id, new.season_id, new.kind)
+         is distinct from (old.home_team_id, old.away_team_id, old.competition_id, old.season_id, old.kind) then
+    raise exception 'event % (%) is %: its teams, competition, season and kind are part of the settled result', old.event_id, old.external_id, old.status
+      using errcode = 'SL006',
+            hint = 'the owner role corrects them (set scoreline.correcting_event to the event id in the transaction), then re-scores with forecast.score_event(event_id)';
+  end if;
+
   if new.status = 'completed' and old.status is distinct from 'completed' then
     new.completed_at := coalesce(new.completed_at, now());
   elsif new.status <> 'completed' then
@@ -51,7 +62,7 @@ begin
 end;
 $$;
 comment on function core.tg_event__guard_status() is
-  'Before update of core.event: refuses status changes not listed in core.event_status_transition (SL001) and changes to a settled result (SL002) unless core.correct_event_result is correcting this event; stamps completed_at and updated_at.';
+  'Before update of core.event: refuses status changes not listed in core.event_status_transition (SL001), changes to a settled result (SL002) and to a settled event''s teams, competition, season or kind (SL006) unless core.correct_event_result (or the owner role, with scoreline.correcting_event set) is correcting this event; stamps completed_at and updated_at.';
 
 create or replace function core.tg_event__stamp_insert() returns trigger
 language plpgsql
@@ -104,6 +115,65 @@ drop trigger if exists _100_guard_result on core.runner;
 create trigger _100_guard_result
   before update on core.runner
   for each row execute function core.tg_runner__guard_result();
+
+create or replace function core.tg_event__guard_delete() returns trigger
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_held text;
+begin
+  if core.acts_as_owner() then
+    return old;
+  end if;
+  v_held := market.selections_in_use(array(select s.selection_id
+                                             from market.market m
+                                             join market.selection s on s.market_id = m.market_id
+                                            where m.event_id = old.event_id));
+  if v_held is not null then
+    raise exception 'event % (%) cannot be deleted: its markets hold %', old.event_id, old.external_id, v_held
+      using errcode = 'SL009',
+            hint = 'users'' picks, bets and scored predictions are history: only the owner role deletes them';
+  end if;
+  return old;
+end;
+$$;
+comment on function core.tg_event__guard_delete() is
+  'Before delete of core.event: a role without owner authority cannot delete an event whose markets hold users'' picks, bets or scored predictions (SL009), which the cascade through market.market and market.selection would take with it.';
+
+drop trigger if exists _100_guard_delete on core.event;
+create trigger _100_guard_delete
+  before delete on core.event
+  for each row execute function core.tg_event__guard_delete();
+
+create or replace function core.tg_runner__guard_delete() returns trigger
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_held text;
+begin
+  if core.acts_as_owner() then
+    return old;
+  end if;
+  v_held := market.selections_in_use(array(select s.selection_id from market.selection s where s.runner_id = old.runner_id));
+  if v_held is not null then
+    raise exception 'runner % (% in race %) cannot be deleted: its selections hold %', old.runner_id, old.number, old.event_id, v_held
+      using errcode = 'SL009',
+            hint = 'users'' picks, bets and scored predictions are history: a runner that does not run is a non_runner (status), not deleted';
+  end if;
+  return old;
+end;
+$$;
+comment on function core.tg_runner__guard_delete() is
+  'Before delete of core.runner: a role without owner authority cannot delete a runner whose selections hold users'' picks, bets or scored predictions (SL009), which the cascade through market.selection would take with it.';
+
+drop trigger if exists _100_guard_delete on core.runner;
+create trigger _100_guard_delete
+  before delete on core.runner
+  for each row execute function core.tg_runner__guard_delete();
 
 create or replace function core.correct_event_result(
   p_event_id bigint,
@@ -210,10 +280,11 @@ begin
 
   perform set_config('scoreline.correcting_event', '', true);
 
-  insert into core.event_correction (event_id, reason, old_status, new_status,
+  -- corrected_by: the login (session_user); current_user here is the function's owner
+  insert into core.event_correction (event_id, corrected_by, reason, old_status, new_status,
                                      old_home_score, old_away_score, new_home_score, new_away_score,
                                      old_runner_positions, new_runner_positions, result_version)
-  values (v_ev.event_id, p_reason, v_ev.status, p_status,
+  values (v_ev.event_id, session_user, p_reason, v_ev.status, p_status,
           v_ev.home_score, v_ev.away_score, p_home_score, p_away_score,
           v_old_positions, v_new_positions, v_ev.result_version + 1)
   returning * into v_trace;

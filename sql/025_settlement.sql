@@ -1,8 +1,17 @@
 -- Settlement: a market's selections get their result (won, lost, void) from the
 -- event's result. Re-applied by `scoreline migrate`; idempotent.
 --
+-- market.settle_event is security definer: the market and selection guards
+-- (sql/020_market.sql) let only owner authority write a settlement, and the worker settles
+-- through it. market.correct_market is the owner role's correction of a binary market.
+--
 -- SQLSTATEs raised here:
+--   SL010  market.correct_market: no such market
+--   SL011  market.correct_market on a market whose result follows its event (not binary)
+--   SL012  market.correct_market that changes nothing
 --   SL040  no such event
+--   22023  market.correct_market with an unknown status, or results that are not
+--          {"selection code": won | lost | void | null} for every selection of the market
 --
 -- Rules (docs/scoring.md):
 --   match_result     home / draw / away from the final score.
@@ -22,6 +31,7 @@ create or replace function market.settle_event(p_event_id bigint) returns intege
 language plpgsql
 volatile
 strict
+security definer -- settlement is written with owner authority (the market and selection guards)
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -121,4 +131,90 @@ begin
 end;
 $$;
 comment on function market.settle_event(bigint) is
-  'Settles every match_result, correct_score, first_td_scorer, race_win and race_place market of an event from its result (score, forecast.first_touchdown, core.runner finishing positions); abandoned or cancelled voids them; a withdrawn result reopens them. Re-runnable after core.correct_event_result. Returns the number of selections whose result changed. Serialised per event with forecast.score_event (advisory lock).';
+  'Settles every match_result, correct_score, first_td_scorer, race_win and race_place market of an event from its result (score, forecast.first_touchdown, core.runner finishing positions); abandoned or cancelled voids them; a withdrawn result reopens them. Re-runnable after core.correct_event_result. Returns the number of selections whose result changed. Serialised per event with forecast.score_event (advisory lock). Security definer: the settlement guards of market.market and market.selection accept its writes (owner authority), not a session''s own updates.';
+
+create or replace function market.correct_market(p_market_id bigint, p_status text, p_results jsonb, p_reason text)
+returns market.market_correction
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_market market.market;
+  v_event core.event;
+  v_old jsonb;
+  v_new jsonb;
+  v_bad text;
+  v_trace market.market_correction;
+begin
+  select * into v_market from market.market m where m.market_id = p_market_id for update;
+  if not found then
+    raise exception 'no market %', p_market_id using errcode = 'SL010';
+  end if;
+  select * into v_event from core.event e where e.event_id = v_market.event_id;
+  if v_market.market_type <> 'binary' then
+    raise exception 'market % is a % market on event % (%): its result follows the event''s, corrected with core.correct_event_result', v_market.market_id, v_market.market_type,
+      v_event.event_id, v_event.external_id
+      using errcode = 'SL011',
+            hint = 'correct the event''s result with core.correct_event_result(event_id, status, home_score, away_score, reason[, runner_positions]); it re-settles and re-scores the market';
+  end if;
+  if p_status is null or p_status not in ('settled', 'void', 'open') then
+    raise exception 'market %: a correction sets status settled, void or open, not %', v_market.market_id, coalesce(p_status, 'null')
+      using errcode = '22023';
+  end if;
+  if p_results is not null and jsonb_typeof(p_results) <> 'object' then
+    raise exception 'market %: results must be a JSON object {"selection code": "won" | "lost" | "void" | null}, not %', v_market.market_id, p_results
+      using errcode = '22023';
+  end if;
+  select string_agg(r.key, ', ' order by r.key) into v_bad
+    from jsonb_each(coalesce(p_results, '{}')) r
+   where not exists (select from market.selection s where s.market_id = v_market.market_id and s.code = r.key);
+  if v_bad is not null then
+    raise exception 'market % has no selection %', v_market.market_id, v_bad using errcode = '22023';
+  end if;
+  select string_agg(format('%s: %s', r.key, r.value), ', ' order by r.key) into v_bad
+    from jsonb_each(coalesce(p_results, '{}')) r
+   where r.value <> 'null'::jsonb and (jsonb_typeof(r.value) <> 'string' or r.value #>> '{}' not in ('won', 'lost', 'void'));
+  if v_bad is not null then
+    raise exception 'market %: a result is won, lost, void or null, not %', v_market.market_id, v_bad using errcode = '22023';
+  end if;
+
+  select jsonb_object_agg(s.code, s.result order by s.code),
+         jsonb_object_agg(s.code, case p_status when 'void' then 'void'
+                                                when 'open' then null
+                                                else p_results ->> s.code end order by s.code)
+    into v_old, v_new
+    from market.selection s where s.market_id = v_market.market_id;
+  if p_status = 'settled' then
+    select string_agg(k.key, ', ' order by k.key) into v_bad from jsonb_each(coalesce(v_new, '{}')) k where k.value = 'null'::jsonb;
+    if v_bad is not null then
+      raise exception 'market %: a settled market needs a result for every selection; none given for %', v_market.market_id, v_bad
+        using errcode = '22023';
+    end if;
+  end if;
+  if v_market.status = p_status and v_old is not distinct from v_new then
+    raise exception 'market %: the correction changes nothing', v_market.market_id using errcode = 'SL012';
+  end if;
+
+  update market.market m
+     set status = p_status,
+         settled_at = case when p_status in ('settled', 'void') then now() end,
+         settled_result_version = case when p_status in ('settled', 'void') then v_event.result_version end
+   where m.market_id = v_market.market_id;
+  update market.selection s
+     set result = v_new ->> s.code
+   where s.market_id = v_market.market_id
+     and s.result is distinct from v_new ->> s.code;
+
+  insert into market.market_correction (market_id, corrected_by, reason, old_status, new_status, old_results, new_results)
+  values (v_market.market_id, session_user, p_reason, v_market.status, p_status, coalesce(v_old, '{}'), coalesce(v_new, '{}'))
+  returning * into v_trace;
+
+  -- re-score the event's predictions (and queue the refresh of the statistics), re-settle its bets
+  perform worker.score_event(v_event.event_id);
+  perform trade.settle_bets(v_event.event_id);
+  return v_trace;
+end;
+$$;
+comment on function market.correct_market(bigint, text, jsonb, text) is
+  'The owner role''s correction (or resolution) of a binary market: sets its status (settled, void or open) and its selections'' results ({"selection code": "won" | "lost" | "void" | null}; every selection for settled, all void for void, none for open), leaves a row in market.market_correction, re-scores the event (worker.score_event, which queues the statistics refresh) and re-settles its bets (trade.settle_bets). SL010 no such market, SL011 a market whose result follows its event (use core.correct_event_result), SL012 changes nothing, 22023 bad status or results.';

@@ -8,25 +8,97 @@
 --   SL032  a prediction dated in the future
 --   SL033  a prediction-market price linked to an external market of another selection
 --   SL034  a first touchdown recorded for an event that is not a game
+--   SL035  forecast.place_pick in a session that acts for no user (scoreline.user_id unset)
+--   SL036  a user's pick dated (predicted_at) by a role without owner authority: the server dates it
+--   SL037  a scored pick, or one on a settled or void market, deleted or changed by a role without owner
+--          authority; or a user's pick withdrawn once its event has started
+--   SL038  forecast.prediction_score written outside forecast.score_event (a role without owner authority)
+--
+-- Who dates a prediction (docs/scoring.md, docs/security.md): an app (user) pick is stamped
+-- with the server time, now(), and refused at or after the event's start by now(); the owner
+-- and the worker writing a model's prediction may date it (back-tests), but never at or after
+-- the start and never in the future. Settled history (a scored pick, a pick on a settled or
+-- void market) is changed or deleted only with owner authority (core.acts_as_owner()).
+
+create or replace function forecast.pick_context(p_selection_id bigint, p_prediction_id bigint, p_forecaster_id bigint,
+  out market_id bigint, out market_type text, out market_status text, out allows_multiple_picks boolean,
+  out event_id bigint, out external_id text, out starts timestamptz, out forecaster_kind text, out scored boolean)
+language plpgsql
+volatile
+security definer -- locks the market row (for share) for sessions without update on market.market, reads every score
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  select s.market_id, mk.market_type, mk.status, mk.allows_multiple_picks,
+         e.event_id, e.external_id, coalesce(e.actual_start, e.scheduled_start)
+    into market_id, market_type, market_status, allows_multiple_picks, event_id, external_id, starts
+    from market.selection s
+    join market.market mk on mk.market_id = s.market_id
+    join core.event e on e.event_id = mk.event_id
+   where s.selection_id = p_selection_id
+     for share of mk; -- a settlement running now waits for this pick, or this pick sees it settled
+  select f.kind into forecaster_kind from forecast.forecaster f where f.forecaster_id = p_forecaster_id;
+  scored := p_prediction_id is not null
+            and exists (select from forecast.prediction_score ps where ps.prediction_id = p_prediction_id);
+end;
+$$;
+comment on function forecast.pick_context(bigint, bigint, bigint) is
+  'What the prediction guard judges a pick by: its selection''s market (locked for share, so that a settlement running now waits for the pick or the pick sees it settled), the event and its start (actual, else scheduled), the forecaster''s kind, and whether the prediction is scored. market_id is null for an unknown selection. Security definer: the app may not lock market rows nor read other users'' scores.';
 
 create or replace function forecast.tg_prediction__guard() returns trigger
 language plpgsql
 volatile
-security definer -- locks the market row (for share) for sessions without update on market.market
 set search_path = pg_catalog, pg_temp
 as $$
+-- Not security definer: current_user is the writer, whose authority (core.acts_as_owner()) decides.
 declare
-  v_m record;
-  v_starts timestamptz;
+  v_ctx record;
+  v_pick_changed boolean;
 begin
-  if tg_op = 'UPDATE'
-     and (new.forecaster_id, new.selection_id, new.market_id, new.probability, new.odds, new.stake,
-          new.predicted_home_score, new.predicted_away_score, new.predicted_at)
-         is not distinct from
-         (old.forecaster_id, old.selection_id, old.market_id, old.probability, old.odds, old.stake,
-          old.predicted_home_score, old.predicted_away_score, old.predicted_at) then
-    return new; -- nothing about the pick itself changed (features, say)
+  if tg_op = 'DELETE' then
+    if core.acts_as_owner() then
+      return old; -- the owner's correction path (a cascade from a deleted market runs as the owner too)
+    end if;
+    v_ctx := forecast.pick_context(old.selection_id, old.prediction_id, old.forecaster_id);
+    if v_ctx.scored or v_ctx.market_status in ('settled', 'void') then
+      raise exception 'prediction % (forecaster %, event % (%)) is %: settled history is kept', old.prediction_id, old.forecaster_id,
+        v_ctx.event_id, v_ctx.external_id, case when v_ctx.scored then 'scored' else 'on a ' || v_ctx.market_status || ' market' end
+        using errcode = 'SL037',
+              hint = 'a settled pick is deleted only by the owner role (a correction)';
+    end if;
+    if v_ctx.forecaster_kind = 'user' and now() >= v_ctx.starts then
+      raise exception 'prediction % (forecaster %): event % (%) started at %; a pick is not withdrawn once the event has started',
+        old.prediction_id, old.forecaster_id, v_ctx.event_id, v_ctx.external_id,
+        to_char(v_ctx.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+        using errcode = 'SL037',
+              hint = 'picks close at the start, for changes and withdrawals alike';
+    end if;
+    return old;
   end if;
+
+  if tg_op = 'UPDATE' then
+    if (new.*) is not distinct from (old.*) then
+      return new;
+    end if;
+    if not core.acts_as_owner() then
+      v_ctx := forecast.pick_context(old.selection_id, old.prediction_id, old.forecaster_id);
+      if v_ctx.scored or v_ctx.market_status in ('settled', 'void') then
+        raise exception 'prediction % (forecaster %, event % (%)) is %: settled history is not changed', old.prediction_id, old.forecaster_id,
+          v_ctx.event_id, v_ctx.external_id, case when v_ctx.scored then 'scored' else 'on a ' || v_ctx.market_status || ' market' end
+          using errcode = 'SL037',
+                hint = 'a settled pick is changed only by the owner role (a correction)';
+      end if;
+    end if;
+    v_pick_changed := (new.forecaster_id, new.selection_id, new.market_id, new.probability, new.odds, new.stake,
+                       new.predicted_home_score, new.predicted_away_score, new.predicted_at)
+                      is distinct from
+                      (old.forecaster_id, old.selection_id, old.market_id, old.probability, old.odds, old.stake,
+                       old.predicted_home_score, old.predicted_away_score, old.predicted_at);
+    if not v_pick_changed then
+      return new; -- nothing about the pick itself changed (features, say)
+    end if;
+  end if;
+
   -- numeric NaN compares greater than every number, so the range checks alone let it through
   if new.odds = 'NaN'::numeric then
     raise exception 'prediction refused: odds NaN is not a number above 1'
@@ -37,25 +109,30 @@ begin
       using errcode = '23514', constraint = 'prediction_stake_non_negative', table = 'prediction', schema = 'forecast';
   end if;
 
-  select s.market_id, mk.market_type, mk.status as market_status, mk.allows_multiple_picks,
-         e.event_id, e.external_id, coalesce(e.actual_start, e.scheduled_start) as starts
-    into v_m
-    from market.selection s
-    join market.market mk on mk.market_id = s.market_id
-    join core.event e on e.event_id = mk.event_id
-   where s.selection_id = new.selection_id
-     for share of mk; -- a settlement running now waits for this pick, or this pick sees it settled
-  if not found then
+  v_ctx := forecast.pick_context(new.selection_id, null, new.forecaster_id);
+  if v_ctx.market_id is null then
     raise exception 'prediction refused: no selection %', new.selection_id
       using errcode = '23503', constraint = 'prediction_selection_fk', table = 'prediction', schema = 'forecast';
   end if;
 
-  new.market_id := coalesce(new.market_id, v_m.market_id); -- a different market fails prediction_selection_fk
-  new.one_per_market := not v_m.allows_multiple_picks;
-  v_starts := v_m.starts;
+  new.market_id := coalesce(new.market_id, v_ctx.market_id); -- a different market fails prediction_selection_fk
+  new.one_per_market := not v_ctx.allows_multiple_picks;
 
-  if v_m.market_status <> 'open' then
-    raise exception 'prediction refused: the % market % on event % (%) is %', v_m.market_type, v_m.market_id, v_m.event_id, v_m.external_id, v_m.market_status
+  -- a user's pick is dated by the server unless the owner writes it (demo picks, repairs)
+  if v_ctx.forecaster_kind = 'user' and not core.acts_as_owner() then
+    if tg_op = 'UPDATE' then
+      new.predicted_at := now(); -- a changed pick is made now
+    elsif new.predicted_at <> now() then
+      raise exception 'prediction refused: forecaster % is a user, whose picks are dated by the server (now()), not %',
+        new.forecaster_id, new.predicted_at
+        using errcode = 'SL036',
+              hint = 'leave predicted_at to its default, or call forecast.place_pick(selection_id, ...)';
+    end if;
+  end if;
+
+  if v_ctx.market_status <> 'open' then
+    raise exception 'prediction refused: the % market % on event % (%) is %', v_ctx.market_type, v_ctx.market_id, v_ctx.event_id,
+      v_ctx.external_id, v_ctx.market_status
       using errcode = 'SL031',
             hint = 'predictions are accepted only while a market is open';
   end if;
@@ -64,9 +141,9 @@ begin
       using errcode = 'SL032',
             hint = 'leave predicted_at to its default, now()';
   end if;
-  if new.predicted_at >= v_starts or (tg_op = 'UPDATE' and now() >= v_starts) then
+  if new.predicted_at >= v_ctx.starts or (tg_op = 'UPDATE' and now() >= v_ctx.starts) then
     raise exception 'prediction refused: event % (%) started at %; picks close at the start',
-      v_m.event_id, v_m.external_id, to_char(v_starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+      v_ctx.event_id, v_ctx.external_id, to_char(v_ctx.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
       using errcode = 'SL030',
             hint = 'a prediction must be made (predicted_at) before the event''s start';
   end if;
@@ -74,12 +151,68 @@ begin
 end;
 $$;
 comment on function forecast.tg_prediction__guard() is
-  'Before insert or update of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), or at or after the event''s start (SL030, naming the event and its start).';
+  'Before insert, update or delete of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), or at or after the event''s start (SL030, naming the event and its start). A user''s pick written by a role without owner authority is dated by the server: predicted_at must be now() on insert (SL036) and becomes now() when the pick changes. Without owner authority (core.acts_as_owner()) a scored pick, or one on a settled or void market, is neither changed nor deleted, and a user''s pick is not withdrawn once its event has started (SL037).';
 
 drop trigger if exists _100_guard on forecast.prediction;
 create trigger _100_guard
-  before insert or update on forecast.prediction
+  before insert or update or delete on forecast.prediction
   for each row execute function forecast.tg_prediction__guard();
+
+create or replace function forecast.place_pick(
+  p_selection_id bigint,
+  p_odds numeric default null,
+  p_stake numeric default 1,
+  p_probability numeric default null,
+  p_features jsonb default '{}',
+  p_predicted_home_score smallint default null,
+  p_predicted_away_score smallint default null
+) returns forecast.prediction
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_user bigint := forecast.acting_user_id(); -- SL141 for an id that names no user forecaster
+  v_pick forecast.prediction;
+begin
+  if v_user is null then
+    raise exception 'forecast.place_pick: the session acts for no user'
+      using errcode = 'SL035', hint = 'set scoreline.user_id to the user''s forecaster_id first (set local scoreline.user_id = ''42'')';
+  end if;
+  -- the guard judges it: market open (SL031), before the start by the server's clock (SL030)
+  insert into forecast.prediction (forecaster_id, selection_id, odds, stake, probability, features,
+                                   predicted_home_score, predicted_away_score, predicted_at)
+  values (v_user, p_selection_id, p_odds, coalesce(p_stake, 1), p_probability, coalesce(p_features, '{}'),
+          p_predicted_home_score, p_predicted_away_score, now())
+  returning * into v_pick;
+  return v_pick;
+end;
+$$;
+comment on function forecast.place_pick(bigint, numeric, numeric, numeric, jsonb, smallint, smallint) is
+  'The app''s way to make a pick for the user it acts for (scoreline.user_id; SL035 when unset, SL141 when it names no user forecaster): predicted_at = now(), refused on a market that is not open (SL031) and at or after the event''s start by the server''s clock (SL030); the constraints of forecast.prediction name the rest (prediction_one_per_market, prediction_selection_once, prediction_selection_fk, prediction_odds_above_one). Returns the prediction. The app changes or withdraws it before the start with UPDATE or DELETE (row-level security).';
+
+create or replace function forecast.tg_prediction_score__guard() returns trigger
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if not core.acts_as_owner() then
+    raise exception 'forecast.prediction_score is written by scoring (forecast.score_event), not by %', lower(tg_op)
+      using errcode = 'SL038',
+            hint = 'score with forecast.score_event(event_id) (worker.score_event); correct a result with core.correct_event_result';
+  end if;
+  return null;
+end;
+$$;
+comment on function forecast.tg_prediction_score__guard() is
+  'Before each statement writing forecast.prediction_score: only owner authority writes scores (forecast.score_event, security definer; the owner role), SL038 otherwise. Deleting a prediction (the owner''s) takes its score with it through the foreign key, which runs as the table''s owner.';
+
+drop trigger if exists _050_guard on forecast.prediction_score;
+create trigger _050_guard
+  before insert or update or delete on forecast.prediction_score
+  for each statement execute function forecast.tg_prediction_score__guard();
 
 create or replace function forecast.tg_prediction_market_price__same_selection() returns trigger
 language plpgsql
@@ -198,6 +331,23 @@ $$;
 comment on function forecast.dq_orphaned_rows() is
   'Data-quality check (0 = healthy): scores without their prediction or disagreeing with it about forecaster or event, predictions whose selection is gone or in another market, scores of markets that are no longer settled, player statistics of unknown players.';
 
+create or replace function forecast.dq_scores_disagree_with_selections() returns numeric
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select count(*)::numeric
+    from forecast.prediction_score ps
+    join forecast.prediction p on p.prediction_id = ps.prediction_id
+    join market.market m on m.market_id = p.market_id
+    join market.selection s on s.selection_id = p.selection_id
+   where ps.outcome is distinct from case when m.status = 'void' or s.result = 'void' then 'void'
+                                          when s.result = 'won' then 'win'
+                                          when s.result = 'lost' then 'loss' end
+$$;
+comment on function forecast.dq_scores_disagree_with_selections() is
+  'Data-quality check (0 = healthy): scores whose outcome disagrees with their selection''s result (won: win, lost: loss, void or a void market: void; no result: no score), i.e. a result or a score changed without re-scoring. forecast.score_event leaves none.';
+
 create or replace view forecast.pick as
 select p.prediction_id,
        p.forecaster_id,
@@ -239,3 +389,5 @@ select refresh.define_check('forecast_no_orphaned_rows', null, 'select forecast.
   'Predictions, picks and scores whose event, market, selection or forecaster is missing: must be 0.');
 select refresh.define_check('forecast_no_duplicate_picks', null, 'select forecast.dq_duplicate_picks()', 0, null, null, 'error',
   'Picks chosen twice by one forecaster for one market (or selection): must be 0.');
+select refresh.define_check('forecast_scores_agree_with_selections', null, 'select forecast.dq_scores_disagree_with_selections()', 0, null, null,
+  'error', 'Scores whose outcome disagrees with their selection''s result (a result or a score changed without re-scoring): must be 0.');

@@ -2,6 +2,9 @@
 -- prediction score of the event in one set-based statement. Re-applied by `scoreline migrate`;
 -- idempotent. The rules are documented in docs/scoring.md.
 --
+-- forecast.score_event is security definer: only owner authority writes forecast.prediction_score
+-- (forecast.tg_prediction_score__guard, sql/040_forecast.sql); the worker scores through it.
+--
 -- SQLSTATEs raised here:
 --   SL040  no such event (forecast.score_event, through market.settle_event)
 
@@ -9,6 +12,7 @@ create or replace function forecast.score_event(p_event_id bigint) returns integ
 language plpgsql
 volatile
 strict
+security definer -- scores are written with owner authority (forecast.tg_prediction_score__guard)
 set search_path = pg_catalog, pg_temp
 set work_mem = '64MB'
 as $$
@@ -131,4 +135,4 @@ begin
 end;
 $$;
 comment on function forecast.score_event(bigint) is
-  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (dead-heat reduced), Brier score and log loss. Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event.';
+  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (dead-heat reduced), Brier score and log loss. Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';

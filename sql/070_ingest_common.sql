@@ -177,6 +177,23 @@ begin
               else format('event %s is %s; it cannot become %s (see core.event_status_transition)', b.external_id, b.db_status, b.feed_status) end
   from bad b;
 
+  -- Nor can a feed move a settled event to other teams, another competition or season, or
+  -- another kind: that is part of the settled result (SL006), corrected by the owner role.
+  with moved as (
+    delete from pg_temp.ingest_want w
+     using core.event e
+     where e.external_id = w.external_id
+       and e.status in ('completed', 'abandoned', 'cancelled')
+       and (e.home_team_id, e.away_team_id, e.competition_id, e.season_id, e.kind)
+           is distinct from (w.home_team_id, w.away_team_id, w.competition_id, w.season_id, w.kind)
+    returning w.line_number, w.raw, w.external_id, e.status as db_status
+  )
+  insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+  select p_batch_id, m.line_number, 'merge', m.raw,
+         format('event %s is %s: the feed gives it other teams, competition, season or kind, which are part of the settled result and change only by a correction of the owner role',
+                m.external_id, m.db_status)
+  from moved m;
+
   drop table if exists pg_temp.ingest_touched;
   create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null) on commit drop;
 
@@ -276,6 +293,6 @@ begin
 end;
 $$;
 comment on function ingest.merge_events(bigint) is
-  'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted and updated.';
+  'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes and settled events the feed moves to other teams, competition, season or kind, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted and updated.';
 
 comment on column ingest.feed.merge_function is 'The function (in sql/07N_ingest_<feed>.sql) that merges one batch of the staging table into the domain tables: ingest.merge_<feed>(batch_id).';

@@ -14,7 +14,14 @@
 --
 -- SQLSTATEs raised here (class SL, scoreline):
 --   SL140  a bad role prefix (migration), or core.db_role lacks a kind
---   SL141  scoreline.user_id is not a forecaster id, or names no user forecaster
+--   SL141  scoreline.user_id is not a forecaster id, or names no user forecaster (a model, or none)
+--
+-- Owner authority (core.acts_as_owner): current_user is the owner role or one of its members.
+-- Superusers are members of every role, and inside a security definer function current_user
+-- is the function's owner (the migrating superuser), so the settlement and correction
+-- functions have it and a worker or app session does not — whatever settings it sets. The
+-- guards of settled history (sql/010_core.sql, 020_market.sql, 040_forecast.sql,
+-- 060_trade.sql) ask it.
 
 -- Roles recorded in core.db_role exist on this server (a restored database on a new server).
 do $$
@@ -54,12 +61,22 @@ $$;
 comment on function core.role_name(text) is
   'The database role of a kind (owner, worker, app, reader) as recorded in core.db_role; SL140 for an unknown kind.';
 
-create or replace function core.may_correct_results() returns boolean
+create or replace function core.acts_as_owner() returns boolean
 language sql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
   select pg_catalog.pg_has_role(current_user, core.role_name('owner'), 'MEMBER')
+$$;
+comment on function core.acts_as_owner() is
+  'Owner authority: whether current_user is the owner role or a member (superusers are members of every role). Inside a security definer function current_user is its owner, so market.settle_event, forecast.score_event, trade.settle_bets and the correction functions have it; a worker or app session does not, whatever settings it sets. The guards of settled results, settlements, scores, picks and bets ask it.';
+
+create or replace function core.may_correct_results() returns boolean
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select core.acts_as_owner()
 $$;
 comment on function core.may_correct_results() is
   'Whether the current role may change a settled result once scoreline.correcting_event is set: the owner role and its members (superusers are members of every role). core.correct_event_result is security definer, so through it every caller may; an app or worker session setting the setting itself may not (SL002).';
@@ -67,23 +84,30 @@ comment on function core.may_correct_results() is
 create or replace function forecast.acting_user_id() returns bigint
 language plpgsql
 stable
+security definer -- reads forecast.forecaster whatever the caller may read
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_value text := nullif(btrim(current_setting('scoreline.user_id', true)), '');
+  v_setting text := nullif(btrim(current_setting('scoreline.user_id', true)), '');
+  v_kind text;
 begin
-  if v_value is null then
+  if v_setting is null then
     return null; -- no user: row-level security shows nothing and accepts nothing
   end if;
-  if v_value !~ '^[1-9][0-9]{0,17}$' then
-    raise exception 'scoreline.user_id % is not a forecaster id', v_value
+  if v_setting !~ '^[1-9][0-9]{0,17}$' then
+    raise exception 'scoreline.user_id % is not a forecaster id', v_setting
       using errcode = 'SL141', hint = 'set scoreline.user_id to the forecaster_id of the user the session acts for';
   end if;
-  return v_value::bigint;
+  select f.kind into v_kind from forecast.forecaster f where f.forecaster_id = v_setting::bigint;
+  if v_kind is distinct from 'user' then
+    raise exception 'scoreline.user_id % names no user forecaster (%)', v_setting, coalesce('a ' || v_kind, 'no forecaster has that id')
+      using errcode = 'SL141', hint = 'an app session acts for a user (forecast.forecaster kind user); models'' predictions are written by the worker';
+  end if;
+  return v_setting::bigint;
 end;
 $$;
 comment on function forecast.acting_user_id() is
-  'The forecaster_id an app session acts for: the setting scoreline.user_id (set by the app, e.g. set local scoreline.user_id = ''42''); null when unset; SL141 when it is not a positive whole number. The row-level security policies of forecast.prediction, prediction_score and prediction_market_price compare with it.';
+  'The forecaster_id an app session acts for: the setting scoreline.user_id (set by the app, e.g. set local scoreline.user_id = ''42''); null when unset; SL141 when it is not a positive whole number or names no forecaster of kind user (a model, or none). The row-level security policies of forecast.prediction, prediction_score and prediction_market_price compare with it as (select forecast.acting_user_id()), an initplan evaluated once per statement; forecast.place_pick writes for it.';
 
 create or replace function forecast.is_forecaster_kind(p_forecaster_id bigint, p_kind text) returns boolean
 language sql
@@ -171,7 +195,8 @@ begin
     execute format('grant insert, update, delete on %s to %I', v_t::regclass, v_worker_r);
   end loop;
   execute format('grant insert on forecast.forecaster to %I', v_worker_r);     -- models
-  execute format('grant update on trade.bet to %I', v_worker_r); -- settlement
+  -- bets: an exchange's report (matched, void, cancelled; its reference); settlement is trade.settle_bets
+  execute format('grant update (status, external_ref) on trade.bet to %I', v_worker_r);
   execute format('grant usage on all sequences in schema forecast to %I', v_worker_r);
   -- the job queue is the worker's own
   if to_regnamespace('graphile_worker') is not null then
@@ -194,7 +219,8 @@ begin
     'worker.recover_stale_workers(interval,text)', 'worker.add_job(text,json,text,timestamptz,integer,text)',
     'worker.scoring_priority(timestamptz)',
     'forecast.score_event(bigint)', 'forecast.record_first_touchdown(bigint,bigint,integer,text)',
-    'forecast.dq_duplicate_picks()', 'forecast.dq_orphaned_rows()', 'forecast.create_baseline_predictions(text)',
+    'forecast.dq_duplicate_picks()', 'forecast.dq_orphaned_rows()', 'forecast.dq_scores_disagree_with_selections()',
+    'trade.dq_bets_disagree_with_selections()', 'forecast.create_baseline_predictions(text)',
     'forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)',
     'market.settle_event(bigint)', 'core.correct_event_result(bigint,text,smallint,smallint,text,jsonb)',
     'core.role_name(text)', 'core.may_correct_results()',
@@ -210,7 +236,9 @@ begin
     'refresh.levels()', 'refresh.plan(regclass,boolean)', 'refresh.begin_pass()',
     'refresh.checkpoint_start(text,text,bigint,interval)', 'refresh.checkpoint_resume(text,text)',
     'refresh.checkpoint_advance(bigint,bigint,jsonb,interval)', 'refresh.checkpoint_complete(bigint)',
-    'trade.settling()', 'trade.settle_bets(bigint)', 'trade.hour_of(timestamptz)',
+    'trade.settle_bets(bigint)', 'trade.hour_of(timestamptz)',
+    'trade.assert_bettable(bigint,text)', 'trade.match_bet(bigint,text)',
+    'core.acts_as_owner()', 'market.selections_in_use(bigint[])', 'forecast.pick_context(bigint,bigint,bigint)',
     'trade.refresh_strategy_performance(timestamptz)', 'trade.refresh_strategy_performance(regclass,jsonb)',
     'maint.run_partition_maintenance()', 'maint.run_partition_maintenance(timestamptz)', 'maint.partition_key(regclass)',
     'maint.partition_unit(interval)', 'maint.partition_has_rows(regclass,name,timestamptz,timestamptz)',
@@ -241,15 +269,25 @@ begin
   execute format('revoke select on core.db_role from %I', v_app_r);
   execute format('grant select on forecast.forecaster, forecast.scoring_rule, forecast.first_touchdown, forecast.pick to %I', v_app_r);
   execute format('grant select, delete on forecast.prediction to %I', v_app_r);
-  execute format('grant insert (forecaster_id, market_id, selection_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', v_app_r);
-  execute format('grant update (selection_id, market_id, predicted_home_score, predicted_away_score, probability, odds, stake, features, predicted_at) on forecast.prediction to %I', v_app_r);
+  -- predicted_at is the server's (its default now(), stamped again by the guard on a change)
+  execute format('grant insert (forecaster_id, market_id, selection_id, predicted_home_score, predicted_away_score, probability, odds, stake, features) on forecast.prediction to %I', v_app_r);
+  execute format('grant update (selection_id, market_id, predicted_home_score, predicted_away_score, probability, odds, stake, features) on forecast.prediction to %I', v_app_r);
   execute format('grant select on forecast.prediction_score to %I', v_app_r);
   execute format('grant select, insert, delete on forecast.prediction_market_price to %I', v_app_r);
   execute format('grant select on trade.strategy, trade.bet to %I', v_app_r);
-  execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at, matched_at, external_ref) on trade.bet to %I', v_app_r);
+  -- bets are placed by trade.place_bet (a direct insert meets the same guard); status,
+  -- placed_at and matched_at are the server's
+  execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, external_ref) on trade.bet to %I', v_app_r);
   execute format('grant usage on sequence trade.bet_bet_id_seq to %I', v_app_r);
   foreach v_f in array array['forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)', 'core.role_name(text)',
-                           'core.may_correct_results()'] loop
+                           'core.may_correct_results()', 'core.acts_as_owner()', 'forecast.pick_context(bigint,bigint,bigint)',
+                           'forecast.place_pick(bigint,numeric,numeric,numeric,jsonb,smallint,smallint)',
+                           'trade.place_bet(integer,bigint,integer,text,numeric,numeric,text)', 'trade.match_bet(bigint,text)',
+                           'trade.assert_bettable(bigint,text)'] loop
+    if to_regprocedure(v_f) is null then
+      raise notice 'sql/090_roles.sql: % does not exist; the app is not granted it', v_f;
+      continue;
+    end if;
     execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_app_r);
   end loop;
 
@@ -338,9 +376,11 @@ begin
                     with check (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, v_worker_r);
   execute format($p$create policy prediction_worker_delete on forecast.prediction for delete to %I
                     using (forecast.is_forecaster_kind(forecaster_id, 'model'))$p$, v_worker_r);
+  -- (select ...): an initplan, evaluated once per statement, not once per row; acting_user_id()
+  -- itself refuses an id that names no user forecaster (SL141)
   execute format($p$create policy prediction_app_user on forecast.prediction to %I
-                    using (forecaster_id = forecast.acting_user_id())
-                    with check (forecaster_id = forecast.acting_user_id() and forecast.is_forecaster_kind(forecaster_id, 'user'))$p$, v_app_r);
+                    using (forecaster_id = (select forecast.acting_user_id()))
+                    with check (forecaster_id = (select forecast.acting_user_id()))$p$, v_app_r);
 
   drop policy if exists prediction_score_owner on forecast.prediction_score;
   drop policy if exists prediction_score_worker on forecast.prediction_score;
@@ -348,7 +388,7 @@ begin
   execute format('create policy prediction_score_owner on forecast.prediction_score to %I using (true) with check (true)', v_owner_r);
   execute format('create policy prediction_score_worker on forecast.prediction_score to %I using (true) with check (true)', v_worker_r);
   execute format($p$create policy prediction_score_app_user on forecast.prediction_score for select to %I
-                    using (forecaster_id = forecast.acting_user_id())$p$, v_app_r);
+                    using (forecaster_id = (select forecast.acting_user_id()))$p$, v_app_r);
 
   drop policy if exists prediction_market_price_owner on forecast.prediction_market_price;
   drop policy if exists prediction_market_price_worker on forecast.prediction_market_price;
@@ -362,16 +402,18 @@ begin
 end;
 $$;
 comment on policy prediction_app_user on forecast.prediction is
-  'An app session sees and changes only the picks of the user it acts for (scoreline.user_id = forecaster_id, a user forecaster).';
+  'An app session sees and changes only the picks of the user it acts for: forecaster_id = scoreline.user_id (forecast.acting_user_id(), once per statement), which must name a user forecaster (SL141 for a model or an unknown id).';
 comment on policy prediction_worker_read on forecast.prediction is 'The worker reads every prediction (scoring).';
 comment on policy prediction_worker_insert on forecast.prediction is 'The worker writes models'' predictions only, never a user''s pick.';
 comment on policy prediction_worker_update on forecast.prediction is 'The worker changes models'' predictions only.';
 comment on policy prediction_worker_delete on forecast.prediction is 'The worker deletes models'' predictions only.';
 comment on policy prediction_owner on forecast.prediction is 'The owner role sees and changes everything.';
-comment on policy prediction_score_app_user on forecast.prediction_score is 'An app session reads the scores of its user''s picks only.';
+comment on policy prediction_score_app_user on forecast.prediction_score is
+  'An app session reads the scores of its user''s picks only: forecaster_id = scoreline.user_id (forecast.acting_user_id(), once per statement), which must name a user forecaster (SL141 for a model or an unknown id).';
 comment on policy prediction_score_worker on forecast.prediction_score is 'The worker writes every score (scoring).';
 comment on policy prediction_score_owner on forecast.prediction_score is 'The owner role sees and changes everything.';
-comment on policy prediction_market_price_app_user on forecast.prediction_market_price is 'An app session reads and links prices of its user''s picks only.';
+comment on policy prediction_market_price_app_user on forecast.prediction_market_price is
+  'An app session reads and links prices of its user''s picks only: the pick must be visible to it under prediction_app_user, i.e. be the pick of the user scoreline.user_id names (SL141 for a model or an unknown id).';
 comment on policy prediction_market_price_worker on forecast.prediction_market_price is 'The worker reads and writes every price link.';
 comment on policy prediction_market_price_owner on forecast.prediction_market_price is 'The owner role sees and changes everything.';
 

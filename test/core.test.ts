@@ -51,10 +51,11 @@ t.test('every constraint of core and market has a bad-input test naming it', asy
 
   // A constraint counts as tested when a test file names it as a string literal, as
   // rejectsWith(…, { constraint: 'name' }) or a table of cases does. Other areas (the odds
-  // tables of market) test their own constraints in their own files: read them all.
+  // tables of market, the attack tests in test/security/) test their own constraints in
+  // their own files: read them all.
   const dir = path.dirname(new URL(import.meta.url).pathname);
   const tested = new Set<string>();
-  for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.test.ts'))) {
+  for (const file of (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.test.ts'))) {
     const text = await fs.readFile(path.join(dir, file), 'utf8');
     for (const m of text.matchAll(/['"`]([a-z][a-z0-9_]*)['"`]/g)) tested.add(m[1]!);
   }

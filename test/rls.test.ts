@@ -58,8 +58,8 @@ t.test('an app session sees and changes only its user picks', async (t) => {
   await rejectsWith(
     t,
     asApp(sql, m!, (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${m!}, ${g2!.away})`),
-    { code: '42501', message: /row-level security policy/ },
-    'an app session acting as a model forecaster cannot write its predictions',
+    { code: 'SL141', message: /names no user forecaster/ },
+    'an app session acting as a model forecaster cannot write its predictions (the id names no user: SL141)',
   );
   await rejectsWith(
     t,

@@ -251,3 +251,21 @@ t.test('the owner (and superuser) still record historical bets directly', async 
   const [b] = await sql<{ status: string; pnl: string }[]>`select status, pnl::text from trade.bet`;
   t.same(b, { status: 'settled', pnl: '9.50' }, 'a back-test bet recorded by the owner settles');
 });
+
+t.test('a settled bet that disagrees with its selection is counted by the registered check', async (t) => {
+  const { sql, gs, strategy, betfair } = await setup(t);
+  const g = gs[0]!;
+  await as(sql, 'app', (tx) => tx`select trade.match_bet((trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id)`);
+  await settle(sql, g);
+  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  const [check] = await sql<{ query: string; severity: string }[]>`
+    select query, severity from refresh."check" where name = 'trade_bets_agree_with_selections'`;
+  const value = async () => (await sql.unsafe<{ v: string }[]>(`select (${check!.query})::text as v`))[0]!.v;
+  t.equal(check?.severity, 'error', 'an error-level check is registered');
+  t.equal(await value(), '0', 'healthy: 0');
+  // the owner (a superuser here) flips the result and forgets to settle the bets again
+  await sql`update market.selection set result = 'lost' where selection_id = ${g.home}`;
+  t.equal(await value(), '1', 'the won bet on a now lost selection: 1');
+  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  t.equal(await value(), '0', 'settling again repairs it: 0');
+});

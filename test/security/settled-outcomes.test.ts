@@ -4,7 +4,11 @@
 // roles without owner authority (SL006, SL007, SL008, SL009); corrections go through
 // core.correct_event_result or market.correct_market, which leave a trace and re-score; and
 // a data-quality check shows any score that disagrees with its selection.
+import path from 'node:path';
 import t from 'tap';
+import postgres from 'postgres';
+import { repoRoot } from '../../src/embedded.ts';
+import { feeds, loadFile } from '../../src/ingest/load.ts';
 import { games, league } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
 import { as, user } from '../helpers/roles.ts';
@@ -215,4 +219,65 @@ t.test('market.correct_market corrects a binary market with a trace and re-score
     { code: '23514', constraint: 'market_correction_reason_given' },
     'a reason is required',
   );
+});
+
+t.test('market.market_correction: the trace refuses what is not one', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, 'mt', 4);
+  const [g] = await games(sql, lg, 1);
+  const row = (over: Record<string, string>) => ({
+    market_id: String(g!.market_id),
+    reason: 'x',
+    old_status: 'open',
+    new_status: 'void',
+    old_results: '{}',
+    new_results: '{}',
+    ...over,
+  });
+  const insert = (r: Record<string, string>) =>
+    sql`insert into market.market_correction (market_id, reason, old_status, new_status, old_results, new_results)
+        values (${r.market_id!}, ${r.reason!}, ${r.old_status!}, ${r.new_status!}, ${r.old_results!}::text::jsonb, ${r.new_results!}::text::jsonb)`;
+  await rejectsWith(t, insert(row({ market_id: '-1' })), { code: '23503', constraint: 'market_correction_market_fk' });
+  await rejectsWith(t, insert(row({ reason: '  ' })), { code: '23514', constraint: 'market_correction_reason_given' });
+  await rejectsWith(t, insert(row({ old_results: '[]' })), { code: '23514', constraint: 'market_correction_old_results_is_object' });
+  await rejectsWith(t, insert(row({ new_results: '"won"' })), { code: '23514', constraint: 'market_correction_new_results_is_object' });
+  const [ok] = await sql<{ id: number; by: string }[]>`
+    insert into market.market_correction (market_id, reason, old_status, new_status, old_results, new_results)
+    values (${g!.market_id}, 'x', 'open', 'void', '{}', '{}') returning correction_id::int as id, corrected_by as by`;
+  t.equal(ok!.by, (await sql<{ u: string }[]>`select session_user as u`)[0]!.u, 'corrected_by defaults to the login');
+  await rejectsWith(
+    t,
+    sql`insert into market.market_correction (correction_id, market_id, reason, old_status, new_status, old_results, new_results)
+        overriding system value values (${ok!.id}, ${g!.market_id}, 'x', 'open', 'void', '{}', '{}')`,
+    { code: '23505', constraint: 'market_correction_pkey' },
+  );
+});
+
+t.test('a feed row giving a settled game other teams or another season is rejected, not applied', async (t) => {
+  // The shipped feeds cannot express it (their ids carry the teams and season), so the row a
+  // feed's merge would build is written into pg_temp.ingest_want by hand.
+  const db = await testDb(t);
+  const { sql } = db;
+  const url = new URL(db.url);
+  url.searchParams.set('options', '-c role=scoreline_worker');
+  const loader = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  t.teardown(() => loader.end());
+  await loadFile(loader, feeds.nfl_games!, path.join(repoRoot, 'data', 'nfl_games_2024_2025.csv'));
+  const [batch] = await sql<{ batch_id: string }[]>`
+    insert into ingest.batch (feed, location) values ('nfl_games', 'hand-made') returning batch_id`;
+  const event = () => sql`select * from core.event where external_id = '2024_01_BAL_KC'`;
+  const before = await event();
+  const result = await loader.begin(async (tx) => {
+    await tx`create temporary table ingest_want on commit drop as
+             select 2 as line_number, 'hand-made' as raw, e.external_id, e.kind, e.competition_id, e.season_id, e.week_number,
+                    e.stage, e.round, e.name, e.scheduled_start, e.status, e.away_team_id as home_team_id, e.home_team_id as away_team_id,
+                    e.home_score, e.away_score, '{}'::jsonb as metadata
+               from core.event e where e.external_id = '2024_01_BAL_KC'`;
+    const [r] = await tx<{ inserted: number; updated: number }[]>`select * from ingest.merge_events(${batch!.batch_id})`;
+    return r!;
+  });
+  t.same([result.inserted, result.updated], [0, 0], 'merge_events (as the worker) changes nothing');
+  const [why] = await sql<{ reason: string }[]>`select reason from ingest.rejected_row where batch_id = ${batch!.batch_id}`;
+  t.match(why?.reason, /2024_01_BAL_KC is completed: the feed gives it other teams/, 'the line is rejected, saying why');
+  t.same(await event(), before, 'the game is unchanged');
 });
