@@ -24,8 +24,10 @@ declare
                              then core.may_correct_results() else false end;
 begin
   if new.status is distinct from old.status and not v_correcting then
-    if not exists (select from core.event_status_transition t
-                   where t.from_status = old.status and t.to_status = new.status) then
+    -- a settled status never changes by an update, whatever core.event_status_transition lists
+    if old.status in ('completed', 'abandoned', 'cancelled')
+       or not exists (select from core.event_status_transition t
+                      where t.from_status = old.status and t.to_status = new.status) then
       raise exception 'event % (%): status cannot go from % to %', old.event_id, old.external_id, old.status, new.status
         using errcode = 'SL001',
               hint = case when old.status in ('completed', 'abandoned', 'cancelled')

@@ -99,6 +99,30 @@ t.test('the worker cannot change settled outcomes or delete users’ picks; noth
   t.equal(v!.v, '0', 'and says 0');
 });
 
+t.test('the worker cannot open a way out of a settled status in core.event_status_transition', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, 'st', 4);
+  const [g] = await games(sql, lg, 1);
+  await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
+             where event_id = ${g!.event_id}`;
+  await rejectsWith(
+    t,
+    as(sql, 'worker', (tx) => tx`insert into core.event_status_transition (from_status, to_status) values ('completed', 'abandoned')`),
+    { code: '42501' },
+    'the worker cannot add a transition',
+  );
+  // even one the owner added lets no plain update out of a settled status
+  await sql`insert into core.event_status_transition (from_status, to_status) values ('completed', 'abandoned')`;
+  await rejectsWith(
+    t,
+    as(sql, 'worker', (tx) => tx`update core.event set status = 'abandoned' where event_id = ${g!.event_id}`),
+    { code: 'SL001', message: /status cannot go from completed to abandoned/ },
+    'the worker abandoning a completed game (voiding every market) is refused',
+  );
+  const [ev] = await sql<{ status: string }[]>`select status from core.event where event_id = ${g!.event_id}`;
+  t.equal(ev!.status, 'completed', 'the game is still completed');
+});
+
 t.test('a runner with users’ picks cannot be deleted by the worker', async (t) => {
   const { sql } = await testDb(t);
   const race = await makeRace(sql, { runners: 3, start: new Date(Date.now() + 86400_000).toISOString() });
