@@ -193,8 +193,9 @@ begin
   -- nor the traces corrections leave (core.acts_as_owner also reads the owner role's name from
   -- core.db_role): written by the owner and the security definer correction functions only
   execute format('revoke insert, update, delete on core.event_correction, market.market_correction from %I', v_worker_r);
-  -- nor the lifecycle's reference data (a transition out of completed would be a silent correction)
-  execute format('revoke insert, update, delete on core.event_status_transition from %I', v_worker_r);
+  -- nor the reference data settlement reads (a transition out of completed would be a silent
+  -- correction; a source's commission rate re-prices every settled bet at the next trade.settle_bets)
+  execute format('revoke insert, update, delete on core.event_status_transition, market.source, market.market_type from %I', v_worker_r);
   foreach v_t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
                            'forecast.prediction_market_price', 'trade.performance_invalidation', 'trade.performance_watermark'] loop
     execute format('grant insert, update, delete on %s to %I', v_t::regclass, v_worker_r);

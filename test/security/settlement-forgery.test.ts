@@ -100,34 +100,43 @@ t.test('the worker forging a selection result or a market settlement with the se
   t.equal(settled!.n, 3, 'market.settle_event as the worker settles the three selections');
 });
 
-t.test('the worker cannot make itself the owner in core.db_role, nor rewrite the correction traces', async (t) => {
-  const { sql } = await testDb(t);
-  const lg = await league(sql, 'sr', 4);
-  const [g] = await games(sql, lg, 1);
-  await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
+t.test(
+  'the worker cannot make itself the owner in core.db_role, rewrite the correction traces or the reference data settlement reads',
+  async (t) => {
+    const { sql } = await testDb(t);
+    const lg = await league(sql, 'sr', 4);
+    const [g] = await games(sql, lg, 1);
+    await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
              where event_id = ${g!.event_id}`;
-  await as(sql, 'worker', (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 2::smallint, 0::smallint, 'feed fix')`);
-  const roles = () => sql`select kind, role_name from core.db_role order by kind`;
-  const traces = () => sql`select correction_id, reason, new_home_score from core.event_correction order by 1`;
-  const [rolesBefore, tracesBefore] = [await roles(), await traces()];
-  for (const attack of [
-    `update core.db_role set role_name = 'scoreline_x' where kind = 'worker'`,
-    `update core.db_role set role_name = 'scoreline_worker' where kind = 'owner'`,
-    `delete from core.db_role where kind = 'owner'`,
-    `delete from core.event_correction`,
-    `update core.event_correction set reason = 'nothing happened'`,
-    `insert into core.event_correction (event_id, reason, old_status, new_status, result_version) values (${g!.event_id}, 'forged', 'completed', 'completed', 9)`,
-    `insert into market.market_correction (market_id, reason, old_status, new_status, old_results, new_results) values (${g!.market_id}, 'forged', 'open', 'void', '{}', '{}')`,
-  ]) {
-    await rejectsWith(
-      t,
-      as(sql, 'worker', (tx) => tx.unsafe(attack)),
-      { code: '42501' },
-      `worker: ${attack.slice(0, 70)}`,
+    await as(
+      sql,
+      'worker',
+      (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 2::smallint, 0::smallint, 'feed fix')`,
     );
-  }
-  t.same(await roles(), rolesBefore, 'the role map is unchanged');
-  t.same(await traces(), tracesBefore, 'the trace is unchanged');
-  const [auth] = await as(sql, 'worker', (tx) => tx<{ owner: boolean }[]>`select core.acts_as_owner() as owner`);
-  t.equal(auth!.owner, false, 'the worker has no owner authority');
-});
+    const roles = () => sql`select kind, role_name from core.db_role order by kind`;
+    const traces = () => sql`select correction_id, reason, new_home_score from core.event_correction order by 1`;
+    const [rolesBefore, tracesBefore] = [await roles(), await traces()];
+    for (const attack of [
+      `update core.db_role set role_name = 'scoreline_x' where kind = 'worker'`,
+      `update core.db_role set role_name = 'scoreline_worker' where kind = 'owner'`,
+      `delete from core.db_role where kind = 'owner'`,
+      `delete from core.event_correction`,
+      `update core.event_correction set reason = 'nothing happened'`,
+      `insert into core.event_correction (event_id, reason, old_status, new_status, result_version) values (${g!.event_id}, 'forged', 'completed', 'completed', 9)`,
+      `insert into market.market_correction (market_id, reason, old_status, new_status, old_results, new_results) values (${g!.market_id}, 'forged', 'open', 'void', '{}', '{}')`,
+      `update market.source set commission_rate = 0 where code = 'betfair'`,
+      `update market.market_type set allows_multiple_picks = true where code = 'match_result'`,
+    ]) {
+      await rejectsWith(
+        t,
+        as(sql, 'worker', (tx) => tx.unsafe(attack)),
+        { code: '42501' },
+        `worker: ${attack.slice(0, 70)}`,
+      );
+    }
+    t.same(await roles(), rolesBefore, 'the role map is unchanged');
+    t.same(await traces(), tracesBefore, 'the trace is unchanged');
+    const [auth] = await as(sql, 'worker', (tx) => tx<{ owner: boolean }[]>`select core.acts_as_owner() as owner`);
+    t.equal(auth!.owner, false, 'the worker has no owner authority');
+  },
+);
