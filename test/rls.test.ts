@@ -3,12 +3,12 @@
 // picks, their scores and price links; derived statistics still follow its writes.
 import t from 'tap';
 import type { Sql, TransactionSql } from 'postgres';
-import { games, league, models, predict } from './helpers/fixtures.ts';
+import { games, league, models, predict, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
-import { as, user } from './helpers/roles.ts';
+import { asRole } from './helpers/roles.ts';
 
 function asApp<T>(sql: Sql, userId: number | string | null, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
-  return as(sql, 'app', work, userId ?? undefined);
+  return asRole(sql, 'app', work, userId ?? undefined);
 }
 
 t.test('an app session sees and changes only its user picks', async (t) => {

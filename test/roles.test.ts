@@ -7,7 +7,7 @@ import t from 'tap';
 import { migrate, migrationsDir, rolePrefix } from '../src/migrate.ts';
 import { games, league, models, predict } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
-import { as, asSession } from './helpers/roles.ts';
+import { asRole, asRoleSession } from './helpers/roles.ts';
 
 const denied = { code: '42501' };
 
@@ -91,7 +91,7 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
   >`insert into forecast.forecaster (kind, name, handle) values ('user', 'Ann', 'ann') returning forecaster_id::int as id`;
   const userId = u!.id;
 
-  const picked = await as(
+  const picked = await asRole(
     sql,
     'app',
     async (tx) => {
@@ -110,7 +110,7 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
   const [st] = await sql<{ id: number }[]>`insert into trade.strategy (name, version) values ('s', '1') returning strategy_id as id`;
   const [src] = await sql<{ id: number }[]>`select source_id as id from market.source limit 1`;
   if (src) {
-    await as(
+    await asRole(
       sql,
       'app',
       (tx) =>
@@ -120,7 +120,7 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
     t.equal(n!.n, 1, 'the app places a bet');
     await rejectsWith(
       t,
-      as(sql, 'app', (tx) => tx`update trade.bet set stake = 20`),
+      asRole(sql, 'app', (tx) => tx`update trade.bet set stake = 20`),
       denied,
       'the app cannot change a bet',
     );
@@ -128,25 +128,25 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
 
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`update core.event set venue = 'x'`),
+    asRole(sql, 'app', (tx) => tx`update core.event set venue = 'x'`),
     denied,
     'app cannot update core.event',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`insert into core.team (sport_id, code, name) values (1, 'X', 'X')`),
+    asRole(sql, 'app', (tx) => tx`insert into core.team (sport_id, code, name) values (1, 'X', 'X')`),
     denied,
     'app cannot insert reference data',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`delete from stats.player_stats`),
+    asRole(sql, 'app', (tx) => tx`delete from stats.player_stats`),
     denied,
     'app cannot write stats',
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) =>
@@ -157,55 +157,55 @@ t.test('app: writes its picks and bets, reads events, markets and stats; nothing
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`insert into forecast.forecaster (kind, name, handle) values ('user', 'Eve', 'eve')`),
+    asRole(sql, 'app', (tx) => tx`insert into forecast.forecaster (kind, name, handle) values ('user', 'Eve', 'eve')`),
     denied,
     'app cannot create forecasters',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select worker.score_event(${g!.event_id}, null)`),
+    asRole(sql, 'app', (tx) => tx`select worker.score_event(${g!.event_id}, null)`),
     denied,
     'app cannot call worker procedures',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`call refresh.run_due('manual')`),
+    asRole(sql, 'app', (tx) => tx`call refresh.run_due('manual')`),
     denied,
     'app cannot call refresh procedures',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.score_event(${g!.event_id})`),
+    asRole(sql, 'app', (tx) => tx`select forecast.score_event(${g!.event_id})`),
     denied,
     'app cannot score',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select * from refresh.run`),
+    asRole(sql, 'app', (tx) => tx`select * from refresh.run`),
     denied,
     'app cannot read the refresh audit',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select * from ingest.batch`),
+    asRole(sql, 'app', (tx) => tx`select * from ingest.batch`),
     denied,
     'app cannot read ingest',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 1::smallint, 0::smallint, 'x')`),
+    asRole(sql, 'app', (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 1::smallint, 0::smallint, 'x')`),
     denied,
     'app cannot correct results',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select * from graphile_worker._private_jobs`),
+    asRole(sql, 'app', (tx) => tx`select * from graphile_worker._private_jobs`),
     denied,
     'app cannot read the job queue',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select graphile_worker.add_job('score_event', '{}'::json)`),
+    asRole(sql, 'app', (tx) => tx`select graphile_worker.add_job('score_event', '{}'::json)`),
     denied,
     'app cannot enqueue jobs',
   );
@@ -219,7 +219,7 @@ t.test('app: setting scoreline.correcting_event does not unlock a settled result
   // the worker has update on core.event (ingest): the setting does not help it either
   await rejectsWith(
     t,
-    as(sql, 'worker', async (tx) => {
+    asRole(sql, 'worker', async (tx) => {
       await tx`select set_config('scoreline.correcting_event', ${String(g!.event_id)}, true)`;
       await tx`update core.event set home_score = 5 where event_id = ${g!.event_id}`;
     }),
@@ -232,7 +232,7 @@ t.test('app: setting scoreline.correcting_event does not unlock a settled result
   t.same(ev, { home_score: 1, result_version: 0 }, 'the result is unchanged');
 
   // the worker corrects through core.correct_event_result, which leaves a trace
-  await as(
+  await asRole(
     sql,
     'worker',
     (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 2::smallint, 0::smallint, 'feed correction')`,
@@ -243,7 +243,7 @@ t.test('app: setting scoreline.correcting_event does not unlock a settled result
   t.same(after, { home_score: 2, traces: 1 }, 'the function corrects and records');
 
   // the owner role may correct directly (a DBA repairing data)
-  await as(sql, 'owner', async (tx) => {
+  await asRole(sql, 'owner', async (tx) => {
     await tx`select set_config('scoreline.correcting_event', ${String(g!.event_id)}, true)`;
     await tx`update core.event set home_score = 3 where event_id = ${g!.event_id}`;
   });
@@ -264,42 +264,42 @@ t.test('worker: scores an event, refreshes, maintains; cannot write a user pick'
   await sql`insert into forecast.prediction (forecaster_id, selection_id) values (${u!.id}, ${g!.draw})`;
   await sql`update core.event set scheduled_start = now() - interval '1 hour', status = 'in_progress' where event_id = ${g!.event_id}`;
 
-  await as(sql, 'worker', async (tx) => {
+  await asRole(sql, 'worker', async (tx) => {
     await tx`update core.event set status = 'completed', home_score = 2, away_score = 1 where event_id = ${g!.event_id}`;
   });
-  const result = await as(sql, 'worker', (tx) => tx<{ r: unknown }[]>`select worker.score_event(${g!.event_id}, null) as r`);
+  const result = await asRole(sql, 'worker', (tx) => tx<{ r: unknown }[]>`select worker.score_event(${g!.event_id}, null) as r`);
   t.ok(result[0]?.r, 'worker.score_event runs as the worker');
   const [scored] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction_score where event_id = ${g!.event_id}`;
   t.equal(scored!.n, 3, 'every prediction scored, the user pick included (the worker reads all)');
 
-  await asSession(sql, 'worker', (s) => s`call refresh.run_due('manual')`);
+  await asRoleSession(sql, 'worker', (s) => s`call refresh.run_due('manual')`);
   const [failed] = await sql<{ n: number; errors: string | null }[]>`
     select count(*)::int as n, string_agg(error_sqlstate || ' ' || error_message, '; ') as errors from refresh.run where status = 'failed'`;
   t.equal(failed!.n, 0, `refresh.run_due as the worker: no failed run ${failed!.errors ?? ''}`);
   const [ran] = await sql<{ n: number }[]>`select count(*)::int as n from refresh.run where status = 'success'`;
   t.ok(ran!.n > 0, 'refresh.run_due refreshed objects');
 
-  await as(sql, 'worker', (tx) => tx`select worker.nightly_sync()`);
-  await as(sql, 'worker', (tx) => tx`select worker.enqueue_unscored()`);
-  await as(sql, 'worker', (tx) => tx`select worker.beat('p1', array['w1'], 'h', 1, 1)`);
-  await as(sql, 'worker', (tx) => tx`select worker.recover_stale_workers(interval '1 minute', 'p1')`);
-  await asSession(sql, 'worker', (s) => s`call worker.maintain()`);
+  await asRole(sql, 'worker', (tx) => tx`select worker.nightly_sync()`);
+  await asRole(sql, 'worker', (tx) => tx`select worker.enqueue_unscored()`);
+  await asRole(sql, 'worker', (tx) => tx`select worker.beat('p1', array['w1'], 'h', 1, 1)`);
+  await asRole(sql, 'worker', (tx) => tx`select worker.recover_stale_workers(interval '1 minute', 'p1')`);
+  await asRoleSession(sql, 'worker', (s) => s`call worker.maintain()`);
   t.pass(
     'nightly_sync, enqueue_unscored, beat, recover_stale_workers and worker.maintain (partition maintenance, reaper) run as the worker',
   );
-  await as(sql, 'worker', (tx) => tx`select count(*) from graphile_worker._private_jobs`);
+  await asRole(sql, 'worker', (tx) => tx`select count(*) from graphile_worker._private_jobs`);
   t.pass('the worker reads its job queue');
 
   // a model prediction: yes; a user's pick: no (row-level security)
   const [g2] = await games(sql, lg, 1, 'h');
-  await as(sql, 'worker', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${m1!}, ${g2!.home})`);
+  await asRole(sql, 'worker', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${m1!}, ${g2!.home})`);
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${u!.id}, ${g2!.home})`),
+    asRole(sql, 'worker', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${u!.id}, ${g2!.home})`),
     { code: '42501', message: /row-level security/ },
     'the worker cannot insert a pick for a user',
   );
-  const [changed] = await as(
+  const [changed] = await asRole(
     sql,
     'worker',
     (tx) => tx<{ n: number }[]>`
@@ -308,13 +308,13 @@ t.test('worker: scores an event, refreshes, maintains; cannot write a user pick'
   t.equal(changed!.n, 0, 'nor delete a user pick');
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`create table core.x (a int)`),
+    asRole(sql, 'worker', (tx) => tx`create table core.x (a int)`),
     denied,
     'the worker creates nothing',
   );
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`select forecast.create_demo_picks(1, 1)`),
+    asRole(sql, 'worker', (tx) => tx`select forecast.create_demo_picks(1, 1)`),
     denied,
     'the worker cannot make demo user picks',
   );
@@ -327,10 +327,10 @@ t.test('reader: stats and refresh.status only', async (t) => {
      where n.nspname = 'stats' and c.relkind in ('r', 'v', 'm', 'p') and c.relispopulated order by 1`;
   t.ok(views.length >= 5, 'stats has tables and views');
   for (const v of views) {
-    await as(sql, 'reader', (tx) => tx.unsafe(`select * from ${v.name} limit 1`));
+    await asRole(sql, 'reader', (tx) => tx.unsafe(`select * from ${v.name} limit 1`));
   }
   t.pass(`the reader selects from every stats relation (${views.length})`);
-  await as(sql, 'reader', (tx) => tx`select * from refresh.status`);
+  await asRole(sql, 'reader', (tx) => tx`select * from refresh.status`);
   t.pass('the reader selects refresh.status');
 
   for (const what of [
@@ -349,7 +349,7 @@ t.test('reader: stats and refresh.status only', async (t) => {
   ]) {
     await rejectsWith(
       t,
-      as(sql, 'reader', (tx) => tx.unsafe(what)),
+      asRole(sql, 'reader', (tx) => tx.unsafe(what)),
       denied,
       `reader: ${what} is denied`,
     );
@@ -358,7 +358,7 @@ t.test('reader: stats and refresh.status only', async (t) => {
 
 t.test('owner: everything in the scoreline schemas; job queue internals for the worker and owner only', async (t) => {
   const { sql } = await testDb(t);
-  await as(sql, 'owner', async (tx) => {
+  await asRole(sql, 'owner', async (tx) => {
     await tx`create table core.owner_probe (a int)`;
     await tx`select * from graphile_worker._private_jobs`;
     await tx`select * from refresh.run`;
@@ -367,13 +367,13 @@ t.test('owner: everything in the scoreline schemas; job queue internals for the 
   for (const kind of ['app', 'reader'] as const) {
     await rejectsWith(
       t,
-      as(sql, kind, (tx) => tx`select * from graphile_worker._private_job_queues`),
+      asRole(sql, kind, (tx) => tx`select * from graphile_worker._private_job_queues`),
       denied,
       `${kind} denied on graphile_worker`,
     );
     await rejectsWith(
       t,
-      as(sql, kind, (tx) => tx`select graphile_worker.add_job('x', '{}'::json)`),
+      asRole(sql, kind, (tx) => tx`select graphile_worker.add_job('x', '{}'::json)`),
       denied,
       `${kind} cannot call graphile_worker functions`,
     );

@@ -11,11 +11,15 @@ export async function roleName(sql: Sql, kind: RoleKind): Promise<string> {
   return r!.role_name;
 }
 
-/** Runs `work` in a transaction as the role of that kind. */
-export async function asRole<T>(sql: Sql, kind: RoleKind, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in a transaction as the role of that kind; `userId` is the forecaster an app
+ * session acts for (scoreline.user_id), any text the attack needs.
+ */
+export async function asRole<T>(sql: Sql, kind: RoleKind, work: (tx: TransactionSql) => Promise<T>, userId?: number | string): Promise<T> {
   const role = await roleName(sql, kind);
   return (await sql.begin(async (tx) => {
     await tx`select set_config('role', ${role}, true)`;
+    if (userId !== undefined) await tx`select set_config('scoreline.user_id', ${String(userId)}, true)`;
     return work(tx);
   })) as T;
 }
@@ -31,26 +35,4 @@ export async function asRoleSession<T>(sql: Sql, kind: RoleKind, work: (s: Sql) 
     await s`reset role`;
     s.release();
   }
-}
-
-export type Kind = RoleKind;
-
-/** Runs `work` in a transaction as the role of that kind (and acting for a user, for the app). */
-export async function as<T>(sql: Sql, kind: Kind, work: (tx: TransactionSql) => Promise<T>, userId?: number | string): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    const [r] = await tx<{ role_name: string }[]>`select core.role_name(${kind}) as role_name`;
-    await tx`select set_config('role', ${r!.role_name}, true)`;
-    if (userId !== undefined) await tx`select set_config('scoreline.user_id', ${String(userId)}, true)`;
-    return work(tx);
-  })) as T;
-}
-
-/** Procedures that COMMIT run outside a transaction block: a reserved session switched to the role. */
-export const asSession = asRoleSession;
-
-/** A user forecaster (the kind an app session acts for). */
-export async function user(sql: Sql, handle: string): Promise<number> {
-  const [u] = await sql<{ id: number }[]>`
-    insert into forecast.forecaster (kind, name, handle) values ('user', ${handle}, ${handle}) returning forecaster_id::int as id`;
-  return u!.id;
 }

@@ -3,13 +3,13 @@
 // refuses both with SL141 (sql/090_roles.sql), so the session reads and deletes nothing;
 // the policies evaluate it once per statement, not once per row.
 import t from 'tap';
-import { games, league, models, predict } from '../helpers/fixtures.ts';
+import { games, league, models, predict, user } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as, user } from '../helpers/roles.ts';
+import { asRole } from '../helpers/roles.ts';
 
 t.test('an app session acting for a model or an unknown forecaster gets SL141 and touches nothing', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'au', 8);
+  const lg = await league(sql, { code: 'au', teams: 8 });
   const gs = await games(sql, lg, 4);
   const [model] = await models(sql, ['elo']);
   for (const g of gs) await predict(sql, model!, g.home);
@@ -28,44 +28,44 @@ t.test('an app session acting for a model or an unknown forecaster gets SL141 an
   ] as const) {
     await rejectsWith(
       t,
-      as(sql, 'app', (tx) => tx`select count(*) from forecast.prediction`, id),
+      asRole(sql, 'app', (tx) => tx`select count(*) from forecast.prediction`, id),
       { code: 'SL141', message: /names no user forecaster/ },
       `app acting for ${who}: reading predictions is refused`,
     );
     await rejectsWith(
       t,
-      as(sql, 'app', (tx) => tx`delete from forecast.prediction where forecaster_id = ${id}`, id),
+      asRole(sql, 'app', (tx) => tx`delete from forecast.prediction where forecaster_id = ${id}`, id),
       { code: 'SL141', message: /names no user forecaster/ },
       `app acting for ${who}: deleting its predictions is refused`,
     );
     await rejectsWith(
       t,
-      as(sql, 'app', (tx) => tx`select count(*) from forecast.prediction_score`, id),
+      asRole(sql, 'app', (tx) => tx`select count(*) from forecast.prediction_score`, id),
       { code: 'SL141' },
       `app acting for ${who}: reading scores is refused`,
     );
     await rejectsWith(
       t,
-      as(sql, 'app', (tx) => tx`select * from forecast.pick`, id),
+      asRole(sql, 'app', (tx) => tx`select * from forecast.pick`, id),
       { code: 'SL141' },
       `app acting for ${who}: forecast.pick is refused`,
     );
   }
   t.equal(await count(), before, 'no prediction was deleted');
 
-  const mine = await as(sql, 'app', (tx) => tx<{ forecaster_id: number }[]>`select forecaster_id::int from forecast.prediction`, ann);
+  const mine = await asRole(sql, 'app', (tx) => tx<{ forecaster_id: number }[]>`select forecaster_id::int from forecast.prediction`, ann);
   t.same(
     mine.map((r) => r.forecaster_id),
     [ann],
     'acting for a user still works: Ann sees her pick only',
   );
-  const none = await as(sql, 'app', (tx) => tx`select * from forecast.prediction`);
+  const none = await asRole(sql, 'app', (tx) => tx`select * from forecast.prediction`);
   t.equal(none.length, 0, 'without scoreline.user_id the session sees nothing (no error)');
 });
 
 t.test('the policies call forecast.acting_user_id() once per statement', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'ac', 8);
+  const lg = await league(sql, { code: 'ac', teams: 8 });
   const gs = await games(sql, lg, 60);
   const ann = await user(sql, 'ann');
   await sql`insert into forecast.prediction (forecaster_id, selection_id)

@@ -8,12 +8,12 @@ import t, { type Test } from 'tap';
 import type { Sql } from '../../src/db.ts';
 import { games, league, type Game } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as } from '../helpers/roles.ts';
+import { asRole } from '../helpers/roles.ts';
 import { sourceId } from '../helpers/timeseries.ts';
 
 async function setup(t: Test) {
   const db = await testDb(t);
-  const lg = await league(db.sql, 'bt', 8);
+  const lg = await league(db.sql, { code: 'bt', teams: 8 });
   const gs = await games(db.sql, lg, 4);
   const [st] = await db.sql<{ id: number }[]>`insert into trade.strategy (name, version) values ('s', '1') returning strategy_id as id`;
   return { ...db, gs, strategy: st!.id, betfair: await sourceId(db.sql, 'betfair') };
@@ -40,7 +40,7 @@ t.test('a matched, back-dated bet on a selection already won is refused; settlem
 
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`insert into trade.bet (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at)
@@ -51,7 +51,7 @@ t.test('a matched, back-dated bet on a selection already won is refused; settlem
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`insert into trade.bet (strategy_id, selection_id, source_id, side, odds, stake)
@@ -62,7 +62,7 @@ t.test('a matched, back-dated bet on a selection already won is refused; settlem
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 50, 1000)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 50, 1000)`),
     { code: 'SL093', message: /is settled/ },
     'trade.place_bet on the settled market is refused',
   );
@@ -80,7 +80,7 @@ t.test('a matched, back-dated bet on a selection already won is refused; settlem
   );
   t.equal(await betCount(sql), 0, 'no bet was written');
 
-  const [paid] = await as(sql, 'worker', (tx) => tx<{ n: number }[]>`select trade.settle_bets(${g.event_id}) as n`);
+  const [paid] = await asRole(sql, 'worker', (tx) => tx<{ n: number }[]>`select trade.settle_bets(${g.event_id}) as n`);
   t.equal(paid!.n, 0, 'trade.settle_bets (as the worker) has nothing to pay');
   const [pnl] = await sql<{ pnl: string | null }[]>`select sum(pnl)::text as pnl from trade.bet`;
   t.equal(pnl!.pnl, null, 'no P&L');
@@ -101,7 +101,7 @@ t.test('placed_at is the server time: neither 1999 nor 30 days ahead', async (t)
       `placed_at ${at.slice(0, 10)} is refused`,
     );
   }
-  const [b] = await as(
+  const [b] = await asRole(
     sql,
     'app',
     (tx) => tx<{ status: string; at_now: boolean; pnl: string | null }[]>`
@@ -115,9 +115,13 @@ t.test('a bet becomes matched while its market is open, never after the result',
   const { sql, gs, strategy, betfair } = await setup(t);
   const [open, late, worker] = gs;
   const place = (g: Game) =>
-    as(sql, 'app', (tx) => tx<{ bet_id: string }[]>`select (trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id`);
+    asRole(
+      sql,
+      'app',
+      (tx) => tx<{ bet_id: string }[]>`select (trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id`,
+    );
   const [b1] = await place(open!);
-  const [m] = await as(
+  const [m] = await asRole(
     sql,
     'app',
     (tx) => tx<{ status: string; matched_now: boolean; external_ref: string }[]>`
@@ -127,13 +131,13 @@ t.test('a bet becomes matched while its market is open, never after the result',
   t.same(m, { status: 'matched', matched_now: true, external_ref: 'bf-123' }, 'the app marks its bet matched (the exchange said so)');
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.match_bet(${b1!.bet_id})`),
+    asRole(sql, 'app', (tx) => tx`select trade.match_bet(${b1!.bet_id})`),
     { code: 'SL096', message: /is matched/ },
     'matching it twice is refused',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.match_bet(${-1})`),
+    asRole(sql, 'app', (tx) => tx`select trade.match_bet(${-1})`),
     { code: 'SL095' },
     'an unknown bet',
   );
@@ -144,13 +148,13 @@ t.test('a bet becomes matched while its market is open, never after the result',
   await settle(sql, worker!);
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.match_bet(${b2!.bet_id})`),
+    asRole(sql, 'app', (tx) => tx`select trade.match_bet(${b2!.bet_id})`),
     { code: 'SL093', message: /is settled/ },
     'the app matching a bet once the market is settled is refused',
   );
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`update trade.bet set status = 'matched' where bet_id = ${b3!.bet_id}`),
+    asRole(sql, 'worker', (tx) => tx`update trade.bet set status = 'matched' where bet_id = ${b3!.bet_id}`),
     { code: 'SL093', message: /is settled/ },
     'the worker marking a bet matched once the result is known is refused',
   );
@@ -160,7 +164,7 @@ t.test('a bet becomes matched while its market is open, never after the result',
     ['pending', 'pending'],
     'both are still pending',
   );
-  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${late!.event_id}), trade.settle_bets(${worker!.event_id})`);
+  await asRole(sql, 'worker', (tx) => tx`select trade.settle_bets(${late!.event_id}), trade.settle_bets(${worker!.event_id})`);
   const lapsed = await sql<{ status: string; pnl: string | null }[]>`
     select status, pnl::text from trade.bet where bet_id in (${b2!.bet_id}, ${b3!.bet_id})`;
   t.same(
@@ -176,7 +180,7 @@ t.test('a bet becomes matched while its market is open, never after the result',
 t.test('a matched bet cannot be voided once the result is known (a loss turned into 0)', async (t) => {
   const { sql, gs, strategy, betfair } = await setup(t);
   const g = gs[0]!;
-  const [b] = await as(
+  const [b] = await asRole(
     sql,
     'app',
     (tx) =>
@@ -187,11 +191,11 @@ t.test('a matched bet cannot be voided once the result is known (a loss turned i
   await settle(sql, g);
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`update trade.bet set status = 'void' where bet_id = ${b!.bet_id}`),
+    asRole(sql, 'worker', (tx) => tx`update trade.bet set status = 'void' where bet_id = ${b!.bet_id}`),
     { code: 'SL093' },
     'the worker voiding the losing bet is refused',
   );
-  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  await asRole(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
   const [after] = await sql<{ status: string; pnl: string }[]>`select status, pnl::text from trade.bet where bet_id = ${b!.bet_id}`;
   t.same(after, { status: 'settled', pnl: '-10.00' }, 'it settles as the loss it is');
 });
@@ -202,7 +206,7 @@ t.test('trade.place_bet refuses a selection with a result, a completed event, an
   await sql`update market.selection set result = 'lost' where selection_id = ${withResult!.home}`;
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${withResult!.home}, ${betfair}, 'back', 2, 10)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${withResult!.home}, ${betfair}, 'back', 2, 10)`),
     { code: 'SL093', message: /has a result/ },
     'a selection with a result',
   );
@@ -210,26 +214,26 @@ t.test('trade.place_bet refuses a selection with a result, a completed event, an
              where event_id = ${completed!.event_id}`;
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${completed!.home}, ${betfair}, 'back', 2, 10)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${completed!.home}, ${betfair}, 'back', 2, 10)`),
     { code: 'SL093', message: /is completed/ },
     'an event completed but not yet settled',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${ok!.home}, ${betfair}, 'each_way', 2, 10)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${ok!.home}, ${betfair}, 'each_way', 2, 10)`),
     { code: '23514', constraint: 'bet_side_known' },
     'a side that is not back or lay',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${-1}, ${betfair}, 'back', 2, 10)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${-1}, ${betfair}, 'back', 2, 10)`),
     { code: '23503', constraint: 'bet_selection_fk' },
     'an unknown selection',
   );
   await sql`update trade.strategy set active = false where strategy_id = ${strategy}`;
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${ok!.home}, ${betfair}, 'back', 2, 10)`),
+    asRole(sql, 'app', (tx) => tx`select trade.place_bet(${strategy}, ${ok!.home}, ${betfair}, 'back', 2, 10)`),
     { code: 'SL097', message: /not active/ },
     'an inactive strategy',
   );
@@ -240,14 +244,14 @@ t.test('the owner (and superuser) still record historical bets directly', async 
   const { sql, gs, strategy, betfair } = await setup(t);
   const g = gs[0]!;
   await sql`select maint.ensure_partitions('trade.bet', '2024-01-01', '2024-01-02')`;
-  await as(
+  await asRole(
     sql,
     'owner',
     (tx) => tx`insert into trade.bet (strategy_id, selection_id, source_id, side, odds, stake, status, placed_at)
                values (${strategy}, ${g.home}, ${betfair}, 'back', 2, 10, 'matched', '2024-01-01T12:00:00Z')`,
   );
   await settle(sql, g);
-  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  await asRole(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
   const [b] = await sql<{ status: string; pnl: string }[]>`select status, pnl::text from trade.bet`;
   t.same(b, { status: 'settled', pnl: '9.50' }, 'a back-test bet recorded by the owner settles');
 });
@@ -255,9 +259,9 @@ t.test('the owner (and superuser) still record historical bets directly', async 
 t.test('a settled bet that disagrees with its selection is counted by the registered check', async (t) => {
   const { sql, gs, strategy, betfair } = await setup(t);
   const g = gs[0]!;
-  await as(sql, 'app', (tx) => tx`select trade.match_bet((trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id)`);
+  await asRole(sql, 'app', (tx) => tx`select trade.match_bet((trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id)`);
   await settle(sql, g);
-  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  await asRole(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
   const [check] = await sql<{ query: string; severity: string }[]>`
     select query, severity from refresh."check" where name = 'trade_bets_agree_with_selections'`;
   const value = async () => (await sql.unsafe<{ v: string }[]>(`select (${check!.query})::text as v`))[0]!.v;
@@ -266,6 +270,6 @@ t.test('a settled bet that disagrees with its selection is counted by the regist
   // the owner (a superuser here) flips the result and forgets to settle the bets again
   await sql`update market.selection set result = 'lost' where selection_id = ${g.home}`;
   t.equal(await value(), '1', 'the won bet on a now lost selection: 1');
-  await as(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
+  await asRole(sql, 'worker', (tx) => tx`select trade.settle_bets(${g.event_id})`);
   t.equal(await value(), '0', 'settling again repairs it: 0');
 });

@@ -4,13 +4,13 @@
 // prediction guard for a direct INSERT. The owner and the worker writing a model's
 // prediction may date it (back-tests), never at or after the start, never in the future.
 import t from 'tap';
-import { games, league, models } from '../helpers/fixtures.ts';
+import { games, league, models, user } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as, user } from '../helpers/roles.ts';
+import { asRole } from '../helpers/roles.ts';
 
 t.test('a back-dated pick after kick-off is refused; nothing is written', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'pc', 4);
+  const lg = await league(sql, { code: 'pc', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const ann = await user(sql, 'ann');
   // the game started yesterday and is still open for settlement
@@ -19,7 +19,7 @@ t.test('a back-dated pick after kick-off is refused; nothing is written', async 
 
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id, predicted_at)
@@ -31,13 +31,13 @@ t.test('a back-dated pick after kick-off is refused; nothing is written', async 
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${g!.home})`, ann),
+    asRole(sql, 'app', (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${g!.home})`, ann),
     { code: 'SL030', message: /picks close at the start/ },
     'a direct insert without predicted_at is stamped now() and refused after the start',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, ann),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, ann),
     { code: 'SL030', message: /picks close at the start/ },
     'forecast.place_pick after the start is refused',
   );
@@ -47,10 +47,10 @@ t.test('a back-dated pick after kick-off is refused; nothing is written', async 
 
 t.test('an app user pick changed after its placement is stamped again with the server time', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'pu', 4);
+  const lg = await league(sql, { code: 'pu', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const ann = await user(sql, 'ann');
-  const [placed] = await as(
+  const [placed] = await asRole(
     sql,
     'app',
     (tx) => tx<{ prediction_id: number; forecaster_id: number; predicted_at: Date; now: Date }[]>`
@@ -61,7 +61,7 @@ t.test('an app user pick changed after its placement is stamped again with the s
   t.equal(placed!.forecaster_id, ann, 'place_pick writes for the acting user');
   t.equal(placed!.predicted_at.getTime(), placed!.now.getTime(), 'stamped with the transaction time');
   await sql`update forecast.prediction set predicted_at = now() - interval '1 hour' where prediction_id = ${placed!.prediction_id}`;
-  const [moved] = await as(
+  const [moved] = await asRole(
     sql,
     'app',
     (tx) => tx<{ stamped: boolean }[]>`
@@ -72,7 +72,7 @@ t.test('an app user pick changed after its placement is stamped again with the s
   t.ok(moved?.stamped, 'changing the pick stamps it now()');
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`update forecast.prediction set predicted_at = now() - interval '1 day'`, ann),
+    asRole(sql, 'app', (tx) => tx`update forecast.prediction set predicted_at = now() - interval '1 day'`, ann),
     { code: '42501' },
     'the app cannot set predicted_at by an update either',
   );
@@ -80,11 +80,11 @@ t.test('an app user pick changed after its placement is stamped again with the s
 
 t.test('model back-tests may date a prediction, never at or after the start nor in the future', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'pm', 4);
+  const lg = await league(sql, { code: 'pm', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const [model] = await models(sql, ['backtest']);
   await sql`update core.event set scheduled_start = now() - interval '1 day' where event_id = ${g!.event_id}`;
-  await as(
+  await asRole(
     sql,
     'worker',
     (tx) => tx`insert into forecast.prediction (forecaster_id, selection_id, predicted_at)
@@ -93,7 +93,7 @@ t.test('model back-tests may date a prediction, never at or after the start nor 
   t.pass('the worker writes a model prediction dated before the start, after the start (a back-test)');
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'worker',
       (tx) =>
@@ -104,7 +104,7 @@ t.test('model back-tests may date a prediction, never at or after the start nor 
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'worker',
       (tx) =>
@@ -119,45 +119,45 @@ t.test('model back-tests may date a prediction, never at or after the start nor 
 
 t.test('forecast.place_pick: its refusals', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'pp', 4);
+  const lg = await league(sql, { code: 'pp', teams: 4 });
   const [g, h] = await games(sql, lg, 2);
   const ann = await user(sql, 'ann');
   const [model] = await models(sql, ['m']);
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`),
     { code: 'SL035', message: /acts for no user/ },
     'without scoreline.user_id',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, model!),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, model!),
     { code: 'SL141' },
     'acting for a model',
   );
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${-5})`, ann),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${-5})`, ann),
     { code: '23503', constraint: 'prediction_selection_fk' },
     'an unknown selection',
   );
   await sql`update market.market set status = 'suspended' where market_id = ${h!.market_id}`;
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${h!.home})`, ann),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${h!.home})`, ann),
     { code: 'SL031' },
     'a suspended market',
   );
-  await as(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, ann);
+  await asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, ann);
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.away})`, ann),
+    asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.away})`, ann),
     { code: '23505', constraint: 'prediction_one_per_market' },
     'a second pick on a single-pick market',
   );
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`select forecast.place_pick(${g!.away})`, ann),
+    asRole(sql, 'worker', (tx) => tx`select forecast.place_pick(${g!.away})`, ann),
     { code: '42501' },
     'the worker may not call it',
   );

@@ -9,11 +9,11 @@ import t from 'tap';
 import postgres from 'postgres';
 import { repoRoot } from '../../src/embedded.ts';
 import { feeds, loadFile } from '../../src/ingest/load.ts';
-import { games, league } from '../helpers/fixtures.ts';
+import { games, league, user } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as, user } from '../helpers/roles.ts';
+import { asRole } from '../helpers/roles.ts';
 import { makeRace } from '../helpers/timeseries.ts';
-import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from '../stats-recompute.ts';
+import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from '../helpers/stats-recompute.ts';
 
 const CHECK = 'forecast_scores_agree_with_selections';
 
@@ -76,7 +76,7 @@ t.test('the worker cannot change settled outcomes or delete users’ picks; noth
   for (const [attack, code, message] of attacks) {
     await rejectsWith(
       t,
-      as(sql, 'worker', async (tx) => {
+      asRole(sql, 'worker', async (tx) => {
         await tx`select set_config('scoreline.correcting_event', ${String(e!.event_id)}, true)`;
         await tx.unsafe(attack);
       }),
@@ -101,13 +101,13 @@ t.test('the worker cannot change settled outcomes or delete users’ picks; noth
 
 t.test('the worker cannot open a way out of a settled status in core.event_status_transition', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'st', 4);
+  const lg = await league(sql, { code: 'st', teams: 4 });
   const [g] = await games(sql, lg, 1);
   await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
              where event_id = ${g!.event_id}`;
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`insert into core.event_status_transition (from_status, to_status) values ('completed', 'abandoned')`),
+    asRole(sql, 'worker', (tx) => tx`insert into core.event_status_transition (from_status, to_status) values ('completed', 'abandoned')`),
     { code: '42501' },
     'the worker cannot add a transition',
   );
@@ -115,7 +115,7 @@ t.test('the worker cannot open a way out of a settled status in core.event_statu
   await sql`insert into core.event_status_transition (from_status, to_status) values ('completed', 'abandoned')`;
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`update core.event set status = 'abandoned' where event_id = ${g!.event_id}`),
+    asRole(sql, 'worker', (tx) => tx`update core.event set status = 'abandoned' where event_id = ${g!.event_id}`),
     { code: 'SL001', message: /status cannot go from completed to abandoned/ },
     'the worker abandoning a completed game (voiding every market) is refused',
   );
@@ -127,22 +127,22 @@ t.test('a runner with users’ picks cannot be deleted by the worker', async (t)
   const { sql } = await testDb(t);
   const race = await makeRace(sql, { runners: 3, start: new Date(Date.now() + 86400_000).toISOString() });
   const ann = await user(sql, 'ann');
-  await as(sql, 'app', (tx) => tx`select forecast.place_pick(${race.selections[0]!})`, ann);
+  await asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${race.selections[0]!})`, ann);
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[0]!}`),
+    asRole(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[0]!}`),
     { code: 'SL009', message: /user picks/ },
     'the runner (and so its selection and the pick) stays',
   );
   const [n] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction`;
   t.equal(n!.n, 1, 'the pick is there');
-  await as(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[2]!}`);
+  await asRole(sql, 'worker', (tx) => tx`delete from core.runner where runner_id = ${race.runners[2]!}`);
   t.pass('a runner without picks or bets is deleted by the worker (a scratched entry, say)');
 });
 
 t.test('a score that disagrees with its selection is counted by the registered check', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'dq', 4);
+  const lg = await league(sql, { code: 'dq', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const ann = await user(sql, 'ann');
   await sql`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${g!.home})`;
@@ -163,7 +163,7 @@ t.test('a score that disagrees with its selection is counted by the registered c
 
 t.test('market.correct_market corrects a binary market with a trace and re-scores it', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'cm', 4);
+  const lg = await league(sql, { code: 'cm', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const [mk] = await sql<
     { id: number }[]
@@ -172,16 +172,16 @@ t.test('market.correct_market corrects a binary market with a trace and re-score
     insert into market.selection (market_id, code, label) values (${mk!.id}, 'yes', 'Yes'), (${mk!.id}, 'no', 'No') returning selection_id::int as id, code`;
   const yes = sels.find((s) => s.code === 'yes')!.id;
   const ann = await user(sql, 'ann');
-  await as(sql, 'app', (tx) => tx`select forecast.place_pick(${yes}, 2.0)`, ann);
+  await asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${yes}, 2.0)`, ann);
   const outcome = async () => (await sql<{ outcome: string | null }[]>`select outcome from forecast.prediction_score`)[0]?.outcome ?? null;
 
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', 'resolved')`),
+    asRole(sql, 'worker', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', 'resolved')`),
     { code: '42501' },
     'the worker may not call it',
   );
-  const [first] = await as(
+  const [first] = await asRole(
     sql,
     'owner',
     (tx) => tx<{ old_status: string; new_status: string; new_results: Record<string, string>; corrected_by: string }[]>`
@@ -196,50 +196,54 @@ t.test('market.correct_market corrects a binary market with a trace and re-score
   t.ok(first!.corrected_by, 'the trace says who');
   t.equal(await outcome(), 'win', 'and the pick is scored: win');
 
-  await as(
+  await asRole(
     sql,
     'owner',
     (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "lost", "no": "won"}', 'the exchange reversed it')`,
   );
   t.equal(await outcome(), 'loss', 'a correction re-scores: loss');
-  await as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'the question was cancelled')`);
+  await asRole(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'the question was cancelled')`);
   t.equal(await outcome(), 'void', 'voided: void');
   const [traces] = await sql<{ n: number }[]>`select count(*)::int as n from market.market_correction where market_id = ${mk!.id}`;
   t.equal(traces!.n, 3, 'three traces');
 
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'again')`),
+    asRole(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'void', null, 'again')`),
     { code: 'SL012' },
     'a correction that changes nothing',
   );
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${g!.market_id}, 'void', null, 'x')`),
+    asRole(sql, 'owner', (tx) => tx`select market.correct_market(${g!.market_id}, 'void', null, 'x')`),
     { code: 'SL011', message: /core\.correct_event_result/ },
     'a match_result market follows its event: corrected with core.correct_event_result',
   );
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${-1}, 'void', null, 'x')`),
+    asRole(sql, 'owner', (tx) => tx`select market.correct_market(${-1}, 'void', null, 'x')`),
     { code: 'SL010' },
     'an unknown market',
   );
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won"}', 'x')`),
+    asRole(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won"}', 'x')`),
     { code: '22023', message: /every selection/ },
     'a settled market needs a result for every selection',
   );
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "maybe": "lost", "no": "lost"}', 'x')`),
+    asRole(
+      sql,
+      'owner',
+      (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "maybe": "lost", "no": "lost"}', 'x')`,
+    ),
     { code: '22023', message: /no selection/ },
     'an unknown selection code',
   );
   await rejectsWith(
     t,
-    as(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', ' ')`),
+    asRole(sql, 'owner', (tx) => tx`select market.correct_market(${mk!.id}, 'settled', '{"yes": "won", "no": "lost"}', ' ')`),
     { code: '23514', constraint: 'market_correction_reason_given' },
     'a reason is required',
   );
@@ -247,7 +251,7 @@ t.test('market.correct_market corrects a binary market with a trace and re-score
 
 t.test('market.market_correction: the trace refuses what is not one', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'mt', 4);
+  const lg = await league(sql, { code: 'mt', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const row = (over: Record<string, string>) => ({
     market_id: String(g!.market_id),

@@ -4,10 +4,10 @@
 // forecast.tg_prediction_score__guard): SL037 and SL038, and the statistics stay equal to a
 // recomputation from the raw rows.
 import t from 'tap';
-import { games, league } from '../helpers/fixtures.ts';
+import { games, league, user } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as, user } from '../helpers/roles.ts';
-import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from '../stats-recompute.ts';
+import { asRole } from '../helpers/roles.ts';
+import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from '../helpers/stats-recompute.ts';
 
 t.test('a user cannot delete or change a settled, losing pick; the leaderboard stays as recomputed', async (t) => {
   const { sql } = await testDb(t);
@@ -30,7 +30,7 @@ t.test('a user cannot delete or change a settled, losing pick; the leaderboard s
 
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`delete from forecast.prediction p using forecast.prediction_score ps
@@ -42,7 +42,7 @@ t.test('a user cannot delete or change a settled, losing pick; the leaderboard s
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`update forecast.prediction set stake = 0 where prediction_id = ${loser!.prediction_id}`,
@@ -53,7 +53,7 @@ t.test('a user cannot delete or change a settled, losing pick; the leaderboard s
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'app',
       (tx) => tx`update forecast.prediction set features = '{"x": 1}' where prediction_id = ${loser!.prediction_id}`,
@@ -68,19 +68,19 @@ t.test('a user cannot delete or change a settled, losing pick; the leaderboard s
       from forecast.prediction_score ps join forecast.forecaster f using (forecaster_id) where f.kind = 'model'`;
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`delete from forecast.prediction where prediction_id = ${modelScore!.prediction_id}`),
+    asRole(sql, 'worker', (tx) => tx`delete from forecast.prediction where prediction_id = ${modelScore!.prediction_id}`),
     { code: 'SL037', message: /is scored/ },
     'the worker deleting a scored model prediction is refused',
   );
   await rejectsWith(
     t,
-    as(sql, 'worker', (tx) => tx`delete from forecast.prediction_score where prediction_id = ${loser!.prediction_id}`),
+    asRole(sql, 'worker', (tx) => tx`delete from forecast.prediction_score where prediction_id = ${loser!.prediction_id}`),
     { code: 'SL038' },
     'the worker deleting a user’s score is refused',
   );
   await rejectsWith(
     t,
-    as(
+    asRole(
       sql,
       'worker',
       (tx) => tx`update forecast.prediction_score set points = 100, outcome = 'win' where prediction_id = ${loser!.prediction_id}`,
@@ -97,7 +97,7 @@ t.test('a user cannot delete or change a settled, losing pick; the leaderboard s
 
 t.test('a user cannot withdraw a pick once the event has started; before it, she can', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'sp', 4);
+  const lg = await league(sql, { code: 'sp', teams: 4 });
   const [early, late] = await games(sql, lg, 2);
   const ann = await user(sql, 'ann');
   await sql`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${early!.home}), (${ann}, ${late!.home})`;
@@ -106,11 +106,11 @@ t.test('a user cannot withdraw a pick once the event has started; before it, she
 
   await rejectsWith(
     t,
-    as(sql, 'app', (tx) => tx`delete from forecast.prediction where selection_id = ${late!.home}`, ann),
+    asRole(sql, 'app', (tx) => tx`delete from forecast.prediction where selection_id = ${late!.home}`, ann),
     { code: 'SL037', message: /started/ },
     'withdrawing a pick on a game in progress (and going badly) is refused',
   );
-  const gone = await as(sql, 'app', (tx) => tx`delete from forecast.prediction where selection_id = ${early!.home}`, ann);
+  const gone = await asRole(sql, 'app', (tx) => tx`delete from forecast.prediction where selection_id = ${early!.home}`, ann);
   t.equal(gone.count, 1, 'a pick on a game not started yet is withdrawn');
   const [left] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction where forecaster_id = ${ann}`;
   t.equal(left!.n, 1, 'the started game’s pick is still there');
@@ -118,14 +118,14 @@ t.test('a user cannot withdraw a pick once the event has started; before it, she
 
 t.test('the owner role keeps the correction path: it may remove a settled pick', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'so', 4);
+  const lg = await league(sql, { code: 'so', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const ann = await user(sql, 'ann');
   await sql`insert into forecast.prediction (forecaster_id, selection_id) values (${ann}, ${g!.away})`;
   await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
              where event_id = ${g!.event_id}`;
   await sql`select forecast.score_event(${g!.event_id})`;
-  const gone = await as(sql, 'owner', (tx) => tx`delete from forecast.prediction where forecaster_id = ${ann}`);
+  const gone = await asRole(sql, 'owner', (tx) => tx`delete from forecast.prediction where forecaster_id = ${ann}`);
   t.equal(gone.count, 1, 'the owner deletes it (and its score goes with it)');
   const [n] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction_score`;
   t.equal(n!.n, 0, 'no score is left behind');

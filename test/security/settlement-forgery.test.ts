@@ -6,18 +6,18 @@
 import t from 'tap';
 import { games, league } from '../helpers/fixtures.ts';
 import { rejectsWith, testDb } from '../helpers/db.ts';
-import { as } from '../helpers/roles.ts';
+import { asRole } from '../helpers/roles.ts';
 import { sourceId } from '../helpers/timeseries.ts';
 
 const flags = ['scoreline.settling_bets', 'scoreline.correcting_event', 'scoreline.settling_event'];
 
 t.test('the worker forging a bet settlement with the settlement settings is refused', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'sf', 4);
+  const lg = await league(sql, { code: 'sf', teams: 4 });
   const [g] = await games(sql, lg, 1);
   const [st] = await sql<{ id: number }[]>`insert into trade.strategy (name, version) values ('s', '1') returning strategy_id as id`;
   const betfair = await sourceId(sql, 'betfair');
-  const [b] = await as(
+  const [b] = await asRole(
     sql,
     'app',
     (tx) =>
@@ -28,7 +28,7 @@ t.test('the worker forging a bet settlement with the settlement settings is refu
 
   await rejectsWith(
     t,
-    as(sql, 'worker', async (tx) => {
+    asRole(sql, 'worker', async (tx) => {
       for (const f of flags) await tx`select set_config(${f}, ${f === 'scoreline.settling_bets' ? 'on' : String(g!.event_id)}, true)`;
       await tx`update trade.bet set pnl = 99999, result = 'won' where bet_id = ${b!.bet_id}`;
     }),
@@ -59,7 +59,7 @@ t.test('the worker forging a bet settlement with the settlement settings is refu
 
 t.test('the worker forging a selection result or a market settlement with the settings is refused', async (t) => {
   const { sql } = await testDb(t);
-  const lg = await league(sql, 'sg', 4);
+  const lg = await league(sql, { code: 'sg', teams: 4 });
   const [open, played] = await games(sql, lg, 2);
   await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 2, away_score = 0
              where event_id = ${played!.event_id}`;
@@ -74,7 +74,7 @@ t.test('the worker forging a selection result or a market settlement with the se
   ] as const) {
     await rejectsWith(
       t,
-      as(sql, 'worker', async (tx) => {
+      asRole(sql, 'worker', async (tx) => {
         for (const f of flags) await tx`select set_config(${f}, ${String(g.event_id)}, true)`;
         await tx`update market.selection set result = 'won' where selection_id = ${g.away}`;
       }),
@@ -83,7 +83,7 @@ t.test('the worker forging a selection result or a market settlement with the se
     );
     await rejectsWith(
       t,
-      as(sql, 'worker', async (tx) => {
+      asRole(sql, 'worker', async (tx) => {
         for (const f of flags) await tx`select set_config(${f}, ${String(g.event_id)}, true)`;
         await tx`update market.market set status = 'void', settled_at = now() where market_id = ${g.market_id}`;
       }),
@@ -96,7 +96,7 @@ t.test('the worker forging a selection result or a market settlement with the se
   // the worker's real path still works: settlement through the security definer functions
   await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 0, away_score = 1
              where event_id = ${open!.event_id}`;
-  const [settled] = await as(sql, 'worker', (tx) => tx<{ n: number }[]>`select market.settle_event(${open!.event_id}) as n`);
+  const [settled] = await asRole(sql, 'worker', (tx) => tx<{ n: number }[]>`select market.settle_event(${open!.event_id}) as n`);
   t.equal(settled!.n, 3, 'market.settle_event as the worker settles the three selections');
 });
 
@@ -104,11 +104,11 @@ t.test(
   'the worker cannot make itself the owner in core.db_role, rewrite the correction traces or the reference data settlement reads',
   async (t) => {
     const { sql } = await testDb(t);
-    const lg = await league(sql, 'sr', 4);
+    const lg = await league(sql, { code: 'sr', teams: 4 });
     const [g] = await games(sql, lg, 1);
     await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0
              where event_id = ${g!.event_id}`;
-    await as(
+    await asRole(
       sql,
       'worker',
       (tx) => tx`select core.correct_event_result(${g!.event_id}, 'completed', 2::smallint, 0::smallint, 'feed fix')`,
@@ -129,14 +129,14 @@ t.test(
     ]) {
       await rejectsWith(
         t,
-        as(sql, 'worker', (tx) => tx.unsafe(attack)),
+        asRole(sql, 'worker', (tx) => tx.unsafe(attack)),
         { code: '42501' },
         `worker: ${attack.slice(0, 70)}`,
       );
     }
     t.same(await roles(), rolesBefore, 'the role map is unchanged');
     t.same(await traces(), tracesBefore, 'the trace is unchanged');
-    const [auth] = await as(sql, 'worker', (tx) => tx<{ owner: boolean }[]>`select core.acts_as_owner() as owner`);
+    const [auth] = await asRole(sql, 'worker', (tx) => tx<{ owner: boolean }[]>`select core.acts_as_owner() as owner`);
     t.equal(auth!.owner, false, 'the worker has no owner authority');
   },
 );
