@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate demo test test-fast lint docs docs-check refresh dag worker bench
+.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag worker bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -37,12 +37,18 @@ test: $(STAMP) ## the whole test suite against a real PostgreSQL (embedded, or D
 test-fast: $(STAMP) ## the suite without the slow fault, load and worker-process tests (scripts/test.mjs), for the edit-test loop
 	@node scripts/test.mjs --fast
 
-lint: $(STAMP) ## type-check, check formatting, eslint (import cycles, unused code, src/ never imports bench/ or test/), codespell
+lint: $(STAMP) ## type-check, formatting, eslint (import cycles, unused code, src/ never imports bench/ or test/), codespell, landed migrations unchanged, volatility stated, plpgsql_check
 	@node_modules/.bin/tsc --noEmit
-	@node_modules/.bin/prettier --check --log-level warn --no-error-on-unmatched-pattern 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.mjs' eslint.config.js
+	@node_modules/.bin/prettier --check --log-level warn --no-error-on-unmatched-pattern 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.mjs' 'scripts/**/*.ts' eslint.config.js
 	@node_modules/.bin/eslint --max-warnings 0 .
 	@command -v codespell >/dev/null || { echo 'codespell is not installed: apt-get install codespell (Debian), or pip install codespell' >&2; exit 1; }
-	@codespell docs README.md sql src test bench
+	@codespell docs README.md sql src test bench scripts
+	@node scripts/check-migrations.mjs
+	@node scripts/check-volatility.mjs
+	@node --import=tsx scripts/plpgsql-check.ts
+
+migrations-manifest: ## record new db/migrations files in db/migrations.sha256 (never rewrites a landed file's hash)
+	@node scripts/check-migrations.mjs --add
 
 docs: $(STAMP) ## regenerate docs/schema.md from the catalog
 	@$(CLI) docs

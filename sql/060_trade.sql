@@ -354,6 +354,7 @@ comment on function trade.hour_of(timestamptz) is 'The start of the UTC hour con
 
 create or replace function trade.tg_bet__invalidate_inserted() returns trigger
 language plpgsql
+volatile
 security definer -- app sessions place bets, not write the invalidation log
 set search_path = pg_catalog, pg_temp
 as $$
@@ -503,6 +504,7 @@ comment on table stats.strategy_performance_daily is
 
 create or replace function forecast.tg_race_prediction__fill() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare

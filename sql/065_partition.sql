@@ -70,6 +70,7 @@ comment on view maint.partition_bounds is
 
 create or replace function maint.tg_partition_policy__check() returns trigger
 language plpgsql
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
 begin

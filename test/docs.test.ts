@@ -1,7 +1,9 @@
 // The schema dictionary: generated from a fresh database, deterministic, complete;
 // and the convention it rests on: every table, view, materialized view and function
 // of the scoreline schemas has a COMMENT.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { compareSchemaDoc, generateSchemaDoc, missingComments, renderSchemaDoc } from '../src/docs.ts';
@@ -50,6 +52,39 @@ t.test('docs/errors.md lists every SQLSTATE the SQL raises', async (t) => {
       ? `docs/errors.md lists codes nothing in sql/, db/migrations/ or src/ uses: ${unknown.join(', ')}`
       : 'every code listed exists',
   );
+});
+
+// Plain file reading, no database: every function in sql/ and db/migrations/ states its
+// volatility (scripts/check-volatility.mjs, run by make lint); a function that does not fails it.
+t.test('every function states immutable, stable or volatile', async (t) => {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const script = path.join(root, 'scripts', 'check-volatility.mjs');
+  const checkout = spawnSync(process.execPath, [script], { encoding: 'utf8', cwd: root });
+  t.equal(checkout.status, 0, checkout.stdout + checkout.stderr);
+  t.match(checkout.stdout, /^\d{3} functions in sql, db\/migrations: each states its volatility/);
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-volatility-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.writeFile(
+    path.join(dir, '010_x.sql'),
+    [
+      'create or replace function x.stated(p_a int) returns int language sql immutable return p_a;',
+      'create function x.after_body() returns trigger language plpgsql as $$ begin return new; end $$ volatile;',
+      '-- create function x.in_a_comment() returns int',
+      'create or replace function x.unstated() returns trigger',
+      'language plpgsql',
+      'as $fn$',
+      'begin',
+      "  perform 'stable'; -- the body does not count",
+      '  return new;',
+      'end',
+      '$fn$;',
+    ].join('\n'),
+  );
+  const bad = spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
+  t.equal(bad.status, 1, 'fails');
+  t.match(bad.stderr, /010_x\.sql:4: x\.unstated states no volatility/);
+  t.equal(bad.stderr.match(/states no volatility/g)?.length, 1, 'only the function that states none');
 });
 
 // Plain file reading, no database: the layout the docs describe is the one on disk.
