@@ -7,7 +7,7 @@
 // not quoted); performance warnings (implicit casts between compatible types, volatility that could
 // be stable) are off. A known false positive is silenced in the function itself, with a one-line
 // reason next to it: `perform 'PRAGMA:TABLE: pg_temp.x (...)'` for a staging table the function
-// creates at run time, `-- @plpgsql_check_options: ...` for options of the whole function.
+// creates at run time, `perform 'PRAGMA:DISABLE:...'` / `'PRAGMA:ENABLE:...'` around a statement.
 //
 // Where: PLPGSQL_CHECK_URL (a server where plpgsql_check is available; a throwaway database is
 // created there and dropped), else the machine's PostgreSQL 15 (postgres://postgres:postgres@127.0.0.1:5432,
@@ -72,6 +72,12 @@ try {
   const sql = connect(url, { max: 1, onNotice: () => {} });
   try {
     await sql`create extension plpgsql_check`;
+    // The two run-time tables of the ingest merges that ON CONFLICT needs a primary key on:
+    // plpgsql_check's table pragma takes no constraints, so this session creates them as the
+    // merges do (sql/070_ingest_common.sql, sql/073_ingest_nfl_players.sql ...). The other
+    // run-time tables are declared by a pragma in the function that uses them.
+    await sql`create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null)`;
+    await sql`create temporary table ingest_touched_line (line_number integer primary key, is_new boolean not null)`;
     // Each PL/pgSQL function of the project (not of extensions, not graphile-worker's own), with
     // each relation it is a trigger of; a trigger function that no trigger uses yet (the staleness
     // triggers are installed at run time) is checked against each of its triggers once they exist,
@@ -109,14 +115,30 @@ try {
         continue;
       }
       checked++;
-      const rows = await sql<Finding[]>`
+      try {
+        const rows = await sql<Finding[]>`
         select ${t.fn} as fn, ${t.rel ? sql`${t.rel}::regclass::text` : sql`null`} as rel,
                r.level, r.message, r.lineno, r.statement, r.sqlstate, r.detail, r.hint, r.query
           from plpgsql_check_function_tb(${t.oid}::regprocedure, ${t.rel}::regclass,
                  fatal_errors => false, other_warnings => true, extra_warnings => true,
                  performance_warnings => false, security_warnings => true,
                  oldtable => ${t.oldtable}, newtable => ${t.newtable}) r`;
-      findings = findings.concat(rows);
+        findings = findings.concat(rows);
+      } catch (err) {
+        // the check itself failed (e.g. an in-comment option it cannot parse)
+        findings.push({
+          fn: t.fn,
+          rel: null,
+          level: 'error',
+          message: `plpgsql_check failed: ${(err as Error).message}`,
+          lineno: null,
+          statement: null,
+          sqlstate: null,
+          detail: null,
+          hint: null,
+          query: null,
+        });
+      }
     }
   } finally {
     await sql.end();

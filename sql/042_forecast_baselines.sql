@@ -13,16 +13,16 @@ declare
   v_home_advantage constant double precision := 50;
   v_initial constant double precision := 1500;
   v_draw_rate constant double precision := 0.26;
-  v_ratings jsonb := '{}';
+  v_ratings jsonb := '{}'::jsonb;
   v_ev record;
   v_rh double precision;
   v_ra double precision;
   v_eh double precision;
   v_sh double precision;
-  v_elo_events bigint[] := '{}';
-  v_elo_codes text[] := '{}';
-  v_elo_probs double precision[] := '{}';
-  v_elo_features jsonb[] := '{}';
+  v_elo_events bigint[] := '{}'::bigint[];
+  v_elo_codes text[] := '{}'::text[];
+  v_elo_probs double precision[] := '{}'::double precision[];
+  v_elo_features jsonb[] := '{}'::jsonb[];
   v_total integer := 0;
   v_n integer;
 begin

@@ -202,6 +202,8 @@ as $$
 declare
   v_n integer := 0;
 begin
+  -- plpgsql_check: p_parameters is unused (every refresh method takes (regclass, jsonb); a fold has none)
+  -- @plpgsql_check_options: extra_warnings = false
   -- One folder at a time per table; scorings keep appending meanwhile (only the rows
   -- this statement deletes are folded, later ones wait for the next fold).
   if p_object = 'stats.model_stats_competition_agg'::regclass then

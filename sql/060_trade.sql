@@ -255,11 +255,10 @@ security definer -- the bet guard accepts settled fields only with owner authori
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_ev record;
   v_n_settled integer;
   v_n_lapsed integer;
 begin
-  select e.event_id, e.external_id, e.scheduled_start into v_ev from core.event e where e.event_id = p_event_id;
+  perform from core.event e where e.event_id = p_event_id;
   if not found then
     raise exception 'trade.settle_bets: no event %', p_event_id using errcode = 'SL086';
   end if;

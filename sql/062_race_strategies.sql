@@ -22,7 +22,7 @@ declare
      "parameters": {"rule": "back every runner priced 5 to 10", "min_odds": 5, "max_odds": 10, "stake": 5}},
     {"name": "favourite_lay", "version": "1", "source": "betfair",
      "parameters": {"rule": "lay the shortest-priced runner", "stake": 10}}
-  ]';
+  ]'::jsonb;
   v_price_source constant text := 'hkjc';
   -- the bets are placed 5 minutes before the start, at the price seen then
   v_lead constant interval := interval '5 minutes';

@@ -157,6 +157,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
   -- pg_temp.ingest_want holds what the feed says each event is (built by the feed's merge function).
+  perform 'PRAGMA:TABLE: pg_temp.ingest_want (line_number integer, raw text, external_id text, kind text, competition_id integer, season_id integer, week_number smallint, stage text, round text, name text, scheduled_start timestamptz, status text, home_team_id integer, away_team_id integer, home_score smallint, away_score smallint, metadata jsonb)'; -- its shape for plpgsql_check: the feed's merge function creates it at run time
 
   -- What the database must refuse: a status change core.event_status_transition does not allow,
   -- or a settled result the feed no longer has (withdrawing a result is a correction, made by a person).

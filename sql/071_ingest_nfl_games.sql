@@ -107,6 +107,7 @@ begin
     join core.team ht on ht.sport_id = v_comp.sport_id and ht.code = s.home_team
     join core.team awt on awt.sport_id = v_comp.sport_id and awt.code = s.away_team
    where s.batch_id = p_batch_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_want (line_number integer, raw text, external_id text, kind text, competition_id integer, season_id integer, week_number smallint, stage text, round text, name text, scheduled_start timestamptz, status text, home_team_id integer, away_team_id integer, home_score smallint, away_score smallint, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;

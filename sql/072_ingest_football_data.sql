@@ -42,6 +42,7 @@ begin
             join ingest.competition_code cc on cc.feed = 'football_data' and cc.code = s.division
            where s.batch_id = p_batch_id) r
     join core.competition c on c.competition_id = r.competition_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   with d as (
     select f.line_number, f.external_id,
@@ -129,6 +130,7 @@ begin
     join core.competition c on c.competition_id = f.competition_id
     join core.team ht on ht.sport_id = c.sport_id and ht.code = f.home_team
     join core.team awt on awt.sport_id = c.sport_id and awt.code = f.away_team;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_want (line_number integer, raw text, external_id text, kind text, competition_id integer, season_id integer, week_number smallint, stage text, round text, name text, scheduled_start timestamptz, status text, home_team_id integer, away_team_id integer, home_score smallint, away_score smallint, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;
@@ -161,6 +163,7 @@ begin
   -- prices at kick-off - 5 minutes. Snapshots already loaded are left out (one hash anti
   -- join over the file's time range, not a probe per price into every daily partition),
   -- so a re-run copies nothing.
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
   drop table if exists pg_temp.ingest_fd_odds;
   create temporary table ingest_fd_odds on commit drop as
   select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'
@@ -173,6 +176,7 @@ begin
    cross join lateral jsonb_each(f.odds) o
     join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
    where jsonb_typeof(f.odds) = 'object';
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd_odds (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric(10, 4))'; -- its shape for plpgsql_check, which cannot see a table created at run time
   delete from pg_temp.ingest_fd_odds x where x.price is null or x.price <= 1;
   select min(x.observed_at), max(x.observed_at) into v_lo, v_hi from pg_temp.ingest_fd_odds x;
   return query

@@ -80,6 +80,7 @@ begin
     join core.team t on t.sport_id = v_comp.sport_id and t.code = s.recent_team
     join core.player p on p.sport_id = v_comp.sport_id and p.external_id = s.player_id
    where s.batch_id = p_batch_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_roster (line_number integer, season_id integer, team_id integer, player_id bigint, position text, external_id text)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   with ins as (
     insert into core.roster (season_id, team_id, player_id, position, external_id)

@@ -17,7 +17,6 @@ as $$
 -- market with a selection per runner (code = horse number). Counts are per runner row.
 declare
   v_comp record;
-  v_counts record;
   v_inserted integer;
   v_updated integer;
   v_total integer;
@@ -51,6 +50,7 @@ begin
               else to_char(s.race_date - interval '1 year', 'YYYY') || '-' || to_char(s.race_date, 'YY') end as season_label
     from ingest.stage_hkjc_results s
    where s.batch_id = p_batch_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_hk (batch_id bigint, line_number integer, raw text, race_date date, venue text, race_no smallint, race_meeting_no integer, race_name text, race_class text, distance_m smallint, rating_range text, going text, course text, prize_hkd bigint, race_finish_time text, sectional_times text, runner_status text, place smallint, dead_heat boolean, horse_no smallint, horse_name text, horse_code text, jockey text, trainer text, actual_wt_lbs smallint, declared_wt_lbs smallint, draw smallint, lbw text, running_position text, finish_time interval, win_odds numeric, external_id text, season_label text)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   insert into core.season (competition_id, label, starts_on, ends_on)
   select v_comp.competition_id, h.season_label, min(h.race_date), max(h.race_date)
@@ -90,8 +90,9 @@ begin
     from pg_temp.ingest_hk h
     join core.season se on se.competition_id = v_comp.competition_id and se.label = h.season_label
    order by h.external_id, h.line_number;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_want (line_number integer, raw text, external_id text, kind text, competition_id integer, season_id integer, week_number smallint, stage text, round text, name text, scheduled_start timestamptz, status text, home_team_id integer, away_team_id integer, home_score smallint, away_score smallint, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
-  v_counts := ingest.merge_events(p_batch_id);
+  perform ingest.merge_events(p_batch_id); -- its counts are of races; the batch counts runner lines (below)
 
   drop table if exists pg_temp.ingest_runner;
   create temporary table ingest_runner on commit drop as
@@ -106,6 +107,7 @@ begin
            'running_position', h.running_position)) as metadata
     from pg_temp.ingest_hk h
     join core.event e on e.external_id = h.external_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_runner (line_number integer, event_id bigint, event_status text, number smallint, draw smallint, name text, external_id text, jockey text, trainer text, weight numeric(7, 2), status text, finish_position smallint, finish_time interval, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   drop table if exists pg_temp.ingest_touched_line;
   create temporary table ingest_touched_line (line_number integer primary key, is_new boolean not null) on commit drop;

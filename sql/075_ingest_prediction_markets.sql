@@ -3,7 +3,9 @@
 -- Re-applied by `scoreline migrate`; idempotent. How a load works: sql/070_ingest_common.sql.
 -- SQLSTATEs: those of ingest.begin_merge (SL101-SL103), and SL104 (the source row is missing).
 
-create or replace function ingest.merge_external_markets(p_batch_id bigint, p_source text, out inserted integer, out updated integer)
+-- (bigint, text): it took the batch id, which it does not need; retired here for databases that have it
+drop function if exists ingest.merge_external_markets(bigint, text);
+create or replace function ingest.merge_external_markets(p_source text, out inserted integer, out updated integer)
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -14,6 +16,7 @@ as $$
 declare
   v_source smallint;
 begin
+  perform 'PRAGMA:TABLE: pg_temp.ingest_external (line_number integer, external_id text, outcome text, question text, status text, resolution text, resolved_at timestamptz, metadata jsonb)'; -- its shape for plpgsql_check: the feed's merge function creates it at run time
   select s.source_id into v_source from market.source s where s.code = p_source;
   if not found then
     raise exception 'source % is not defined', p_source
@@ -54,7 +57,7 @@ begin
     from pg_temp.ingest_touched_line t;
 end;
 $$;
-comment on function ingest.merge_external_markets(bigint, text) is
+comment on function ingest.merge_external_markets(text) is
   'The part of the prediction-market feeds'' merges they share: upserts pg_temp.ingest_external (one row per market and outcome) into market.external_market for the source, keeping links to our selections. Returns how many records (lines) were inserted and updated.';
 
 create or replace function ingest.merge_polymarket_markets(p_batch_id bigint, p_final boolean default true) returns ingest.batch
@@ -97,8 +100,9 @@ begin
     from ingest.stage_polymarket_markets s
    cross join lateral jsonb_array_elements_text(s.outcomes) with ordinality as o (outcome, n)
    where s.batch_id = p_batch_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_external (line_number integer, external_id text, outcome text, question text, status text, resolution text, resolved_at timestamptz, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
-  v_counts := ingest.merge_external_markets(p_batch_id, 'polymarket');
+  v_counts := ingest.merge_external_markets('polymarket');
   select count(*) into v_total from ingest.stage_polymarket_markets s where s.batch_id = p_batch_id;
   delete from ingest.stage_polymarket_markets s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
@@ -144,8 +148,9 @@ begin
     from ingest.stage_kalshi_markets s
    cross join (values ('yes'), ('no')) as o (outcome)
    where s.batch_id = p_batch_id;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_external (line_number integer, external_id text, outcome text, question text, status text, resolution text, resolved_at timestamptz, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
-  v_counts := ingest.merge_external_markets(p_batch_id, 'kalshi');
+  v_counts := ingest.merge_external_markets('kalshi');
   select count(*) into v_total from ingest.stage_kalshi_markets s where s.batch_id = p_batch_id;
   delete from ingest.stage_kalshi_markets s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);

@@ -255,7 +255,7 @@ begin
     'ingest.competition(text)', 'ingest.advance_current_season(integer,text[])', 'ingest.merge_events(bigint)',
     'ingest.merge_nfl_games(bigint,boolean)', 'ingest.merge_football_data(bigint,boolean)',
     'ingest.merge_nfl_players(bigint,boolean)', 'ingest.merge_hkjc_results(bigint,boolean)',
-    'ingest.merge_external_markets(bigint,text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
+    'ingest.merge_external_markets(text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
     'ingest.merge_kalshi_markets(bigint,boolean)'
   ] loop
     if to_regprocedure(v_f) is null then

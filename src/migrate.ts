@@ -28,6 +28,8 @@ export interface MigrateOptions {
   forceSql?: boolean;
   /** Where the sql/ files are read from: the checkout's sql/ unless given. */
   sqlDir?: string;
+  /** Where dbmate reads the migrations from: the checkout's db/migrations unless given. */
+  migrationsDir?: string;
 }
 
 /**
@@ -92,12 +94,12 @@ export function rolePrefix(env: NodeJS.ProcessEnv = process.env): string {
   return prefix;
 }
 
-function runDbmate(url: string, args: string[]): Promise<string> {
+function runDbmate(url: string, args: string[], dir = migrationsDir): Promise<string> {
   // the migrations read the role prefix from the setting scoreline.role_prefix
   const pgOptions = [process.env.PGOPTIONS, `-c scoreline.role_prefix=${rolePrefix()}`].filter(Boolean).join(' ');
   return new Promise((resolve, reject) => {
     // the URL (and its password) goes through the environment, not the command line that `ps` shows
-    const child = spawn(dbmateBin(), ['--env', 'DATABASE_URL', '--migrations-dir', migrationsDir, '--no-dump-schema', ...args], {
+    const child = spawn(dbmateBin(), ['--env', 'DATABASE_URL', '--migrations-dir', dir, '--no-dump-schema', ...args], {
       env: { ...process.env, DATABASE_URL: dbmateUrl(url), DBMATE_NO_DUMP_SCHEMA: 'true', PGOPTIONS: pgOptions },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -130,7 +132,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
       try {
         // The job queue's own schema first: triggers in sql/ enqueue jobs with graphile_worker.add_job.
         await runMigrations({ connectionString: url, logger: quietLogger });
-        const out = await runDbmate(url, ['up']);
+        const out = await runDbmate(url, ['up'], opts.migrationsDir);
         const migrations = [...out.matchAll(/^Applying: (.+)$/gm)].map((m) => m[1]!.trim());
         for (const m of migrations) log('info', `applied migration ${m}`);
 
