@@ -47,6 +47,9 @@ lint: $(STAMP) ## type-check, formatting, eslint (import cycles, unused code, sr
 	@node scripts/check-volatility.mjs
 	@node --import=tsx scripts/plpgsql-check.ts
 
+drift-check: $(STAMP) ## a database upgraded through the history equals a fresh one (catalog diff): make drift-check ARGS="--every-commit | --from-each-step"
+	@node --import=tsx scripts/drift-check.ts $(ARGS)
+
 migrations-manifest: ## record new db/migrations files in db/migrations.sha256 (never rewrites a landed file's hash)
 	@node scripts/check-migrations.mjs --add
 

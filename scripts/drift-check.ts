@@ -13,6 +13,9 @@
 //
 //   node --import=tsx scripts/drift-check.ts [--every-commit] [--keep]
 //     --every-commit  also the commits that changed only sql/ (slower: about twice the steps)
+//     --from-each-step  also migrate a copy of each step's database straight to the current files and
+//                     compare it too (a database of any of those states upgraded now); slower, for
+//                     deciding whether a `drop ... if exists` in sql/ can be retired
 //     --keep          leave both databases for psql
 //
 // Runs on the embedded PostgreSQL (or DATABASE_URL's server). Exits 1 on any difference.
@@ -32,6 +35,7 @@ const keep = process.argv.includes('--keep');
  */
 const REPAIRS = ['20261202060000_landed_migration_edits.sql'];
 const everyCommit = process.argv.includes('--every-commit');
+const fromEachStep = process.argv.includes('--from-each-step');
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -73,6 +77,9 @@ try {
   await admin.unsafe(`create database ${upgraded}`);
   await admin.unsafe(`create database ${fresh}`);
   const freshDone = migrate(withDatabase(server, fresh));
+  const freshCatalog = freshDone.then(() => catalog(fresh));
+  freshCatalog.catch(() => {});
+  const fromStep = new Map<string, number>();
 
   // the upgrade, one historical step at a time
   for (const [i, commit] of commits.entries()) {
@@ -99,6 +106,29 @@ try {
       }
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    if (fromEachStep) {
+      await freshCatalog;
+      const probe = `scoreline_drift_probe_${tag}`;
+      await admin.unsafe(`create database ${probe} template ${upgraded}`);
+      try {
+        await migrate(withDatabase(server, probe), { forceSql: true });
+        const c = await catalog(probe);
+        const f = await freshCatalog;
+        for (const [k, v] of c) if (!f.has(k) || f.get(k) !== v) if (!fromStep.has(k)) fromStep.set(k, i + 1);
+        for (const k of f.keys()) if (!c.has(k) && !fromStep.has(k)) fromStep.set(k, i + 1);
+      } catch (err) {
+        notes.push(
+          `a copy of step ${i + 1} (${commit.slice(0, 10)}) did not migrate to the current files: ${(err as Error).message.split('\n')[0]}`,
+        );
+      } finally {
+        await admin.unsafe(`drop database if exists ${probe} with (force)`);
+      }
+    }
+  }
+  if (fromEachStep) {
+    for (const [k, i] of [...fromStep].sort((x, y) => x[1] - y[1])) {
+      console.log(`from step ${i} (${commits[i - 1]!.slice(0, 10)}) upgraded now: ${k} is not as in a fresh database`);
+    }
   }
   // and the current files (the working tree, which may not be committed yet)
   try {

@@ -10,20 +10,23 @@
 // creates at run time, `perform 'PRAGMA:DISABLE:...'` / `'PRAGMA:ENABLE:...'` around a statement.
 //
 // Where: PLPGSQL_CHECK_URL (a server where plpgsql_check is available; a throwaway database is
-// created there and dropped), else the machine's PostgreSQL 15 (postgres://postgres:postgres@127.0.0.1:5432,
-// where Debian's postgresql-15-plpgsql-check installs it). When no such server answers, it says so
-// and skips — unless PLPGSQL_CHECK_REQUIRED=1 (CI), where that fails.
+// created there and dropped); else DATABASE_URL's server when it has the extension; else the
+// machine's PostgreSQL 15 (postgres://postgres:postgres@127.0.0.1:5432, where Debian's
+// postgresql-15-plpgsql-check installs it). When none has it, it says so and skips — unless
+// PLPGSQL_CHECK_REQUIRED=1 (CI), where that fails.
 import { randomBytes } from 'node:crypto';
 import { connect, withDatabase } from '../src/db.ts';
 import { migrate } from '../src/migrate.ts';
 
-const serverUrl = process.env.PLPGSQL_CHECK_URL || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const required = process.env.PLPGSQL_CHECK_REQUIRED === '1';
-const shown = (() => {
-  const u = new URL(serverUrl);
+const candidates = process.env.PLPGSQL_CHECK_URL
+  ? [process.env.PLPGSQL_CHECK_URL]
+  : [...(process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []), 'postgres://postgres:postgres@127.0.0.1:5432/postgres'];
+const shown = (url: string) => {
+  const u = new URL(url);
   u.password = u.password ? '***' : '';
   return u.toString();
-})();
+};
 
 function skip(reason: string): never {
   console.log(`plpgsql_check: skipped, ${reason}`);
@@ -47,19 +50,25 @@ interface Finding {
   query: string | null;
 }
 
-const admin = connect(serverUrl, { max: 1, onNotice: () => {} });
-let available: boolean;
-try {
-  const [row] = await admin<{ ok: boolean }[]>`select exists (select from pg_available_extensions where name = 'plpgsql_check') as ok`;
-  available = !!row?.ok;
-} catch (err) {
-  await admin.end({ timeout: 1 }).catch(() => {});
-  skip(`no PostgreSQL answers at ${shown} (${(err as Error).message}); set PLPGSQL_CHECK_URL, or start it: pg_ctlcluster 15 main start`);
+/** The first candidate server that answers and has the extension, or why none did. */
+async function findServer(): Promise<{ url: string; admin: ReturnType<typeof connect> } | { reasons: string[] }> {
+  const reasons: string[] = [];
+  for (const url of candidates) {
+    const admin = connect(url, { max: 1, onNotice: () => {} });
+    try {
+      const [row] = await admin<{ ok: boolean }[]>`select exists (select from pg_available_extensions where name = 'plpgsql_check') as ok`;
+      if (row?.ok) return { url, admin };
+      reasons.push(`${shown(url)} does not have the extension (apt-get install postgresql-15-plpgsql-check)`);
+    } catch (err) {
+      reasons.push(`no PostgreSQL answers at ${shown(url)} (${(err as Error).message}; start it: pg_ctlcluster 15 main start)`);
+    }
+    await admin.end({ timeout: 1 }).catch(() => {});
+  }
+  return { reasons };
 }
-if (!available) {
-  await admin.end();
-  skip(`the server at ${shown} does not have the extension (apt-get install postgresql-15-plpgsql-check)`);
-}
+const found = await findServer();
+if ('reasons' in found) skip(`${found.reasons.join('; ')}; or set PLPGSQL_CHECK_URL`);
+const { url: serverUrl, admin } = found;
 
 const name = `scoreline_plpgsql_check_${randomBytes(4).toString('hex')}`;
 const started = Date.now();

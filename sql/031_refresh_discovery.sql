@@ -255,6 +255,7 @@ drop trigger if exists _900_sync_sources on refresh.object;
 create trigger _900_sync_sources
   after insert or delete or update of method on refresh.object
   for each statement execute function refresh.tg__sync_sources();
+-- the former name of refresh.tg__sync_sources(): still in databases upgraded from the refresh orchestration's first version (make drift-check ARGS=--from-each-step shows it)
 drop function if exists refresh.tg_registry__sync_sources();
 
 create or replace function refresh.on_ddl_command_end(p_tag text) returns void

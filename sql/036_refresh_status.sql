@@ -70,5 +70,6 @@ comment on view refresh.dag_edge is 'The dependency graph''s edges: parent → d
 
 select refresh.ensure_run_partitions();
 select refresh.sync('sync');
--- the former name of refresh.tg__mark_stale(): the sync above re-pointed every staleness trigger that used it
+-- the former name of refresh.tg__mark_stale(): the sync above re-pointed every staleness trigger that used it;
+-- still in databases upgraded from the refresh orchestration's first version (make drift-check ARGS=--from-each-step shows it)
 drop function if exists refresh.tg_source__mark_stale();

@@ -28,7 +28,8 @@
 -- security definer function) meets the same guard, whatever privileges it was given: a bet is
 -- placed pending at now(), and changes status only while it can still be bet on (SL093).
 
-drop function if exists trade.settling(); -- replaced by role authority (a setting any session sets was the whole check)
+-- replaced by role authority (a setting any session sets was the whole check); still in databases upgraded from before that (make drift-check ARGS=--from-each-step shows it)
+drop function if exists trade.settling();
 
 create or replace function trade.assert_bettable(p_selection_id bigint, p_action text default 'bet on') returns text
 language plpgsql

@@ -538,6 +538,7 @@ create trigger _510_odds_snapshot_key_change before update of source_id on marke
 drop trigger if exists _510_odds_snapshot_key_change on market.selection;
 create trigger _510_odds_snapshot_key_change before update of selection_id on market.selection
   for each row when (old.selection_id is distinct from new.selection_id) execute function market.tg__keep_odds_key();
+-- the former name of market.tg__keep_odds_key(): still in databases upgraded from the odds COPY path's first version (make drift-check ARGS=--from-each-step shows it)
 drop function if exists market.tg_odds_key__keep();
 
 create or replace function maint.dq_orphaned_odds() returns bigint
