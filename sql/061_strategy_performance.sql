@@ -142,11 +142,25 @@ begin
 
   update trade.performance_watermark
      set watermark = greatest(watermark, p_until), refreshed_at = now();
+
+  -- What refresh.status says of both tables (they read the log, refresh.dependency):
+  if exists (select from trade.performance_invalidation) then
+    -- hours at or after p_until are not aggregated yet: the tables stay stale
+    update refresh.object o set stale_since = coalesce(o.stale_since, now())
+     where o.object in ('stats.strategy_performance_hourly'::regclass, 'stats.strategy_performance_daily'::regclass);
+  else
+    -- taking the log marked them stale in this transaction (that mark is stamped now()), yet
+    -- everything logged is aggregated: take the mark back. A mark by a writer that committed
+    -- meanwhile has another time and stays; one still in flight comes after this commit.
+    update refresh.object o set stale_since = null
+     where o.object in ('stats.strategy_performance_hourly'::regclass, 'stats.strategy_performance_daily'::regclass)
+       and o.stale_since = now();
+  end if;
   return coalesce(cardinality(v_hours), 0);
 end;
 $$;
 comment on function trade.refresh_strategy_performance(timestamptz) is
-  'Refreshes stats.strategy_performance_hourly and stats.strategy_performance_daily like a continuous aggregate: takes the hours logged in trade.performance_invalidation before p_until (default now), re-aggregates exactly those hours from trade.bet and the days containing them from the hours (ratios from sums, never averaged), and moves the watermark. Returns the number of hours re-aggregated. Called by the refresh orchestrator for both tables.';
+  'Refreshes stats.strategy_performance_hourly and stats.strategy_performance_daily like a continuous aggregate: takes the hours logged in trade.performance_invalidation before p_until (default now), re-aggregates exactly those hours from trade.bet and the days containing them from the hours (ratios from sums, never averaged), and moves the watermark. Returns the number of hours re-aggregated. Called by the refresh orchestrator for both tables (method function, their source the invalidation log); leaves them stale in refresh.object while hours at or after p_until wait in the log.';
 
 create or replace function trade.refresh_strategy_performance(p_object regclass, p_parameters jsonb) returns integer
 language sql
@@ -157,19 +171,21 @@ end;
 comment on function trade.refresh_strategy_performance(regclass, jsonb) is
   'The refresh orchestrator''s entry point (refresh.object.refresh_function = trade.refresh_strategy_performance, method function) for stats.strategy_performance_hourly and stats.strategy_performance_daily: one call refreshes both; parameters {"until": timestamptz} optional.';
 
--- Registered for the refresh orchestrator (method function): a change to a bet makes both
--- tables stale until the function has re-aggregated it. A DBA's later changes to these rows
--- are kept: only rows still as registered by refresh.sync ('maintained') are changed.
+-- Registered for the refresh orchestrator (method function). Their source is the
+-- invalidation log: every statement changing bets writes it in its own transaction, so a
+-- change to a bet makes both tables stale until the function has re-aggregated it (the log
+-- is one small table, where trade.bet has a partition per day). A DBA's later changes to
+-- these rows are kept: only rows still as registered by refresh.sync ('maintained') change.
 update refresh.object
    set method = 'function', refresh_function = 'trade.refresh_strategy_performance'
  where object in ('stats.strategy_performance_hourly'::regclass, 'stats.strategy_performance_daily'::regclass)
    and method = 'maintained';
 
 insert into refresh.dependency (dependent, parent, strength, origin, note)
-values ('stats.strategy_performance_hourly', 'trade.bet', 'hard', 'declared',
-        'trade.refresh_strategy_performance re-aggregates the hours of the bets changed (trade.performance_invalidation)'),
-       ('stats.strategy_performance_daily', 'trade.bet', 'hard', 'declared',
-        'trade.refresh_strategy_performance re-aggregates the days of the bets changed, from the hours')
+values ('stats.strategy_performance_hourly', 'trade.performance_invalidation', 'hard', 'declared',
+        'the hours of the bets changed, which trade.refresh_strategy_performance re-aggregates from trade.bet'),
+       ('stats.strategy_performance_daily', 'trade.performance_invalidation', 'hard', 'declared',
+        'the hours of the bets changed, whose days trade.refresh_strategy_performance re-aggregates from the hours')
 on conflict (dependent, parent) do nothing;
 
 comment on table stats.strategy_performance_hourly is
