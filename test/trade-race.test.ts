@@ -12,8 +12,8 @@ import { feeds, loadFile } from '../src/ingest/load.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 const FILE = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2024-01-01.csv');
-/** A second meeting, Happy Valley on 1 February 2023 (../shared/data/hkjc/results_2023-02-01.csv). */
-const FILE_2023 = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2023-02-01.csv');
+/** A second meeting, Sha Tin on 11 November 2023 (../shared/data/hkjc/results_2023-11-11.csv). */
+const FILE_2023 = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2023-11-11.csv');
 
 interface Runner {
   race_no: number;
@@ -130,8 +130,8 @@ t.test('two meetings: the daily rollup has every strategy and day, and refresh.s
 
   for (const file of [FILE, FILE_2023]) await loadFile(sql, feeds.hkjc_results!, file);
   const races = await sql<{ event_id: string }[]>`
-    select event_id from core.event where external_id ~ '^hkjc_(20240101_ST|20230201_HV)_R' order by event_id`;
-  t.equal(races.length, 19, 'two meetings: 10 races at Sha Tin, 9 at Happy Valley');
+    select event_id from core.event where external_id ~ '^hkjc_(20240101|20231111)_ST_R' order by event_id`;
+  t.equal(races.length, 20, 'two meetings at Sha Tin, 10 races each');
   const ids = races.map((r) => r.event_id);
   await recordWinOdds(sql, ids);
   await sql`select trade.create_race_strategy_bets(${sql.array(ids)}::bigint[])`;
@@ -157,7 +157,7 @@ t.test('two meetings: the daily rollup has every strategy and day, and refresh.s
      order by st.name, d.day`;
   const expected: { strategy: string; day: string; bets: number; pnl: number }[] = [];
   for (const [file, day] of [
-    [FILE_2023, '2023-02-01'],
+    [FILE_2023, '2023-11-11'],
     [FILE, '2024-01-01'],
   ] as const) {
     for (const [strategy, v] of Object.entries(await expectedPnl(file))) expected.push({ strategy, day, ...v });
