@@ -90,7 +90,7 @@ t.test('log loss is clipped exactly: certain and wrong costs -ln(1e-15), and the
     { name: 'p = 1e-16, lost', sel: sel.draw!, p: 1e-16, won: false, want: 1.0000000000000005e-15 },
     { name: 'p = 0.35, won', sel: sel.home!, p: 0.35, won: true, want: -Math.log(0.35) },
     { name: 'p = 0.7, lost', sel: sel.away!, p: 0.7, won: false, want: -Math.log(0.3) },
-    { name: 'p = 0.999999, won', sel: sel.home!, p: 0.999999, won: true, want: 1.0000005000003333e-6 },
+    { name: 'p = 0.999999, won', sel: sel.home!, p: 0.999999, won: true, want: 1.0000005000003332e-6 },
   ];
   const ids: number[] = [];
   for (const [i, c] of cases.entries()) ids.push(await pick(sql, await model(sql, `ll${i}`), c.sel, { probability: c.p }));
