@@ -20,12 +20,73 @@
 --                    touchdown (player_id null) the selection coded 'none' wins. No row yet = not settled.
 --   race_win         runners in position 1 win (a dead heat: every tied runner wins).
 --   race_place       runners in positions <= places win (ties on the last paid place all win);
---                    units for dead heats are reduced by forecast.score_event.
+--                    what a tied winner is paid follows the dead-heat rule (market.dead_heats,
+--                    market.settled_pnl), in scoring's units and in bet settlement alike.
 --                    Non-runners are void; did_not_finish and disqualified lose. A race with a
 --                    declared runner without a result is not settled.
 --   binary           resolved by its source; settle_event leaves it alone.
 --   abandoned / cancelled event: every market void, every selection void.
 --   an event back to scheduled / postponed (a withdrawn result): settled markets reopen, results cleared.
+
+-- Dead heats and the money of a settled selection ------------------------------------
+--
+-- The bookmakers' and exchanges' dead-heat rule: when runners tie for the last places paid,
+-- a stake on one of them is divided by the number of runners tied and multiplied by the
+-- places left for them; that part is paid at full odds, the rest is lost. Two runners
+-- tied for first in a win market: half the stake wins at the odds, half is lost. Scoring's
+-- units (forecast.score_event) and bet settlement (trade.settle_bets) both pay through
+-- market.settled_pnl, with the shares market.dead_heats gives.
+
+create or replace function market.dead_heats(p_event_id bigint)
+returns table (selection_id bigint, places integer, tied integer)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  with finisher as (
+    select r.runner_id,
+           (rank() over (order by r.finish_position) - 1)::integer as ahead,
+           (count(*) over (partition by r.finish_position))::integer as tied
+      from core.runner r
+     where r.event_id = p_event_id and r.status = 'finished' and r.finish_position is not null
+  )
+  select s.selection_id, (paid.n - f.ahead)::integer, f.tied
+    from market.market m
+    join market.selection s on s.market_id = m.market_id
+    join finisher f on f.runner_id = s.runner_id
+   cross join lateral (select case m.market_type when 'race_win' then 1 else m.places end as n) paid
+   where m.event_id = p_event_id
+     and m.market_type in ('race_win', 'race_place')
+     and f.tied > 1
+     and paid.n - f.ahead between 1 and f.tied - 1 -- tied on the last places paid, not all of them paid
+$$;
+comment on function market.dead_heats(bigint) is
+  'The dead heats of an event''s race_win and race_place markets: each selection whose runner finished tied with others for the last places paid, with places = the paid places left for the tied runners and tied = how many tied (two runners tied for first in a win market: places 1, tied 2). A winning stake on it is paid places / tied at full odds, the rest lost (market.settled_pnl). Selections without a dead heat on a paid place are not listed (their share is 1). Used by forecast.score_event and trade.settle_bets.';
+
+create or replace function market.settled_pnl(
+  p_side text,
+  p_odds numeric,
+  p_stake numeric,
+  p_result text,
+  p_places integer default 1,
+  p_tied integer default 1
+) returns numeric
+language sql
+immutable
+parallel safe
+as $$
+  -- stake x odds x places / tied - stake, divided last: exact whenever the amount is a decimal
+  select case when p_result = 'void' then 0::numeric
+              when p_result = 'won' and p_side = 'back' and p_places = p_tied then p_stake * (p_odds - 1)
+              when p_result = 'won' and p_side = 'back' then p_stake * p_odds * p_places / p_tied - p_stake
+              when p_result = 'won' and p_side = 'lay' and p_places = p_tied then -(p_stake * (p_odds - 1))
+              when p_result = 'won' and p_side = 'lay' then p_stake - p_stake * p_odds * p_places / p_tied
+              when p_result = 'lost' and p_side = 'back' then -p_stake
+              when p_result = 'lost' and p_side = 'lay' then p_stake
+         end
+$$;
+comment on function market.settled_pnl(text, numeric, numeric, text, integer, integer) is
+  'Profit or loss, before commission and unrounded, of a stake at decimal odds on a selection settled won, lost or void, by the dead-heat rule: a back bet on a winner pays stake x odds x places / tied - stake (stake x (odds - 1) without a dead heat: places = tied = 1), on a loser -stake; a lay bet is the opposite side of the same back bet (stake - stake x odds x places / tied, or +stake); void 0; null for an unknown side or result. places / tied comes from market.dead_heats. The one rule of both forecast.score_event (units, side back) and trade.settle_bets (which rounds to cents and takes commission).';
 
 create or replace function market.settle_event(p_event_id bigint) returns integer
 language plpgsql

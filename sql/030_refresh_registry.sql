@@ -19,6 +19,12 @@ as $$ select (1919247464::bigint << 32) | p_object::oid::bigint $$;
 comment on function refresh.lock_key(regclass) is
   'The advisory lock key one refresher of an object holds (high half: the constant ''refh'', low half: the object''s oid).';
 
+create or replace function refresh.writer_lock_key(p_object regclass) returns bigint
+language sql immutable strict parallel safe
+as $$ select (1919247991::bigint << 32) | p_object::oid::bigint $$;
+comment on function refresh.writer_lock_key(regclass) is
+  'The advisory lock key of the writers of an object''s sources (high half: the constant ''refw'', low half: the object''s oid). Every transaction that changes a source holds it shared until it ends (refresh.tg__mark_stale); a refresher clears the object''s staleness only when it can take it exclusively, i.e. when no such write is in flight (refresh.refresh_object).';
+
 create or replace function refresh.qualified_name(p_object regclass) returns text
 language sql stable strict
 set search_path = pg_catalog, pg_temp

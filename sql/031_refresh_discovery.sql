@@ -87,15 +87,30 @@ begin
       return null; -- a statement that changed nothing makes nothing stale
     end if;
   end if;
-  update refresh.object o
-     set stale_since = now()
-   where o.stale_since is null
-     and o.object in (select s.object from refresh.source s where s.source = tg_relid::regclass);
+  -- Until this transaction ends, hold the writer lock of every object the table feeds, shared
+  -- (writers never wait on one another), even when the object is stale already: a refresher
+  -- that starts meanwhile cannot see this change, and must not clear the staleness it causes
+  -- (refresh.refresh_object clears it only when it can take the lock exclusively).
+  perform pg_catalog.pg_advisory_xact_lock_shared(refresh.writer_lock_key(s.object))
+     from refresh.source s where s.source = tg_relid::regclass;
+  if pg_catalog.current_setting('transaction_isolation') = 'read committed' then
+    update refresh.object o
+       set stale_since = now()
+     where o.stale_since is null
+       and o.object in (select s.object from refresh.source s where s.source = tg_relid::regclass);
+  else
+    -- A repeatable read or serializable snapshot may predate a refresher's clearing of the
+    -- staleness, and would skip a row it still sees stale: rewrite every row, so that a row
+    -- cleared since the snapshot is a serialization failure (40001), never a lost mark.
+    update refresh.object o
+       set stale_since = coalesce(o.stale_since, now())
+     where o.object in (select s.object from refresh.source s where s.source = tg_relid::regclass);
+  end if;
   return null;
 end;
 $$;
 comment on function refresh.tg__mark_stale() is
-  'Shared by every source table (triggers _990_refresh_stale_*): after each statement (transition table changed_rows), one UPDATE marking the registered objects that read the table stale, only those not stale yet, so concurrent writers do not queue on the registry.';
+  'Shared by every source table (triggers _990_refresh_stale_*): after each statement (transition table changed_rows), takes the writer lock (refresh.writer_lock_key) of every registered object that reads the table, shared, to the end of the transaction, and marks those not stale yet stale in one UPDATE, so concurrent writers do not queue on the registry (under repeatable read or serializable every row is rewritten: a staleness cleared since the snapshot is a serialization failure, not a lost mark).';
 
 create or replace function refresh.install_stale_triggers(p_table regclass) returns void
 language plpgsql volatile security definer

@@ -191,9 +191,12 @@ begin
           v_obj.parameters, v_obj.stale_since,
           (select a.backend_start from pg_catalog.pg_stat_activity a where a.pid = pg_catalog.pg_backend_pid()))
   returning run_id, started_at into v_run, v_started;
-  -- Clear the staleness this run covers before its snapshot is taken. A writer still holding
-  -- the row (it just marked it) keeps it stale: the next pass refreshes again.
-  update refresh.object o set stale_since = null
+  -- Clear the staleness this run covers before its snapshot is taken. A write to a source
+  -- still in flight (its transaction holds the writer lock shared, refresh.tg__mark_stale)
+  -- will not be in this refresh: then the object stays stale, since now, and the next pass
+  -- refreshes again. A writer still holding the row (it just marked it) keeps it stale too.
+  update refresh.object o
+     set stale_since = case when pg_catalog.pg_try_advisory_xact_lock(refresh.writer_lock_key(p_object)) then null else now() end
    where o.object in (select x.object from refresh.object x
                        where x.object = p_object and x.stale_since is not null
                          for update skip locked);

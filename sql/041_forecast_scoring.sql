@@ -8,6 +8,27 @@
 -- SQLSTATEs raised here:
 --   SL040  no such event (forecast.score_event, through market.settle_event)
 
+create or replace function forecast.log_loss(p_probability numeric, p_won boolean, p_epsilon double precision default 1e-15)
+returns double precision
+language sql
+immutable
+parallel safe
+as $$
+  -- q, the probability given to what happened (p for a win, 1 - p for a loss), and 1 - q are
+  -- exact in numeric, and so is their clipping: in double precision 1 - (1 - 1e-15) is not
+  -- 1e-15. -ln q from q when q <= 1/2; above, from r = 1 - q as 2 atanh(r / (2 - r)) (that is
+  -- -ln(1 - r)), which keeps every digit of a loss close to 0.
+  select case when p_probability is null or p_won is null then null
+              when (case when p_won then p_probability else 1 - p_probability end) <= 0.5
+              then -ln(greatest(coalesce(p_epsilon, 1e-15)::numeric,
+                                case when p_won then p_probability else 1 - p_probability end)::double precision)
+              else 2 * atanh((greatest(coalesce(p_epsilon, 1e-15)::numeric, case when p_won then 1 - p_probability else p_probability end)
+                              / (2 - greatest(coalesce(p_epsilon, 1e-15)::numeric, case when p_won then 1 - p_probability else p_probability end)))::double precision)
+         end
+$$;
+comment on function forecast.log_loss(numeric, boolean, double precision) is
+  'Log loss of a prediction with probability p of winning: -ln p when it won, -ln(1 - p) when it lost, the probability of the outcome clipped to [epsilon, 1 - epsilon] (forecast.scoring_rule.log_loss_epsilon, default 1e-15) in exact numeric arithmetic, so that a certain wrong prediction costs exactly -ln(epsilon) (34.538776394910684 for 1e-15) and a certain right one -ln(1 - epsilon) (1.0000000000000005e-15). Null when p or the outcome is null. Used by forecast.score_event.';
+
 create or replace function forecast.score_event(p_event_id bigint) returns integer
 language plpgsql
 volatile
@@ -66,24 +87,13 @@ begin
              group by pr.market_id, pr.selection_id, pr.market_type, ms.forecasters) x
       left join forecast.scoring_rule rule on rule.market_type = x.market_type
   ),
-  dead_heat as (
-    -- bookmakers' dead-heat rule: runners tied on the last paid place share it
-    select r.runner_id,
-           least(1, greatest(0, paid.n - (select count(*) from core.runner a where a.event_id = r.event_id and a.finish_position < r.finish_position))::numeric
-                    / (select count(*) from core.runner t where t.event_id = r.event_id and t.finish_position = r.finish_position)) as factor,
-           paid.market_type
-      from core.runner r
-     cross join lateral (select distinct pr.market_type, case pr.market_type when 'race_win' then 1 else pr.places end as n
-                           from preds pr where pr.runner_id = r.runner_id) paid
-     where r.event_id = p_event_id and r.finish_position is not null
-  ),
   computed as (
     select pr.prediction_id, pr.forecaster_id, pr.probability, pr.odds, pr.stake,
            o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
-           coalesce(dh.factor, 1) as factor
+           coalesce(dh.places, 1) as places, coalesce(dh.tied, 1) as tied
       from preds pr
       join selection_points sp on sp.market_id = pr.market_id and sp.selection_id = pr.selection_id
-      left join dead_heat dh on dh.runner_id = pr.runner_id and dh.market_type = pr.market_type
+      left join market.dead_heats(p_event_id) dh on dh.selection_id = pr.selection_id -- the dead-heat rule
      cross join lateral (select case when pr.market_status = 'void' or pr.result = 'void' then 'void'
                                      when pr.result = 'won' then 'win'
                                      when pr.result = 'lost' then 'loss' end as outcome) o
@@ -94,15 +104,13 @@ begin
            case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
            case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
            case when c.odds is null then null
-                when c.outcome = 'win' then c.stake * (c.factor * c.odds - 1)
-                when c.outcome = 'loss' then -c.stake
-                else 0 end as units,
+                else market.settled_pnl('back', c.odds, c.stake, case c.outcome when 'win' then 'won' when 'loss' then 'lost' else 'void' end,
+                                        c.places, c.tied) end as units,
            c.probability,
            case when c.probability is not null and c.outcome <> 'void'
                 then power(c.probability::float8 - case c.outcome when 'win' then 1 else 0 end, 2) end as brier,
            case when c.probability is null or c.outcome = 'void' then null
-                when c.outcome = 'win' then -ln(greatest(c.eps, least(1 - c.eps, c.probability::float8)))
-                else -ln(1 - greatest(c.eps, least(1 - c.eps, c.probability::float8))) end as log_loss
+                else forecast.log_loss(c.probability, c.outcome = 'win', c.eps) end as log_loss
       from computed c
   )
   insert into forecast.prediction_score as ps
@@ -135,4 +143,4 @@ begin
 end;
 $$;
 comment on function forecast.score_event(bigint) is
-  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (dead-heat reduced), Brier score and log loss. Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';
+  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';

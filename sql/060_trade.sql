@@ -1,5 +1,5 @@
--- trade: the bet lifecycle, settlement (P&L and commission), the strategy performance
--- aggregate (watermark + invalidation log), and race-model predictions.
+-- trade: the bet lifecycle, settlement (P&L and commission) and race-model predictions;
+-- the strategy performance aggregate is in sql/061_strategy_performance.sql.
 -- Re-applied by `scoreline migrate`; everything here is idempotent.
 --
 -- SQLSTATEs raised here:
@@ -268,22 +268,20 @@ begin
   with outcome as (
     select b.bet_id, b.placed_at, b.side, b.odds, b.stake,
            case when m.status = 'void' then 'void' else s.result end as result,
-           coalesce(st.commission_rate, src.commission_rate) as rate
+           coalesce(st.commission_rate, src.commission_rate) as rate,
+           coalesce(dh.places, 1) as places, coalesce(dh.tied, 1) as tied
       from market.market m
       join market.selection s on s.market_id = m.market_id
       join trade.bet b on b.selection_id = s.selection_id
       join trade.strategy st on st.strategy_id = b.strategy_id
       join market.source src on src.source_id = b.source_id
+      left join market.dead_heats(p_event_id) dh on dh.selection_id = s.selection_id
      where m.event_id = p_event_id
        and (m.status = 'void' or (m.status = 'settled' and s.result is not null))
        and (b.status = 'matched' or (b.status in ('settled', 'void') and b.result is not null))
   ), gross as (
     select o.*,
-           case when o.result = 'void' then 0::numeric
-                when o.side = 'back' and o.result = 'won' then round(o.stake * (o.odds - 1), 2)
-                when o.side = 'back' then -o.stake
-                when o.result = 'lost' then o.stake
-                else -round(o.stake * (o.odds - 1), 2) end as gross
+           round(market.settled_pnl(o.side, o.odds, o.stake, o.result, o.places, o.tied), 2) as gross -- the dead-heat rule
       from outcome o
   ), priced as (
     select g.*,
@@ -323,7 +321,10 @@ begin
 end;
 $$;
 comment on function trade.settle_bets(bigint) is
-  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. Back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0. Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority and scoreline.settling_bets on, which this function sets.';
+  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. P&L by market.settled_pnl, rounded to cents: back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0; a winner in a dead heat (market.dead_heats) is paid by the dead-heat rule: stake x places / tied at full odds, the rest lost (two tied for first: back stake x (odds / 2 - 1), lay the opposite). Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority and scoreline.settling_bets on, which this function sets.';
+
+comment on column trade.bet.pnl is
+  'Profit or loss after commission, set by settlement (trade.settle_bets, by market.settled_pnl): back win stake x (odds - 1) - commission; back loss -stake; lay win stake - commission; lay loss -stake x (odds - 1); void 0; a winner in a dead heat by the dead-heat rule (stake x places / tied at full odds, the rest lost).';
 
 create or replace function trade.dq_bets_disagree_with_selections() returns numeric
 language sql
@@ -342,163 +343,6 @@ comment on function trade.dq_bets_disagree_with_selections() is
 
 select refresh.define_check('trade_bets_agree_with_selections', null, 'select trade.dq_bets_disagree_with_selections()', 0, null, null, 'error',
   'Settled bets whose result disagrees with their selection''s (a result changed without trade.settle_bets running again): must be 0.');
-
--- Strategy performance: invalidation log ------------------------------------------
-
-create or replace function trade.hour_of(p_at timestamptz) returns timestamptz
-language sql
-immutable
-strict
-return date_bin('1 hour', p_at, timestamptz '2000-01-01 00:00:00+00');
-comment on function trade.hour_of(timestamptz) is 'The start of the UTC hour containing p_at (the bucket of strategy performance).';
-
-create or replace function trade.tg_bet__invalidate_inserted() returns trigger
-language plpgsql
-volatile
-security definer -- app sessions place bets, not write the invalidation log
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-  insert into trade.performance_invalidation (bucket)
-  select distinct trade.hour_of(n.placed_at) from new_bets n;
-  return null;
-end;
-$$;
-comment on function trade.tg_bet__invalidate_inserted() is 'After insert on trade.bet (per statement): logs the hours of the new bets in trade.performance_invalidation.';
-
-create or replace function trade.tg_bet__invalidate_updated() returns trigger
-language plpgsql
-volatile
-security definer -- app sessions place bets, not write the invalidation log
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-  insert into trade.performance_invalidation (bucket)
-  select trade.hour_of(o.placed_at) from old_bets o
-  union
-  select trade.hour_of(n.placed_at) from new_bets n;
-  return null;
-end;
-$$;
-comment on function trade.tg_bet__invalidate_updated() is 'After update on trade.bet (per statement): logs the hours of the changed bets (before and after) in trade.performance_invalidation.';
-
-create or replace function trade.tg_bet__invalidate_deleted() returns trigger
-language plpgsql
-volatile
-security definer -- app sessions place bets, not write the invalidation log
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-  insert into trade.performance_invalidation (bucket)
-  select distinct trade.hour_of(o.placed_at) from old_bets o;
-  return null;
-end;
-$$;
-comment on function trade.tg_bet__invalidate_deleted() is 'After delete on trade.bet (per statement): logs the hours of the deleted bets in trade.performance_invalidation.';
-
-drop trigger if exists _200_invalidate_inserted on trade.bet;
-create trigger _200_invalidate_inserted
-  after insert on trade.bet
-  referencing new table as new_bets
-  for each statement execute function trade.tg_bet__invalidate_inserted();
-
-drop trigger if exists _200_invalidate_updated on trade.bet;
-create trigger _200_invalidate_updated
-  after update on trade.bet
-  referencing old table as old_bets new table as new_bets
-  for each statement execute function trade.tg_bet__invalidate_updated();
-
-drop trigger if exists _200_invalidate_deleted on trade.bet;
-create trigger _200_invalidate_deleted
-  after delete on trade.bet
-  referencing old table as old_bets
-  for each statement execute function trade.tg_bet__invalidate_deleted();
-
--- Strategy performance: refresh ---------------------------------------------------
-
-create or replace function trade.refresh_strategy_performance(p_until timestamptz default now()) returns integer
-language plpgsql
-volatile
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-  v_hours timestamptz[];
-  v_days date[];
-  v_h_from timestamptz;
-  v_h_to timestamptz;
-begin
-  -- one refresher at a time; bets keep flowing (they only append to the log)
-  perform 1 from trade.performance_watermark for update;
-
-  with taken as (
-    delete from trade.performance_invalidation where bucket < p_until returning bucket
-  )
-  select array_agg(distinct bucket order by bucket) into v_hours from taken;
-
-  if v_hours is not null then
-    v_h_from := v_hours[1];
-    v_h_to := v_hours[cardinality(v_hours)] + interval '1 hour';
-    perform maint.ensure_partitions('stats.strategy_performance_hourly'::regclass, v_h_from, v_h_to - interval '1 microsecond');
-
-    delete from stats.strategy_performance_hourly where bucket = any (v_hours);
-    insert into stats.strategy_performance_hourly
-      (bucket, strategy_id, market_type, bets, matched, settled, won, lost, void, cancelled,
-       stake, settled_stake, gross_win, gross_loss, pnl, commission)
-    select trade.hour_of(b.placed_at), b.strategy_id, b.market_type,
-           count(*),
-           count(*) filter (where b.matched_at is not null),
-           count(*) filter (where b.status = 'settled'),
-           count(*) filter (where b.status = 'settled' and (b.side = 'back') = (b.result = 'won')),
-           count(*) filter (where b.status = 'settled' and (b.side = 'back') <> (b.result = 'won')),
-           count(*) filter (where b.status = 'void'),
-           count(*) filter (where b.status = 'cancelled'),
-           sum(b.stake),
-           coalesce(sum(b.stake) filter (where b.status = 'settled'), 0),
-           coalesce(sum(b.pnl) filter (where b.pnl > 0), 0),
-           coalesce(-sum(b.pnl) filter (where b.pnl < 0), 0),
-           coalesce(sum(b.pnl), 0),
-           coalesce(sum(b.commission), 0)
-      from trade.bet b
-     where b.placed_at >= v_h_from and b.placed_at < v_h_to
-       and trade.hour_of(b.placed_at) = any (v_hours)
-     group by 1, 2, 3;
-
-    v_days := array(select distinct (h at time zone 'UTC')::date from unnest(v_hours) h);
-    delete from stats.strategy_performance_daily where day = any (v_days);
-    insert into stats.strategy_performance_daily
-      (day, strategy_id, market_type, bets, matched, settled, won, lost, void, cancelled,
-       stake, settled_stake, gross_win, gross_loss, pnl, commission)
-    select (h.bucket at time zone 'UTC')::date, h.strategy_id, h.market_type,
-           sum(h.bets), sum(h.matched), sum(h.settled), sum(h.won), sum(h.lost), sum(h.void), sum(h.cancelled),
-           sum(h.stake), sum(h.settled_stake), sum(h.gross_win), sum(h.gross_loss), sum(h.pnl), sum(h.commission)
-      from stats.strategy_performance_hourly h
-     where h.bucket >= (v_days[1]::timestamp at time zone 'UTC')
-       and h.bucket < ((v_days[cardinality(v_days)] + 1)::timestamp at time zone 'UTC')
-       and (h.bucket at time zone 'UTC')::date = any (v_days)
-     group by 1, 2, 3;
-  end if;
-
-  update trade.performance_watermark
-     set watermark = greatest(watermark, p_until), refreshed_at = now();
-  return coalesce(cardinality(v_hours), 0);
-end;
-$$;
-comment on function trade.refresh_strategy_performance(timestamptz) is
-  'Refreshes stats.strategy_performance_hourly and stats.strategy_performance_daily like a continuous aggregate: takes the hours logged in trade.performance_invalidation before p_until (default now), re-aggregates exactly those hours from trade.bet and the days containing them from the hours (ratios from sums, never averaged), and moves the watermark. Returns the number of hours re-aggregated. Called by the refresh orchestrator for both tables.';
-
-create or replace function trade.refresh_strategy_performance(p_object regclass, p_parameters jsonb) returns integer
-language sql
-volatile
-begin atomic
-  select trade.refresh_strategy_performance(coalesce((p_parameters ->> 'until')::timestamptz, now()));
-end;
-comment on function trade.refresh_strategy_performance(regclass, jsonb) is
-  'The refresh orchestrator''s entry point (refresh.object.refresh_function = trade.refresh_strategy_performance, method function) for stats.strategy_performance_hourly and stats.strategy_performance_daily: one call refreshes both; parameters {"until": timestamptz} optional.';
-
-comment on table stats.strategy_performance_hourly is
-  'Strategy performance per hour of placed_at (UTC), strategy and market type: counts and sums of bets; ROI, win rate, profit factor and expectancy computed from the sums. Refreshed by trade.refresh_strategy_performance() (orchestrator: trade.refresh_strategy_performance(regclass, jsonb); watermark in trade.performance_watermark + invalidation log trade.performance_invalidation: late or corrected bets re-aggregate their hour). Partitioned by month: a few dozen rows per strategy per day do not justify smaller partitions.';
-comment on table stats.strategy_performance_daily is
-  'Daily rollup (UTC days) of stats.strategy_performance_hourly: sums of the hours and ratios recomputed from those sums (never an average of hourly ratios). Refreshed by trade.refresh_strategy_performance() (orchestrator: trade.refresh_strategy_performance(regclass, jsonb)), which re-aggregates only the days containing invalidated hours.';
 
 -- Race-model predictions -------------------------------------------------------------
 

@@ -234,7 +234,7 @@ begin
     'stats.dq_unknown_position_share()', 'stats.dq_model_stats_mismatch(integer)', 'stats.model_stats_full()',
     'stats.apply_model_stats(bigint[],bigint[])', 'stats.fold_model_stats(regclass,jsonb)', 'stats.rebuild_model_stats()', 'stats.dq_model_stats_incremental_vs_full()',
     'refresh.run_due(text,regclass,boolean,boolean)', 'refresh.refresh_object(regclass,text,bigint,text,boolean)',
-    'refresh.lock_key(regclass)', 'refresh.qualified_name(regclass)', 'refresh.assert_trigger_source(text)',
+    'refresh.lock_key(regclass)', 'refresh.writer_lock_key(regclass)', 'refresh.qualified_name(regclass)', 'refresh.assert_trigger_source(text)',
     'refresh.resolve_function(text)', 'refresh.validate_parameters(jsonb)', 'refresh.effective_method(regclass)',
     'refresh.catalog_parents()', 'refresh.computed_sources()', 'refresh.sync(text)', 'refresh.check_expectation(numeric,numeric,numeric)',
     'refresh.run_checks(regclass,bigint)', 'refresh.run_check(text,bigint)', 'refresh.sqlstate_reason(text)', 'refresh.blocked_reason(regclass)', 'refresh.ensure_run_partitions(timestamptz,integer)',

@@ -4,6 +4,7 @@ import t from 'tap';
 import type { Sql } from '../src/db.ts';
 import { complete, event, league, market, matchResult, model, pick, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
+import { logLoss } from './helpers/stats-recompute.ts';
 
 interface Score {
   prediction_id: string;
@@ -74,6 +75,47 @@ t.test('points by rarity, units, Brier and log loss; void; re-scoring after a co
   await sql`select core.correct_event_result(${ev}, 'scheduled', null, null, 'replay ordered')`;
   t.equal(await score(sql, ev), 0, 'a withdrawn result removes the scores');
   t.equal((await scores(sql, ev)).size, 0);
+});
+
+t.test('log loss is clipped exactly: certain and wrong costs -ln(1e-15), and the recomputation agrees', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql);
+  const ev = await event(sql, lg);
+  const { sel } = await matchResult(sql, ev);
+  // home wins; each model gives its pick the probability p
+  const cases: { name: string; sel: number; p: number; won: boolean; want: number }[] = [
+    { name: 'p = 1, lost', sel: sel.away!, p: 1, won: false, want: 34.538776394910684 },
+    { name: 'p = 1, won', sel: sel.home!, p: 1, won: true, want: 1.0000000000000005e-15 },
+    { name: 'p = 1e-16, won', sel: sel.home!, p: 1e-16, won: true, want: 34.538776394910684 },
+    { name: 'p = 1e-16, lost', sel: sel.draw!, p: 1e-16, won: false, want: 1.0000000000000005e-15 },
+    { name: 'p = 0.35, won', sel: sel.home!, p: 0.35, won: true, want: -Math.log(0.35) },
+    { name: 'p = 0.7, lost', sel: sel.away!, p: 0.7, won: false, want: -Math.log(0.3) },
+    { name: 'p = 0.999999, won', sel: sel.home!, p: 0.999999, won: true, want: 1.0000005000003332e-6 },
+  ];
+  const ids: number[] = [];
+  for (const [i, c] of cases.entries()) ids.push(await pick(sql, await model(sql, `ll${i}`), c.sel, { probability: c.p }));
+  await rejectsWith(t, pick(sql, await model(sql, 'zero'), sel.away!, { probability: 0 }), {
+    code: '23514',
+    constraint: 'prediction_probability_range',
+  });
+  await complete(sql, ev, 1, 0);
+  await score(sql, ev);
+  const s = await scores(sql, ev);
+  const near = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.abs(b);
+  for (const [i, c] of cases.entries()) {
+    const got = s.get(ids[i]!)!.log_loss!;
+    t.ok(near(got, c.want, 4e-16), `${c.name}: log loss ${got} = ${c.want}`);
+    t.ok(near(got, logLoss(c.p, c.won, 1e-15), 1e-9), `${c.name}: the recomputation (test/helpers/stats-recompute.ts) agrees`);
+  }
+  t.equal(s.get(ids[0]!)!.log_loss, 34.538776394910684, 'certain and wrong: exactly -ln(1e-15), not 34.53957599234088');
+  t.equal(s.get(ids[2]!)!.log_loss, 34.538776394910684, 'p below epsilon is clipped to it');
+
+  // p = 0 is not a probability a prediction holds (above); the function clips it all the same
+  const [f] = await sql<{ won: number; lost: number; none: number | null }[]>`
+    select forecast.log_loss(0, true) as won, forecast.log_loss(0, false) as lost, forecast.log_loss(null, true) as none`;
+  t.equal(f?.won, 34.538776394910684, 'p = 0 and won: -ln(1e-15)');
+  t.ok(near(f!.lost, 1.0000000000000005e-15, 4e-16), 'p = 0 and lost: -ln(1 - 1e-15)');
+  t.equal(f?.none, null, 'no probability: no log loss');
 });
 
 t.test('the rarity curve follows the rule stored as data', async (t) => {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { Sql } from '../src/db.ts';
 import { runRefresh } from '../src/refresh.ts';
-import { testDb } from './helpers/db.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
 
 const GATE = 4242;
 
@@ -159,4 +159,64 @@ t.test('a statement_timeout from the parameters bounds one object when the CLI d
     ],
     'the next pass refreshes it and its dependent',
   );
+});
+
+/** refresh.status of the gate's views, by name. */
+async function states(sql: Sql): Promise<Record<string, string>> {
+  const rows = await sql<{ object: string; state: string }[]>`
+    select object::text, state from refresh.status where object in ('stats.team_points'::regclass, 'stats.top_team'::regclass)`;
+  return Object.fromEntries(rows.map((r) => [r.object, r.state]));
+}
+
+t.test('a write in flight when a refresh starts keeps the object stale, though it was stale already', async (t) => {
+  const { sql } = await testDb(t, { max: 8 });
+  await setup(sql);
+  await sql`insert into public.score values (3, 'B', 5)`; // committed: both views stale
+  t.same(await states(sql), { 'stats.team_points': 'stale', 'stats.top_team': 'stale' });
+
+  // a second writer, still in flight: the views are stale already, so it marks nothing
+  const writer = await sql.reserve();
+  try {
+    await writer`begin`;
+    await writer`insert into public.score values (4, 'C', 9)`;
+    await sql`call refresh.run_due('manual')`; // its snapshot cannot see C
+    await writer`commit`;
+  } finally {
+    writer.release();
+  }
+  const [top] = await sql<{ team: string }[]>`select team from stats.top_team`;
+  t.equal(top?.team, 'B', 'the refresh did not see the write in flight');
+  t.same(
+    await states(sql),
+    { 'stats.team_points': 'stale', 'stats.top_team': 'stale' },
+    'so refresh.status says stale, not fresh, once it commits',
+  );
+  await sql`call refresh.run_due('manual')`;
+  const [after] = await sql<{ team: string }[]>`select team from stats.top_team`;
+  t.equal(after?.team, 'C', 'the next pass has it');
+  t.same(await states(sql), { 'stats.team_points': 'fresh', 'stats.top_team': 'fresh' }, 'and only then is it fresh');
+});
+
+t.test('a repeatable read writer whose snapshot predates a refresh fails to serialize rather than lose its mark', async (t) => {
+  const { sql } = await testDb(t, { max: 8 });
+  await setup(sql);
+  await sql`insert into public.score values (3, 'B', 5)`; // both views stale
+  const writer = await sql.reserve();
+  try {
+    await writer`begin isolation level repeatable read`;
+    await writer`select count(*) from public.score`; // the snapshot: the views stale
+    await sql`call refresh.run_due('manual')`; // clears their staleness
+    t.same(await states(sql), { 'stats.team_points': 'fresh', 'stats.top_team': 'fresh' }, 'refreshed: fresh');
+    await rejectsWith(
+      t,
+      writer`insert into public.score values (4, 'C', 9)`,
+      { code: '40001' },
+      'the write is a serialization failure (40001)',
+    );
+    await writer`rollback`;
+  } finally {
+    writer.release();
+  }
+  await sql`insert into public.score values (4, 'C', 9)`;
+  t.same(await states(sql), { 'stats.team_points': 'stale', 'stats.top_team': 'stale' }, 'retried, it marks them stale');
 });

@@ -168,6 +168,38 @@ t.test('CREATE TABLE AS in stats registers a maintained table; REFRESH CONCURREN
   t.match(res.runs[0]?.reason, /maintained by triggers/);
 });
 
+t.test(
+  'maintained objects are the ones triggers keep current in the writing transaction; the rest are refreshed and go stale',
+  async (t) => {
+    const { sql } = await testDb(t);
+    const rows = await sql<{ object: string; method: string; refresh_function: string | null; sources: string[] }[]>`
+    select o.object::text, o.method, o.refresh_function,
+           coalesce(array_agg(s.source::text order by s.source::text) filter (where s.source is not null), '{}') as sources
+      from refresh.object o left join refresh.source s on s.object = o.object
+     where o.kind = 'table'
+     group by o.object, o.method, o.refresh_function order by 1`;
+    const by = new Map(rows.map((r) => [r.object, r]));
+    t.same(
+      rows.filter((r) => r.method === 'maintained').map((r) => r.object),
+      ['stats.model_event_agg', 'stats.model_stats_club_delta', 'stats.model_stats_competition_delta', 'stats.player_stats'],
+      // a new table in stats registers itself as maintained: if triggers do not keep it in the
+      // writing transaction, register it as method function with its sources (docs/refresh.md)
+      'only the tables kept by triggers in the writing transaction are maintained',
+    );
+    for (const object of ['stats.strategy_performance_hourly', 'stats.strategy_performance_daily']) {
+      t.same(
+        [by.get(object)?.method, by.get(object)?.refresh_function, by.get(object)?.sources],
+        ['function', 'trade.refresh_strategy_performance', ['trade.performance_invalidation']],
+        `${object}: method function, stale when bets change (the invalidation log is its source)`,
+      );
+    }
+    t.ok(
+      rows.filter((r) => r.method === 'function').every((r) => r.sources.length > 0),
+      'every table refreshed by a function has sources, so a change makes it stale',
+    );
+  },
+);
+
 t.test('a write marks exactly its dependents stale; run_due refreshes exactly those, in order, and audits it', async (t) => {
   const { sql } = await testDb(t);
   await isolate(sql);

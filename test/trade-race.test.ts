@@ -6,12 +6,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { runRaceDemo } from '../src/demo/race.ts';
+import { recordWinOdds, runRaceDemo } from '../src/demo/race.ts';
 import { readCsv } from '../src/ingest/csv.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 const FILE = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2024-01-01.csv');
+/** A second meeting, Sha Tin on 11 November 2023 (../shared/data/hkjc/results_2023-11-11.csv). */
+const FILE_2023 = path.join(import.meta.dirname, 'fixtures', 'hkjc_results_2023-11-11.csv');
 
 interface Runner {
   race_no: number;
@@ -31,9 +33,13 @@ async function readHkjcResults(file: string): Promise<Runner[]> {
   return rows;
 }
 
-/** Expected P&L per strategy, straight from the file (independent of the SQL). */
-async function expectedPnl(): Promise<Record<string, { bets: number; pnl: number }>> {
-  const rows = await readHkjcResults(FILE);
+/**
+ * Expected bets and P&L per strategy, straight from a file (independent of the SQL): runners
+ * with a win price (a withdrawn horse has none), the favourite by price then number, a winner
+ * in a dead heat for first paid by the dead-heat rule (stake / runners tied at full odds).
+ */
+async function expectedPnl(file = FILE): Promise<Record<string, { bets: number; pnl: number }>> {
+  const rows = (await readHkjcResults(file)).filter((r) => r.win_odds !== '' && Number.isFinite(Number(r.win_odds)));
   const races = new Map<number, typeof rows>();
   for (const r of rows) races.set(r.race_no, [...(races.get(r.race_no) ?? []), r]);
   const cents = (x: number) => Math.round(x * 100) / 100;
@@ -43,18 +49,21 @@ async function expectedPnl(): Promise<Record<string, { bets: number; pnl: number
     value_back: { bets: 0, pnl: 0 },
   };
   for (const runners of races.values()) {
-    const fav = [...runners].sort((a, b) => Number(a.win_odds) - Number(b.win_odds) || a.horse_no - b.horse_no)[0]!;
     const won = (r: (typeof rows)[number]) => /^1(\D|$)/.test(r.place);
-    const odds = Number(fav.win_odds);
+    const tied = runners.filter(won).length;
+    /** P&L of a back bet, before commission; a lay bet is its opposite. */
+    const back = (r: (typeof rows)[number], stake: number) => (won(r) ? cents((stake * Number(r.win_odds)) / tied - stake) : -stake);
+    const net = (gross: number, rate: number) => (gross > 0 ? gross - cents(gross * rate) : gross);
+    const fav = [...runners].sort((a, b) => Number(a.win_odds) - Number(b.win_odds) || a.horse_no - b.horse_no)[0]!;
     out.favourite_back!.bets++;
-    out.favourite_back!.pnl += won(fav) ? cents(10 * (odds - 1)) : -10;
+    out.favourite_back!.pnl += back(fav, 10);
     out.favourite_lay!.bets++;
-    out.favourite_lay!.pnl += won(fav) ? -cents(10 * (odds - 1)) : 10 - cents(10 * 0.05);
+    out.favourite_lay!.pnl += net(-back(fav, 10), 0.05);
     for (const r of runners) {
       const o = Number(r.win_odds);
       if (o < 5 || o > 10) continue;
       out.value_back!.bets++;
-      out.value_back!.pnl += won(r) ? cents(5 * (o - 1)) : -5;
+      out.value_back!.pnl += back(r, 5);
     }
   }
   for (const v of Object.values(out)) v.pnl = cents(v.pnl);
@@ -106,6 +115,64 @@ t.test('a Sha Tin meeting: load, bet, settle, performance', async (t) => {
     'a second run loads, bets and settles nothing',
   );
   t.same(again.performance, summary.performance, 'and the performance is unchanged');
+});
+
+t.test('two meetings: the daily rollup has every strategy and day, and refresh.status tells the truth', async (t) => {
+  const { sql } = await testDb(t);
+  const performance = ['stats.strategy_performance_daily', 'stats.strategy_performance_hourly'];
+  const status = async () =>
+    (
+      await sql<{ object: string; method: string; state: string }[]>`
+        select object::text, method, state from refresh.status where object::text like 'stats.strategy\\_performance\\_%' order by 1`
+    ).map((r) => `${r.object}: ${r.method}, ${r.state}`);
+  const both = (state: string) => performance.map((o) => `${o}: function, ${state}`);
+  t.same(await status(), both('fresh'), 'registered with method function; nothing bet yet: fresh');
+
+  for (const file of [FILE, FILE_2023]) await loadFile(sql, feeds.hkjc_results!, file);
+  const races = await sql<{ event_id: string }[]>`
+    select event_id from core.event where external_id ~ '^hkjc_(20240101|20231111)_ST_R' order by event_id`;
+  t.equal(races.length, 20, 'two meetings at Sha Tin, 10 races each');
+  const ids = races.map((r) => r.event_id);
+  await recordWinOdds(sql, ids);
+  await sql`select trade.create_race_strategy_bets(${sql.array(ids)}::bigint[])`;
+  t.same(await status(), both('stale'), 'bets placed: stale');
+  await sql`call refresh.run_due('manual')`;
+  t.same(await status(), both('fresh'), 'make refresh refreshes them: fresh');
+
+  for (const id of ids) await sql`select market.settle_event(${id})`;
+  const [settled] = await sql<
+    { n: number }[]
+  >`select sum(trade.settle_bets(event_id))::int as n from core.event where event_id = any (${sql.array(ids)}::bigint[])`;
+  t.ok(settled!.n > 0, `${settled!.n} bets settled`);
+  t.same(await status(), both('stale'), 'a bet settled: stale, not fresh');
+  const [unchanged] = await sql<{ n: number }[]>`
+    select count(*)::int as n from stats.strategy_performance_daily where settled > 0`;
+  t.equal(unchanged?.n, 0, '(and indeed the rollup does not have the settlements yet)');
+  await sql`call refresh.run_due('manual')`;
+  t.same(await status(), both('fresh'), 'refreshed: fresh again');
+
+  const daily = await sql<{ strategy: string; day: string; bets: number; won: number; lost: number; pnl: string }[]>`
+    select st.name as strategy, d.day::text, d.bets, d.won, d.lost, d.pnl::text
+      from stats.strategy_performance_daily d join trade.strategy st using (strategy_id)
+     order by st.name, d.day`;
+  const expected: { strategy: string; day: string; bets: number; pnl: number }[] = [];
+  for (const [file, day] of [
+    [FILE_2023, '2023-11-11'],
+    [FILE, '2024-01-01'],
+  ] as const) {
+    for (const [strategy, v] of Object.entries(await expectedPnl(file))) expected.push({ strategy, day, ...v });
+  }
+  expected.sort((a, b) => a.strategy.localeCompare(b.strategy) || a.day.localeCompare(b.day));
+  t.equal(daily.length, 6, 'a daily row per strategy and meeting day: 3 x 2');
+  t.same(
+    daily.map((d) => ({ strategy: d.strategy, day: d.day, bets: d.bets, pnl: Number(d.pnl) })),
+    expected,
+    'bets and P&L per strategy and day as recomputed from the two files',
+  );
+  t.ok(
+    daily.every((d) => d.won + d.lost === d.bets),
+    'every bet settled won or lost',
+  );
 });
 
 t.test('a bad line is reported with its number', async (t) => {

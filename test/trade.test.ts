@@ -2,6 +2,7 @@
 import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
 import { rejectsWith, restrictViolation, testDb } from './helpers/db.ts';
+import { pick, user } from './helpers/fixtures.ts';
 import { makeRace, sourceId, type RaceFixture } from './helpers/timeseries.ts';
 
 async function strategy(sql: Sql, name: string, commission: string | null = null): Promise<number> {
@@ -152,6 +153,184 @@ t.test('P&L and commission for every back/lay x won/lost/void case', async (t) =
   t.equal(resettled?.n, 7, 'the seven bets on runners 1 and 2 are re-settled');
   const [first] = await sql<{ pnl: string; result: string }[]>`select pnl::text, result from trade.bet where bet_id = ${ids[0]!}`;
   t.same(first, { pnl: '-10.00', result: 'lost' }, 'the back bet on runner 1 now lost');
+});
+
+/** Finishing positions by runner number (1-based; null: did not finish), the race completed, then scored and its bets settled. */
+async function finish(sql: Sql, race: RaceFixture, positions: (number | null)[]): Promise<void> {
+  await sql`
+    update core.runner r set status = case when p.pos is null then 'did_not_finish' else 'finished' end, finish_position = p.pos
+      from unnest(${sql.array(race.runners)}::bigint[], ${sql.array(positions.map((p) => (p === null ? null : String(p))))}::int[])
+           as p(runner_id, pos)
+     where r.runner_id = p.runner_id`;
+  await sql`update core.event set status = 'completed' where event_id = ${race.eventId}`;
+  await sql`select forecast.score_event(${race.eventId})`; // settles the markets, then scores
+  await sql`select trade.settle_bets(${race.eventId})`;
+}
+
+/** A race_place market paying `places` on the race, a selection per runner (by number). */
+async function placeMarket(sql: Sql, race: RaceFixture, places: number): Promise<string[]> {
+  const [mk] = await sql<{ market_id: string }[]>`
+    insert into market.market (event_id, market_type, places) values (${race.eventId}, 'race_place', ${places}) returning market_id`;
+  const sels = await sql<{ selection_id: string }[]>`
+    insert into market.selection (market_id, code, label, runner_id)
+    select ${mk!.market_id}, r.number::text, r.name, r.runner_id from core.runner r where r.event_id = ${race.eventId} order by r.number
+    returning selection_id`;
+  return sels.map((x) => x.selection_id);
+}
+
+t.test('dead heats: bets are settled by the dead-heat rule, as predictions are scored', async (t) => {
+  const { sql, betfair } = await setup(t);
+  const exchange = await strategy(sql, 'dead heat, exchange rate'); // betfair's 5%
+  const own = await strategy(sql, 'dead heat, own rate', '0.02');
+  const before = { at: '2023-12-31T12:00:00Z' };
+  const cases: { name: string; spec: BetSpec; pnl: string; commission: string; units?: string }[] = [];
+  const add = (name: string, spec: BetSpec, pnl: string, commission: string, units?: string) =>
+    cases.push({ name, spec, pnl, commission, ...(units ? { units } : {}) });
+
+  // race A: runners 1 and 2 dead-heat for first; 3 third, 4 did not finish
+  const a = await makeRace(sql, { runners: 4 });
+  const aPlace = await placeMarket(sql, a, 3);
+  const [a1, a2, a3] = a.selections as [string, string, string];
+  add(
+    '2-way for 1st, back: half the stake at 5.0, half lost',
+    { strategy: exchange, selection: a1, source: betfair, side: 'back', odds: '5.0', stake: '10' },
+    '14.25',
+    '0.75',
+    '15',
+  ); // 10 x 5.0 / 2 - 10 = 15.00, less 5%
+  add(
+    '2-way for 1st, back at 1.5: a winner that loses money',
+    { strategy: exchange, selection: a2, source: betfair, side: 'back', odds: '1.5', stake: '10' },
+    '-2.50',
+    '0.00',
+    '-2.5',
+  ); // 10 x 1.5 / 2 - 10
+  add(
+    '2-way for 1st, lay: the other side of the back bet',
+    { strategy: exchange, selection: a1, source: betfair, side: 'lay', odds: '5.0', stake: '10' },
+    '-15.00',
+    '0.00',
+  ); // 10 - 10 x 5.0 / 2
+  add(
+    '2-way for 1st, lay at 1.5: the layer wins',
+    { strategy: exchange, selection: a2, source: betfair, side: 'lay', odds: '1.5', stake: '10' },
+    '2.37',
+    '0.13',
+  ); // 10 - 7.50 = 2.50, commission 0.125 -> 0.13
+  add(
+    'third in a 3-place market, no dead heat: paid in full',
+    { strategy: exchange, selection: aPlace[2]!, source: betfair, side: 'back', odds: '2.0', stake: '10' },
+    '9.50',
+    '0.50',
+    '10',
+  );
+  add(
+    'a loser is not touched by the dead heat',
+    { strategy: exchange, selection: a3, source: betfair, side: 'back', odds: '4.0', stake: '10' },
+    '-10.00',
+    '0.00',
+    '-10',
+  );
+
+  // race B: runners 1, 2 and 3 dead-heat for first of five; a place market paying 2
+  const b = await makeRace(sql, { runners: 5 });
+  const bPlace = await placeMarket(sql, b, 2);
+  const [b1, b2, b3] = b.selections as [string, string, string];
+  add(
+    '3-way for 1st, back, strategy rate 2%',
+    { strategy: own, selection: b1, source: betfair, side: 'back', odds: '7.5', stake: '10' },
+    '14.70',
+    '0.30',
+    '15',
+  ); // 10 x 7.5 / 3 - 10 = 15.00, less 2%
+  add(
+    '3-way for 1st, back at 4.0: a third of the stake at 4.0',
+    { strategy: exchange, selection: b2, source: betfair, side: 'back', odds: '4.0', stake: '10' },
+    '3.16',
+    '0.17',
+  ); // 10 x 4 / 3 - 10 = 3.33, commission 0.1665 -> 0.17
+  add(
+    '3-way for 1st, lay at 6.0',
+    { strategy: exchange, selection: b3, source: betfair, side: 'lay', odds: '6.0', stake: '10' },
+    '-10.00',
+    '0.00',
+  ); // 10 - 10 x 6 / 3
+  add(
+    '3-way for 1st in a 2-place market: two thirds of the stake at 2.4',
+    { strategy: exchange, selection: bPlace[0]!, source: betfair, side: 'back', odds: '2.4', stake: '9' },
+    '5.13',
+    '0.27',
+    '5.4',
+  ); // 9 x 2.4 x 2 / 3 - 9 = 5.40, less 5%
+  add(
+    '3-way for 1st in a 2-place market, lay',
+    { strategy: exchange, selection: bPlace[1]!, source: betfair, side: 'lay', odds: '2.4', stake: '9' },
+    '-5.40',
+    '0.00',
+  );
+
+  const ids: string[] = [];
+  const picks: (number | null)[] = [];
+  for (const [i, c] of cases.entries()) {
+    ids.push(await bet(sql, c.spec));
+    // the same terms as a back prediction, by a punter of its own (one pick per win market)
+    picks.push(
+      c.units
+        ? await pick(sql, await user(sql, `dead_heat_${i}`), Number(c.spec.selection), {
+            odds: Number(c.spec.odds),
+            stake: Number(c.spec.stake),
+            ...before,
+          })
+        : null,
+    );
+  }
+  await finish(sql, a, [1, 1, 3, null]);
+  await finish(sql, b, [1, 1, 1, 4, 5]);
+
+  const rows = await sql<{ bet_id: string; status: string; pnl: string; commission: string }[]>`
+    select bet_id, status, pnl::text, commission::text from trade.bet`;
+  const byId = new Map(rows.map((r) => [r.bet_id, r]));
+  cases.forEach((c, i) => {
+    const r = byId.get(ids[i]!);
+    t.same(
+      [r?.status, r?.pnl, r?.commission],
+      ['settled', c.pnl, c.commission],
+      `bet: ${c.name}: P&L ${c.pnl}, commission ${c.commission}`,
+    );
+  });
+  const scores = await sql<{ prediction_id: string; outcome: string; units: string }[]>`
+    select prediction_id, outcome, units::text from forecast.prediction_score`;
+  const units = new Map(scores.map((r) => [Number(r.prediction_id), r]));
+  let compared = 0;
+  cases.forEach((c, i) => {
+    const id = picks[i];
+    if (id === null || id === undefined) return;
+    compared++;
+    t.equal(Number(units.get(id)?.units), Number(c.units), `prediction: ${c.name}: ${c.units} units, the bet's P&L before commission`);
+  });
+  t.equal(compared, 6, 'six predictions on the same terms as back bets');
+
+  const [again] = await sql<{ n: number }[]>`select trade.settle_bets(${b.eventId}) as n`;
+  t.equal(again?.n, 0, 'settling again changes nothing');
+  // the photo is re-read: runner 1 won race B alone; the bets on it are paid in full, 2 and 3 lose
+  await sql`select core.correct_event_result(${b.eventId}, 'completed', null, null, 'photo re-read', '{"2": 2, "3": 2}'::jsonb)`;
+  await sql`select forecast.score_event(${b.eventId})`;
+  const [resettled] = await sql<{ n: number }[]>`select trade.settle_bets(${b.eventId}) as n`;
+  t.equal(resettled?.n, 5, 'every bet on race B re-settled');
+  const [won] = await sql<{ pnl: string }[]>`select pnl::text from trade.bet where bet_id = ${ids[6]!}`;
+  t.equal(won?.pnl, '63.70', 'runner 1 alone: 10 x (7.5 - 1) = 65.00, less 2%');
+  const [placed] = await sql<{ pnl: string }[]>`select pnl::text from trade.bet where bet_id = ${ids[9]!}`;
+  t.equal(placed?.pnl, '11.97', 'runner 1 placed, 2 and 3 dead-heat for second in the 2-place market: 9 x 2.4 = 12.60 won, less 5%');
+  const dh = await sql<{ code: string; places: number; tied: number }[]>`
+    select s.code, d.places, d.tied from market.dead_heats(${b.eventId}) d join market.selection s using (selection_id) order by s.market_id, s.code`;
+  t.same(
+    dh.map((d) => [d.code, d.places, d.tied]),
+    [
+      ['2', 1, 2],
+      ['3', 1, 2],
+    ],
+    'market.dead_heats: 2 and 3 share the second place',
+  );
 });
 
 t.test('a void market voids every bet on it', async (t) => {

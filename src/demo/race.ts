@@ -2,7 +2,7 @@
 // (hkjc_results: races, runners, race_win markets, the win odds in the runners'
 // metadata); here the win odds become odds snapshots through the COPY path, the race
 // strategies bet in SQL (trade.create_race_strategy_bets), the races' markets and bets
-// are settled and the strategy performance refreshed. Every step is idempotent.
+// are settled and the strategy performance refreshed (refresh.refresh_object). Every step is idempotent.
 import type { Sql } from '../db.ts';
 import { feeds, loadFile } from '../ingest/load.ts';
 import { copyOddsSnapshots } from '../ingest/odds-copy.ts';
@@ -86,7 +86,10 @@ export async function runRaceMeeting(sql: Sql): Promise<RaceMeetingSummary> {
      where event_id = any (${sql.array(ids)}::bigint[]) and status = 'completed' order by event_id`;
   const [settled] = await sql<{ n: number }[]>`
     select coalesce(sum(trade.settle_bets(event_id)), 0)::int as n from core.event where event_id = any (${sql.array(ids)}::bigint[])`;
-  await sql`select trade.refresh_strategy_performance()`;
+  // through the refresh orchestrator, as `make refresh` does: audited, and refresh.status fresh after
+  for (const object of ['stats.strategy_performance_hourly', 'stats.strategy_performance_daily']) {
+    await sql`call refresh.refresh_object(${object}::regclass)`;
+  }
   const performance = await sql<StrategyDay[]>`
     select st.name as strategy, d.day::text, d.bets, d.won, d.lost, d.stake::text, d.pnl::text,
            d.roi::text, d.win_rate::text, d.profit_factor::text

@@ -181,6 +181,17 @@ interface Scored {
   logLoss: number | null;
 }
 
+/**
+ * Log loss, the probability of the outcome q (p for a win, 1 - p for a loss) clipped to
+ * [eps, 1 - eps]: -ln q, or -ln(1 - r) from r = 1 - q when q > 1/2, so that neither side
+ * subtracts from 1 a number already rounded (1 - p is exact for p in [1/2, 1]).
+ */
+export function logLoss(p: number, won: boolean, eps: number): number {
+  const q = won ? p : 1 - p;
+  const r = won ? 1 - p : p;
+  return q <= 0.5 ? -Math.log(Math.max(eps, q)) : -Math.log1p(-Math.max(eps, r));
+}
+
 /** Scores with the default rule: 2 + round(4 * (1 - share)) for a win, by exact integer arithmetic. */
 function recompute(r: Raw): Scored[] {
   const pickers = new Map<number, Set<number>>(); // market -> forecasters
@@ -221,7 +232,6 @@ function recompute(r: Raw): Scored[] {
     const units = p.odds === null ? null : outcome === 'win' ? p.stake * (p.odds - 1) : outcome === 'loss' ? -p.stake : 0;
     const staked = p.odds !== null && outcome !== 'void' ? p.stake : 0;
     const o = outcome === 'win' ? 1 : 0;
-    const clipped = p.p === null ? null : Math.min(1 - eps, Math.max(eps, p.p));
     out.push({
       f: p.f,
       event: m.event,
@@ -231,7 +241,7 @@ function recompute(r: Raw): Scored[] {
       staked,
       p: outcome === 'void' ? null : p.p,
       brier: p.p === null || outcome === 'void' ? null : (p.p - o) ** 2,
-      logLoss: clipped === null || outcome === 'void' ? null : o ? -Math.log(clipped) : -Math.log(1 - clipped),
+      logLoss: p.p === null || outcome === 'void' ? null : logLoss(p.p, o === 1, eps),
     });
   }
   return out;
