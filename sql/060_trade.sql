@@ -258,7 +258,13 @@ declare
   v_ev record;
   v_n_settled integer;
   v_n_lapsed integer;
+  v_owed bigint;
+  v_owed_rv integer;
 begin
+  -- one settler per event at a time, with its scorer (forecast.score_event, market.settle_event)
+  perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
+  -- the work owed, read before the results (sql/043_forecast_owed.sql)
+  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
   select e.event_id, e.external_id, e.scheduled_start into v_ev from core.event e where e.event_id = p_event_id;
   if not found then
     raise exception 'trade.settle_bets: no event %', p_event_id using errcode = 'SL086';
@@ -319,11 +325,14 @@ begin
   select count(*) into v_n_lapsed from lapsed;
 
   perform set_config('scoreline.settling_bets', '', true);
+  if v_owed is not null then
+    perform forecast.record_scoring(p_event_id, 'bets', v_owed, v_owed_rv);
+  end if;
   return v_n_settled + v_n_lapsed;
 end;
 $$;
 comment on function trade.settle_bets(bigint) is
-  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. Back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0. Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority and scoreline.settling_bets on, which this function sets.';
+  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. Back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0. Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. Serialised per event with forecast.score_event (advisory lock); records in forecast.event_scoring the owed version it caught up with. The worker''s score_event task calls it after every completion and correction. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority and scoreline.settling_bets on, which this function sets.';
 
 create or replace function trade.dq_bets_disagree_with_selections() returns numeric
 language sql
