@@ -26,8 +26,13 @@ declare
 begin
   -- one scorer per event at a time; a second call waits, then finds nothing to change
   perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
-  -- the work owed, read before the result (sql/043_forecast_owed.sql): what is read below is at least as new
-  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
+  -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
+  -- (key share): a correction in progress commits first, the next one waits for this
+  -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
+  select es.owed_version, es.result_version into v_owed, v_owed_rv
+    from core.event e left join forecast.event_scoring es on es.event_id = e.event_id
+   where e.event_id = p_event_id
+     for key share of e;
 
   perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
   select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
