@@ -7,9 +7,11 @@ import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
 import { makeLogger } from '../src/log.ts';
 import { workerConfig } from '../src/worker/config.ts';
+import { JobMetrics, renderMetrics } from '../src/worker/metrics.ts';
 import { startWorker, type WorkerHandle } from '../src/worker/runner.ts';
 import { event, eventually, games, league, matchResult, models, pick, predict, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb, type TestDb } from './helpers/db.ts';
+import { asRole } from './helpers/roles.ts';
 import { compareAll, refreshAll } from './helpers/stats-recompute.ts';
 import { sourceId } from './helpers/timeseries.ts';
 
@@ -65,7 +67,7 @@ async function bet(sql: Sql, strategyId: number, source: number, selection: numb
 }
 
 t.test('a storm of 400 corrections over 10 events, three times: every event ends scored and settled on its last result', async (t) => {
-  const db = await testDb(t, { max: 6 });
+  const db = await testDb(t, { max: 12 });
   const { sql } = db;
   const lg = await league(sql, { code: 'storm', teams: 20 });
   const gs = await games(sql, lg, 10);
@@ -87,12 +89,15 @@ t.test('a storm of 400 corrections over 10 events, three times: every event ends
   for (let round = 1; round <= 3; round++) {
     const before = logged.length;
     const started = Date.now();
-    // 400 back-to-back corrections, each its own transaction, round robin: 40 per event, each changing the score
-    for (let k = 0; k < 400; k++) {
-      const g = gs[k % 10]!;
-      const n = Math.floor(k / 10) + round;
-      await sql`select core.correct_event_result(${g.event_id}, 'completed', ${n % 4}::smallint, ${(n + 1) % 4}::smallint, 'storm')`;
-    }
+    // 400 corrections, each its own transaction: 40 back to back on each event, the 10 events at once, each changing the score
+    await Promise.all(
+      gs.map(async (g) => {
+        for (let j = 0; j < 40; j++) {
+          const n = j + round;
+          await sql`select core.correct_event_result(${g.event_id}, 'completed', ${n % 4}::smallint, ${(n + 1) % 4}::smallint, 'storm')`;
+        }
+      }),
+    );
     const correctedMs = Date.now() - started;
     t.ok(await drained(sql), `round ${round}: 0 events behind their result and no scoring job left`);
     const drainMs = Date.now() - started;
@@ -218,7 +223,9 @@ t.test('deleting 4 of 10 picks on a settled match re-scores the others; the lead
   t.same(rec, { owed: true }, 'the delete recorded the event as owed, in its own transaction');
   const [job] = await sql<{ key: string }[]>`select job_key as key from worker.job where task = 'score_event'`;
   t.same(job, { key: `score_event:${ev}` }, 'and queued its scoring job');
-  const [others] = await sql<{ n: number }[]>`select count(*)::int as n from market.market where market_id = ${marketId} and status = 'settled'`;
+  const [others] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from market.market where market_id = ${marketId} and status = 'settled'`;
   t.equal(others!.n, 1, 'the market stays settled');
 
   await worker(t, db);
@@ -263,6 +270,9 @@ t.test('the reconciler queues an event whose job was lost: every refresh pass an
   t.same(failing, { value: 1, passed: false }, 'owed for more than 5 minutes: the error-severity check fails');
   const [sev] = await sql<{ severity: string }[]>`select severity from refresh."check" where name = 'forecast_scores_behind_results'`;
   t.equal(sev!.severity, 'error', 'the check is error-severity');
+  const page = await renderMetrics(sql, new JobMetrics(), true);
+  t.match(page, /^scoreline_scores_owed_events 1$/m, '/metrics: one event behind');
+  t.match(page, /^scoreline_scores_owed_oldest_seconds 3[6-9]\d(\.\d+)?$/m, '/metrics: behind for six minutes');
 
   await sql`select refresh.begin_pass()`;
   t.equal(await scoringJobs(sql), 1, 'a refresh pass queued the scoring again');
@@ -281,9 +291,49 @@ t.test('the reconciler queues an event whose job was lost: every refresh pass an
   const [check] = await sql<{ value: number; passed: boolean }[]>`
     select value::int, passed from refresh.run_check('forecast_scores_behind_results')`;
   t.same(check, { value: 0, passed: true }, 'the check is back at 0');
+  t.match(await renderMetrics(sql, new JobMetrics(), true), /^scoreline_scores_owed_events 0$/m, '/metrics: none behind');
 });
 
 t.test('forecast.record_scoring knows two parts, scores and bets', async (t) => {
   const { sql } = await testDb(t);
   await rejectsWith(t, sql`select forecast.record_scoring(1, 'odds', 1, 0)`, { code: 'SL041', message: /scores or bets, not odds/ });
+});
+
+t.test('the record is written only through the scorers: the worker cannot clear it, the app neither reads it nor reconciles', async (t) => {
+  const { sql } = await testDb(t);
+  const lg = await league(sql, { code: 'owedsec' });
+  const [g] = await games(sql, lg, 1);
+  await sql`update core.event set status = 'completed', home_score = 1, away_score = 1 where event_id = ${g!.event_id}`;
+  await rejectsWith(
+    t,
+    asRole(
+      sql,
+      'worker',
+      (tx) => tx`update forecast.event_scoring set owed_since = null, scored_version = owed_version, settled_version = owed_version`,
+    ),
+    { code: '42501', message: /permission denied/ },
+    'the worker cannot mark an event scored without scoring it',
+  );
+  await rejectsWith(
+    t,
+    asRole(sql, 'worker', (tx) => tx`select forecast.owe_scoring(array[${g!.event_id}]::bigint[])`),
+    { code: '42501' },
+    "nor call the record's writer",
+  );
+  await rejectsWith(
+    t,
+    asRole(sql, 'app', (tx) => tx`select * from forecast.event_scoring`),
+    { code: '42501' },
+    'the app cannot read the record',
+  );
+  await rejectsWith(
+    t,
+    asRole(sql, 'app', (tx) => tx`select worker.enqueue_owed()`),
+    { code: '42501' },
+    'nor run the reconciler',
+  );
+  const [q] = await asRole(sql, 'worker', (tx) => tx<{ n: number }[]>`select worker.enqueue_owed() as n`);
+  t.equal(q!.n, 0, "the worker runs the reconciler (the completion's job is pending: nothing to queue)");
+  const [owed] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.event_scoring where owed_since is not null`;
+  t.equal(owed!.n, 1, 'the event is still owed');
 });

@@ -14,10 +14,7 @@ export default function scoreEvent({ config, log }: TaskContext): Task {
     const { event_id } = parsePayload('score_event', scoreEventPayload, payload);
     const { rows } = await helpers.query<{
       result: { status: string; predictions?: number; bets?: number; requeued?: boolean; refresh_at?: string };
-    }>(
-      'select worker.score_event($1::bigint, $2::integer) as result',
-      [event_id, config.REFRESH_DEBOUNCE_SECONDS],
-    );
+    }>('select worker.score_event($1::bigint, $2::integer) as result', [event_id, config.REFRESH_DEBOUNCE_SECONDS]);
     const result = rows[0]?.result;
     log('info', result?.status === 'gone' ? 'event no longer exists; nothing to score' : 'event scored', {
       ...jobFields(helpers),
