@@ -29,10 +29,9 @@ begin
   -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
   -- (key share): a correction in progress commits first, the next one waits for this
   -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
-  select es.owed_version, es.result_version into v_owed, v_owed_rv
-    from core.event e left join forecast.event_scoring es on es.event_id = e.event_id
-   where e.event_id = p_event_id
-     for key share of e;
+  -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
+  perform from core.event e where e.event_id = p_event_id for key share;
+  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
 
   perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
   select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
