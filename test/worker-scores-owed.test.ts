@@ -337,3 +337,44 @@ t.test('the record is written only through the scorers: the worker cannot clear 
   const [owed] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.event_scoring where owed_since is not null`;
   t.equal(owed!.n, 1, 'the event is still owed');
 });
+
+t.test('a change that commits while the scoring runs, and queues no job, is queued again by the scoring itself', async (t) => {
+  const { sql } = await testDb(t, { max: 4 });
+  const lg = await league(sql, { code: 'owedheal' });
+  const [g] = await games(sql, lg, 1);
+  const [m] = await models(sql, ['heal_home']);
+  await predict(sql, m!, g!.home, 2);
+  await sql`update core.event set status = 'completed', home_score = 1, away_score = 0 where event_id = ${g!.event_id}`;
+  await sql`delete from graphile_worker._private_jobs`;
+
+  // A change owes the event a scoring and holds its record, as a completion, correction or
+  // delete does in its transaction; its job is lost (it queues none here).
+  const change = await sql.reserve();
+  t.teardown(() => change.release());
+  await change`begin`;
+  await change`select forecast.owe_scoring(array[${g!.event_id}]::bigint[])`;
+
+  // The scoring starts meanwhile: it reads the version before the change, scores, and waits on the record.
+  const scoring = sql<{ result: { requeued: boolean; predictions: number } }[]>`select worker.score_event(${g!.event_id}, 0) as result`;
+  const scoringDone = scoring.then((rows) => rows[0]!.result);
+  const waiting = await eventually(async () => {
+    const [w] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock' and query like 'select worker.score_event%'`;
+    return w!.n === 1;
+  }, 30);
+  t.ok(waiting, 'the scoring waits for the change on the record');
+  await change`commit`;
+
+  const result = await scoringDone;
+  t.same(
+    result,
+    { ...result, requeued: true, predictions: 1 },
+    'the scoring saw the newer version once the change committed, and re-queued the event',
+  );
+  const [job] = await sql<{ key: string }[]>`select job_key as key from worker.job where task = 'score_event'`;
+  t.same(job, { key: `score_event:${g!.event_id}` }, 'its job is in the queue');
+  t.equal(await behind(sql), 1, 'the event is still behind until that job runs');
+  await sql`select worker.score_event(${g!.event_id}, 0)`;
+  t.equal(await behind(sql), 0, 'then nothing is owed');
+});
