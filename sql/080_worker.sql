@@ -103,9 +103,10 @@ begin
   end if;
   v_scored := forecast.score_event(p_event_id);
   v_bets := trade.settle_bets(p_event_id);
-  -- A change that committed while this ran (forecast.score_event waited for it on the record)
-  -- may have found this job running and queued none (graphile-worker's add_job returns null
-  -- when a worker locks the job between its update and its insert): queue the next one here.
+  -- Still behind: a change committed while this ran (a prediction deleted: corrections wait
+  -- for the event row, deletes do not; forecast.record_scoring waited for it on the record and
+  -- saw its version). Its own job may be lost (graphile-worker's add_job returns null when a
+  -- worker locks the pending job between its update and its insert): queue the next one here.
   select e.event_id, e.result_version, e.scheduled_start into v_ev
     from forecast.event_scoring es join core.event e on e.event_id = es.event_id
    where es.event_id = p_event_id and es.owed_since is not null;
