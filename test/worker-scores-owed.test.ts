@@ -2,7 +2,8 @@
 // with a real graphile-worker. A storm of corrections ends with every event scored and its
 // bets settled on its last result; bets are settled by the worker after completion and after
 // a correction; deleting picks on a settled match re-scores the others; the reconciler
-// queues an event whose job was lost.
+// queues an event whose job was lost; a scoring that a change overtook queues the next one;
+// only the scorers write the record.
 import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
 import { makeLogger } from '../src/log.ts';
