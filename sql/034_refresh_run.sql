@@ -293,6 +293,10 @@ as $$
 begin
   perform refresh.ensure_run_partitions();
   perform refresh.reap();
+  -- scoring owed but not queued (a lost job): queued before the statistics are refreshed
+  if pg_catalog.to_regprocedure('worker.enqueue_owed()') is not null then
+    perform worker.enqueue_owed();
+  end if;
   -- a check that failed before may pass now that the data was fixed: look again
   perform refresh.run_checks(f.object)
      from (select distinct fc.object from refresh.failing_check fc where fc.object is not null) f;
@@ -300,7 +304,7 @@ begin
 end;
 $$;
 comment on function refresh.begin_pass() is
-  'Starts a refresh pass: ensures audit partitions, reaps abandoned runs, re-runs checks that failed last time (the data may have been fixed), and returns the pass''s run_group.';
+  'Starts a refresh pass: ensures audit partitions, reaps abandoned runs, queues the scoring owed to events whose job was lost (worker.enqueue_owed), re-runs checks that failed last time (the data may have been fixed), and returns the pass''s run_group.';
 
 create or replace procedure refresh.run_due(
   p_trigger text default 'manual',

@@ -5,6 +5,8 @@
 -- forecast.score_event is security definer: only owner authority writes forecast.prediction_score
 -- (forecast.tg_prediction_score__guard, sql/040_forecast.sql); the worker scores through it.
 --
+-- It records what it caught up with in forecast.event_scoring (sql/043_forecast_owed.sql).
+--
 -- SQLSTATEs raised here:
 --   SL040  no such event (forecast.score_event, through market.settle_event)
 
@@ -40,9 +42,17 @@ as $$
 declare
   v_rv integer;
   v_scored integer;
+  v_owed bigint;
+  v_owed_rv integer;
 begin
   -- one scorer per event at a time; a second call waits, then finds nothing to change
   perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
+  -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
+  -- (key share): a correction in progress commits first, the next one waits for this
+  -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
+  -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
+  perform from core.event e where e.event_id = p_event_id for key share;
+  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
 
   perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
   select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
@@ -138,9 +148,13 @@ begin
          (excluded.forecaster_id, excluded.event_id, excluded.outcome, excluded.points, excluded.rarity_share, excluded.staked,
           excluded.units, excluded.probability, excluded.brier, excluded.log_loss, excluded.result_version);
 
+  if v_owed is not null then
+    perform forecast.record_scoring(p_event_id, 'scores', v_owed, v_owed_rv);
+  end if;
+
   select count(*) into v_scored from forecast.prediction_score ps where ps.event_id = p_event_id;
   return v_scored;
 end;
 $$;
 comment on function forecast.score_event(bigint) is
-  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed. Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';
+  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed; records in forecast.event_scoring the owed version it caught up with (read before the result). Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';

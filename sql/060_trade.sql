@@ -258,11 +258,20 @@ as $$
 declare
   v_n_settled integer;
   v_n_lapsed integer;
+  v_owed bigint;
+  v_owed_rv integer;
 begin
-  perform from core.event e where e.event_id = p_event_id;
+  -- one settler per event at a time, with its scorer (forecast.score_event, market.settle_event)
+  perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
+  -- The work owed, read before the results (sql/043_forecast_owed.sql), with the event row held
+  -- (key share): a correction in progress commits first, the next one waits for this
+  -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
+  -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
+  perform from core.event e where e.event_id = p_event_id for key share;
   if not found then
     raise exception 'trade.settle_bets: no event %', p_event_id using errcode = 'SL086';
   end if;
+  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
   perform set_config('scoreline.settling_bets', 'on', true);
 
   with outcome as (
@@ -317,11 +326,14 @@ begin
   select count(*) into v_n_lapsed from lapsed;
 
   perform set_config('scoreline.settling_bets', '', true);
+  if v_owed is not null then
+    perform forecast.record_scoring(p_event_id, 'bets', v_owed, v_owed_rv);
+  end if;
   return v_n_settled + v_n_lapsed;
 end;
 $$;
 comment on function trade.settle_bets(bigint) is
-  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. P&L by market.settled_pnl, rounded to cents: back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0; a winner in a dead heat (market.dead_heats) is paid by the dead-heat rule: stake x places / tied at full odds, the rest lost (two tied for first: back stake x (odds / 2 - 1), lay the opposite). Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority and scoreline.settling_bets on, which this function sets.';
+  'Settles the bets on an event''s settled or void markets from market.selection.result and returns how many bets it changed. P&L by market.settled_pnl, rounded to cents: back win: stake x (odds - 1) less commission; back loss: -stake; lay win (selection lost): +stake less commission; lay loss: -stake x (odds - 1); void selection or market: 0; a winner in a dead heat (market.dead_heats) is paid by the dead-heat rule: stake x places / tied at full odds, the rest lost (two tied for first: back stake x (odds / 2 - 1), lay the opposite). Commission = rate x positive winnings, rounded to cents, the rate from trade.strategy.commission_rate else market.source.commission_rate. Re-running after a corrected result re-settles the bets whose outcome changed; unmatched (pending) bets lapse to cancelled. Serialised per event with forecast.score_event (advisory lock); records in forecast.event_scoring the owed version it caught up with. The worker''s score_event task calls it after every completion and correction. SL086 when the event does not exist. Security definer: the bet guard accepts settled fields only with owner authority.';
 
 comment on column trade.bet.pnl is
   'Profit or loss after commission, set by settlement (trade.settle_bets, by market.settled_pnl): back win stake x (odds - 1) - commission; back loss -stake; lay win stake - commission; lay loss -stake x (odds - 1); void 0; a winner in a dead heat by the dead-heat rule (stake x places / tied at full odds, the rest lost).';

@@ -22,10 +22,10 @@ as $$
 declare
   v_job_id bigint;
 begin
-  if p_task is null or p_task not in ('score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain') then
+  if p_task is null or p_task not in ('score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain', 'reconcile_scores') then
     raise exception 'no worker task named %', coalesce(quote_literal(p_task), 'null')
       using errcode = 'SL120',
-            hint = 'tasks: score_event, refresh, refresh_tick, nightly_sync, maintain';
+            hint = 'tasks: score_event, refresh, refresh_tick, nightly_sync, maintain, reconcile_scores';
   end if;
   select (graphile_worker.add_job(
             identifier := p_task,
@@ -90,7 +90,10 @@ as $$
 declare
   v_delay integer := coalesce(p_refresh_delay_seconds, (select s.refresh_delay_seconds from worker.setting s));
   v_scored integer;
+  v_bets integer;
   v_refresh_job bigint;
+  v_requeued boolean := false;
+  v_ev record;
 begin
   if v_delay < 0 then
     raise exception 'refresh delay must be 0 seconds or more, not %', v_delay using errcode = 'SL121';
@@ -99,13 +102,51 @@ begin
     return jsonb_build_object('event_id', p_event_id, 'status', 'gone');
   end if;
   v_scored := forecast.score_event(p_event_id);
+  v_bets := trade.settle_bets(p_event_id);
+  -- Still behind: a change committed while this ran (a prediction deleted: corrections wait
+  -- for the event row, deletes do not; forecast.record_scoring waited for it on the record and
+  -- saw its version). Its own job may be lost (graphile-worker's add_job returns null when a
+  -- worker locks the pending job between its update and its insert): queue the next one here.
+  select e.event_id, e.result_version, e.scheduled_start into v_ev
+    from forecast.event_scoring es join core.event e on e.event_id = es.event_id
+   where es.event_id = p_event_id and es.owed_since is not null;
+  if found then
+    perform worker.add_job('score_event', json_build_object('event_id', v_ev.event_id, 'result_version', v_ev.result_version),
+                           'score_event:' || v_ev.event_id, null, worker.scoring_priority(v_ev.scheduled_start), 'replace');
+    v_requeued := true;
+  end if;
   v_refresh_job := worker.add_job('refresh', json_build_object('trigger', 'event'), 'refresh', now() + make_interval(secs => v_delay), 0, 'preserve_run_at');
-  return jsonb_build_object('event_id', p_event_id, 'status', 'scored', 'predictions', v_scored, 'refresh_job', v_refresh_job,
-                            'refresh_at', now() + make_interval(secs => v_delay));
+  return jsonb_build_object('event_id', p_event_id, 'status', 'scored', 'predictions', v_scored, 'bets', v_bets, 'requeued', v_requeued,
+                            'refresh_job', v_refresh_job, 'refresh_at', now() + make_interval(secs => v_delay));
 end;
 $$;
 comment on function worker.score_event(bigint, integer) is
-  'The score_event task: settles and scores the event (forecast.score_event), then enqueues the debounced refresh (job key refresh, preserve_run_at, delay from worker.setting unless given) in the same transaction. Returns what it did; an event that no longer exists is reported as gone.';
+  'The score_event task: settles and scores the event (forecast.score_event), settles its bets (trade.settle_bets), queues the next scoring when the event is still behind (a change committed meanwhile, forecast.event_scoring), then enqueues the debounced refresh (job key refresh, preserve_run_at, delay from worker.setting unless given), all in one transaction. Returns what it did (predictions scored, bets changed, whether it re-queued); an event that no longer exists is reported as gone.';
+
+create or replace function worker.enqueue_owed() returns integer
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+  -- owed events without a job that will run: none with their key, or one that failed for good
+  -- (a locked job on its last attempt counts as failed: replacing it queues a new one)
+  with todo as (
+    select e.event_id, e.result_version, e.scheduled_start
+      from forecast.event_scoring es
+      join core.event e on e.event_id = es.event_id
+     where es.owed_since is not null
+       and not exists (select from graphile_worker._private_jobs j
+                        where j.key = 'score_event:' || es.event_id
+                          and j.attempts < j.max_attempts)
+     order by es.owed_since, es.event_id
+  )
+  select count(worker.add_job('score_event',
+                              json_build_object('event_id', t.event_id, 'result_version', t.result_version),
+                              'score_event:' || t.event_id, null, worker.scoring_priority(t.scheduled_start), 'replace'))::integer
+    from todo t
+$$;
+comment on function worker.enqueue_owed() is
+  'The reconciler: queues a score_event job for every event behind in forecast.event_scoring (its scores or bets not caught up with its last completion, correction or deleted prediction) that has no job that will run (none with its key, or one that failed for good). Returns how many it queued. The reconcile_scores task runs it every minute, and every refresh pass (refresh.begin_pass).';
 
 create or replace function worker.enqueue_refresh(p_trigger text default 'http', p_delay_seconds integer default 0) returns bigint
 language plpgsql

@@ -708,12 +708,13 @@ t.test('the shipped checks call the forecast and stats functions; re-applying sq
       { name: 'forecast_no_duplicate_picks', object: null, severity: 'error' },
       { name: 'forecast_no_orphaned_rows', object: null, severity: 'error' },
       { name: 'forecast_scores_agree_with_selections', object: null, severity: 'error' },
+      { name: 'forecast_scores_behind_results', object: null, severity: 'error' },
       { name: 'stats_model_stats_incremental_equals_full', object: 'stats.model_event_agg', severity: 'error' },
       { name: 'stats_model_stats_match_recomputation', object: 'stats.model_stats_competition_agg', severity: 'error' },
       { name: 'stats_unknown_position_share', object: 'stats.player_stats', severity: 'warn' },
       { name: 'trade_bets_agree_with_selections', object: null, severity: 'error' },
     ],
-    'the four checks of the seeds, incremental = full (attached to the stats objects they guard), scores and bets agreeing with their selections',
+    'the four checks of the seeds, incremental = full (attached to the stats objects they guard), scores and bets agreeing with their selections, scores not behind results',
   );
   const results = await sql<{ check_name: string; passed: boolean; value: string }[]>`
     select check_name, passed, value::text from refresh.run_checks() order by 1`;

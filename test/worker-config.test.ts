@@ -20,8 +20,9 @@ t.test('defaults', async (t) => {
       '* * * * * refresh_tick ?id=refresh_tick&max=1',
       '0 2 * * * nightly_sync ?id=nightly_sync&max=3',
       '*/15 * * * * maintain ?id=maintain&max=1',
+      '* * * * * reconcile_scores ?id=reconcile_scores&max=1',
     ],
-    'refresh tick every minute, nightly sync at 02:00 (UTC), maintenance every 15 minutes',
+    'refresh tick every minute, nightly sync at 02:00 (UTC), maintenance every 15 minutes, the scores-owed reconciler every minute',
   );
 });
 

@@ -29,6 +29,7 @@ export const workerSchema = z.object({
   REFRESH_TICK_CRON: optional(z.string().min(9)).default('* * * * *'),
   NIGHTLY_SYNC_CRON: optional(z.string().min(9)).default('0 2 * * *'),
   MAINTAIN_CRON: optional(z.string().min(9)).default('*/15 * * * *'),
+  RECONCILE_SCORES_CRON: optional(z.string().min(9)).default('* * * * *'),
 });
 
 export type WorkerConfig = z.output<typeof workerSchema>;
@@ -43,11 +44,12 @@ export function workerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig
   return config;
 }
 
-/** graphile-worker's crontab (UTC): what is due every minute, the nightly sync, the maintenance. */
+/** graphile-worker's crontab (UTC): what is due every minute, the nightly sync, the maintenance, the scores-owed reconciler. */
 export function crontab(config: WorkerConfig): string {
   return [
     `${config.REFRESH_TICK_CRON} refresh_tick ?id=refresh_tick&max=1`,
     `${config.NIGHTLY_SYNC_CRON} nightly_sync ?id=nightly_sync&max=3`,
     `${config.MAINTAIN_CRON} maintain ?id=maintain&max=1`,
+    `${config.RECONCILE_SCORES_CRON} reconcile_scores ?id=reconcile_scores&max=1`,
   ].join('\n');
 }

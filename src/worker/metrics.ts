@@ -86,7 +86,9 @@ export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: b
   const states = await sql<{ task: string; state: string; n: number }[]>`
     select task, state, count(*)::int as n from worker.job group by task, state order by task, state`;
   const seen = new Set(states.map((r) => `${r.task}/${r.state}`));
-  const tasks = [...new Set(['score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain', ...states.map((r) => r.task)])].sort();
+  const tasks = [
+    ...new Set(['score_event', 'refresh', 'refresh_tick', 'nightly_sync', 'maintain', 'reconcile_scores', ...states.map((r) => r.task)]),
+  ].sort();
   for (const task of tasks) {
     for (const state of ['queued', 'scheduled', 'running', 'failed']) {
       const n = seen.has(`${task}/${state}`) ? states.find((r) => r.task === task && r.state === state)!.n : 0;
@@ -112,6 +114,18 @@ export async function renderMetrics(sql: Sql, jobs: JobMetrics, workerRunning: b
     out.push("# HELP scoreline_refresh_state Each derived object's state (1 for its current state).");
     out.push('# TYPE scoreline_refresh_state gauge');
     for (const r of rows) out.push(`scoreline_refresh_state{object="${esc(r.object)}",state="${esc(r.state)}"} 1`);
+  }
+  if (await exists(sql, 'forecast.event_scoring')) {
+    // the partial index on owed_since: as cheap as the number of events behind
+    const [owed] = await sql<{ n: number; oldest_s: number | null }[]>`
+      select count(*)::int as n, extract(epoch from now() - min(owed_since))::float8 as oldest_s
+        from forecast.event_scoring where owed_since is not null`;
+    out.push('# HELP scoreline_scores_owed_events Events whose scores or bet settlement are behind their result (forecast.event_scoring).');
+    out.push('# TYPE scoreline_scores_owed_events gauge');
+    out.push(`scoreline_scores_owed_events ${owed?.n ?? 0}`);
+    out.push('# HELP scoreline_scores_owed_oldest_seconds How long the event longest behind has been behind (0 when none is).');
+    out.push('# TYPE scoreline_scores_owed_oldest_seconds gauge');
+    out.push(`scoreline_scores_owed_oldest_seconds ${owed?.oldest_s ?? 0}`);
   }
   if (await exists(sql, 'refresh.failing_check')) {
     const rows = await sql<{ severity: string; n: number }[]>`

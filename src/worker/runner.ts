@@ -10,6 +10,7 @@ import { connect, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import maintain from '../tasks/maintain.ts';
 import nightlySync from '../tasks/nightly_sync.ts';
+import reconcileScores from '../tasks/reconcile_scores.ts';
 import refresh from '../tasks/refresh.ts';
 import refreshTick from '../tasks/refresh_tick.ts';
 import scoreEvent from '../tasks/score_event.ts';
@@ -34,6 +35,7 @@ export function taskList(ctx: TaskContext): TaskList {
     refresh_tick: refreshTick(ctx),
     nightly_sync: nightlySync(ctx),
     maintain: maintain(ctx),
+    reconcile_scores: reconcileScores(ctx),
   };
 }
 
