@@ -3,6 +3,7 @@
 // every feed shares (whole numbers, dates, clock times, odds) live here too.
 import { z } from 'zod';
 import type postgres from 'postgres';
+import type { CsvOptions } from './csv.ts';
 
 /** The transaction a load runs in. */
 export type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -33,6 +34,14 @@ export interface Feed {
   format: 'csv' | 'json';
   /** Header columns a CSV file must have; a file without them fails before any row. */
   requiredColumns: readonly string[];
+  /**
+   * The header check itself, when the feed's files name columns differently by era
+   * (football-data's HT / AT before HomeTeam / AwayTeam): the reason the header is not
+   * the feed's, or null. Without it, requiredColumns are checked.
+   */
+  checkHeader?: (header: readonly string[]) => string | null;
+  /** How the CSV reader reads the feed's files (ragged rows, Windows-1252 lines). */
+  csv?: CsvOptions;
   /** Staging table (schema-qualified) and its columns after batch_id, line_number, raw. */
   stagingTable: string;
   columns: readonly string[];
