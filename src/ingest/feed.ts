@@ -169,13 +169,15 @@ export const isoDate = z
     return date;
   });
 
-/** A day-first date, dd/mm/yyyy or dd/mm/yy (football-data), returned as YYYY-MM-DD. */
+/** A day-first date, dd/mm/yyyy or dd/mm/yy (football-data; 93 is 1993, 05 is 2005), returned as YYYY-MM-DD. */
 export const dayFirstDate = z
   .string()
   .trim()
   .transform((v, ctx) => {
     const m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/.exec(v);
-    const year = m ? (m[3]!.length === 2 ? 2000 + Number(m[3]) : Number(m[3])) : 0;
+    // two-digit years as POSIX strptime %y reads them: 69-99 are 1969-1999, 00-68 are 2000-2068
+    const yy = m ? Number(m[3]) : 0;
+    const year = m ? (m[3]!.length === 2 ? (yy >= 69 ? 1900 + yy : 2000 + yy) : yy) : 0;
     const date = m ? realDate(year, Number(m[2]), Number(m[1])) : null;
     if (!date) {
       ctx.addIssue({ code: 'custom', message: 'is not a day-first date dd/mm/yyyy' });

@@ -1,0 +1,263 @@
+// football_data on real files of every era and division (test/fixtures/football-data/,
+// copies of ../shared/data/football-data): the 22 standard divisions are mapped, a DBA maps
+// a new one (ingest.map_competition_code, `scoreline ingest-map-code`), the columns of
+// each vintage are read (HT/AT, no half time, no odds, BbAv/BbMx, Avg/Max, every bookmaker,
+// closing prices, match statistics), ragged rows and Windows-1252 lines load, a file that
+// is not football-data's fails before a row, and a mid-season file completed later adds
+// only the new matches.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import type { Sql } from '../src/db.ts';
+import { repoRoot } from '../src/embedded.ts';
+import type { BatchRow } from '../src/ingest/feed.ts';
+import { feeds, loadFile } from '../src/ingest/load.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
+
+const DIR = path.join(repoRoot, 'test/fixtures/football-data');
+const file = (name: string) => path.join(DIR, name);
+const load = (sql: Sql, f: string) => loadFile(sql, feeds.football_data!, f);
+const counts = (b: BatchRow) => ({ inserted: b.inserted, updated: b.updated, unchanged: b.unchanged, rejected: b.rejected });
+
+/** Matches per file: the data/README.md table. */
+const MATCHES: Record<string, { matches: number; competition: string; season: string }> = {
+  'B1_2013-14.csv': { matches: 144, competition: 'belgian_pro_league', season: '2013-14' },
+  'D2_2000-01.csv': { matches: 306, competition: 'bundesliga_2', season: '2000-01' },
+  'E0_1993-94.csv': { matches: 462, competition: 'epl', season: '1993-94' },
+  'E1_2016-17.csv': { matches: 552, competition: 'efl_championship', season: '2016-17' },
+  'E2_2020-21.csv': { matches: 257, competition: 'efl_league_one', season: '2020-21' },
+  'EC_2009-10.csv': { matches: 506, competition: 'national_league', season: '2009-10' },
+  'F1_2005-06.csv': { matches: 380, competition: 'ligue_1', season: '2005-06' },
+  'G1_2001-02.csv': { matches: 182, competition: 'greek_super_league', season: '2001-02' },
+  'I1_2003-04.csv': { matches: 306, competition: 'serie_a', season: '2003-04' },
+  'N1_2002-03.csv': { matches: 306, competition: 'eredivisie', season: '2002-03' },
+  'P1_2010-11.csv': { matches: 240, competition: 'primeira_liga', season: '2010-11' },
+  'SC0_1996-97.csv': { matches: 180, competition: 'scottish_premiership', season: '1996-97' },
+  'SP1_2011-12.csv': { matches: 380, competition: 'la_liga', season: '2011-12' },
+  'T1_2007-08.csv': { matches: 306, competition: 'super_lig', season: '2007-08' },
+};
+
+/** The file's lines as plain comma-split fields (none of these files quotes a field), without the reader. */
+async function rawRows(name: string): Promise<{ header: string[]; rows: string[][] }> {
+  const text = (await fs.readFile(file(name))).toString('latin1');
+  const [header, ...rows] = text.split(/\r?\n/).map((l) => l.split(','));
+  return { header: header!, rows: rows.filter((r) => (r[0] ?? '').trim() !== '') };
+}
+
+/** 1X2 prices the file holds, recomputed from its raw text: column prefixes -> source, 3 snapshots per complete group. */
+const PRICE_PREFIXES: Record<string, string[]> = {
+  bet365: ['B365'],
+  bet_and_win: ['BW'],
+  blue_square: ['BS'],
+  gamebookers: ['GB'],
+  interwetten: ['IW'],
+  ladbrokes: ['LB'],
+  pinnacle: ['PS'],
+  sporting_odds: ['SO'],
+  sportingbet: ['SB'],
+  stan_james: ['SJ'],
+  stanleybet: ['SY'],
+  vc_bet: ['VC'],
+  william_hill: ['WH'],
+  market_average: ['Avg', 'BbAv'],
+  market_max: ['Max', 'BbMx'],
+};
+
+async function expectedSnapshots(name: string): Promise<Record<string, number>> {
+  const { header, rows } = await rawRows(name);
+  const out: Record<string, number> = {};
+  for (const row of rows) {
+    const get = (c: string) => (header.indexOf(c) >= 0 ? (row[header.indexOf(c)] ?? '').trim() : '');
+    for (const [source, prefixes] of Object.entries(PRICE_PREFIXES)) {
+      for (const closing of ['', 'C']) {
+        const prefix = prefixes.find((p) => ['H', 'D', 'A'].every((s) => Number(get(`${p}${closing}${s}`)) > 1));
+        if (prefix) out[source] = (out[source] ?? 0) + 3;
+      }
+    }
+  }
+  return out;
+}
+
+async function tmpFile(t: Test, name: string, content: string | Buffer): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-formats-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const f = path.join(dir, name);
+  await fs.writeFile(f, content);
+  return f;
+}
+
+function cli(url: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test('every real football-data file loads: 0 rejected, every price, and a re-run changes nothing', async (t) => {
+  const { sql } = await testDb(t);
+  for (const [name, want] of Object.entries(MATCHES)) {
+    const { rows } = await rawRows(name);
+    t.equal(rows.length, want.matches, `${name}: ${want.matches} matches in the raw file`);
+    const before = await sql<{ code: string; n: number }[]>`
+      select s.code, count(*)::int as n from market.odds_snapshot o join market.source s using (source_id) group by s.code`;
+    const batch = await load(sql, file(name));
+    t.same(counts(batch), { inserted: want.matches, updated: 0, unchanged: 0, rejected: 0 }, `${name}: every match, none rejected`);
+    const [season] = await sql<{ n: number }[]>`
+      select count(*)::int as n from core.event e join core.season s using (season_id) join core.competition c on c.competition_id = e.competition_id
+       where c.code = ${want.competition} and s.label = ${want.season}`;
+    t.equal(season?.n, want.matches, `${name}: in ${want.competition} ${want.season}`);
+    const after = await sql<{ code: string; n: number }[]>`
+      select s.code, count(*)::int as n from market.odds_snapshot o join market.source s using (source_id) group by s.code`;
+    const was = Object.fromEntries(before.map((r) => [r.code, r.n]));
+    const added = Object.fromEntries(after.map((r) => [r.code, r.n - (was[r.code] ?? 0)]).filter(([, n]) => n !== 0));
+    t.same(added, await expectedSnapshots(name), `${name}: every 1X2 price of every source as snapshots`);
+  }
+  const [events] = await sql<{ n: number }[]>`select count(*)::int as n from core.event`;
+  const snapshots = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_snapshot`;
+  for (const name of Object.keys(MATCHES)) {
+    t.same(counts(await load(sql, file(name))), { inserted: 0, updated: 0, unchanged: MATCHES[name]!.matches, rejected: 0 }, `${name} again: unchanged`);
+  }
+  t.same(await sql`select count(*)::int as n from core.event`, [events], 'no event added by the re-runs');
+  t.same(await sql`select count(*)::int as n from market.odds_snapshot`, snapshots, 'no snapshot added by the re-runs');
+
+  const meta = async (externalId: string) => {
+    const [e] = await sql<{ metadata: Record<string, unknown> & { odds?: Record<string, unknown> }; home: number; away: number }[]>`
+      select metadata, home_score as home, away_score as away from core.event where external_id = ${externalId}`;
+    return e!;
+  };
+  // Greece 2001-02: HT / AT are the clubs
+  const g1 = await meta('greek_super_league_2001-02_20010922_Olympiakos_Iraklis');
+  t.same([g1.home, g1.away], [3, 0], 'G1 (HT/AT): Olympiakos 3-0 Iraklis');
+  t.same(g1.metadata.half_time, { home: 2, away: 0 });
+  // England 1993-94: no half time, no odds
+  const e0 = await meta('epl_1993-94_19930814_Arsenal_Coventry');
+  t.same([e0.home, e0.away, e0.metadata.odds, e0.metadata.half_time], [0, 3, undefined, undefined], 'E0 1993-94: result only');
+  // France 2005-06: BbAv / BbMx are the averages and maxima
+  const f1 = await meta('ligue_1_2005-06_20050729_Paris_SG_Metz');
+  t.same(f1.metadata.odds?.market_average, { home: 1.51, draw: 3.45, away: 6.34 }, 'F1: BbAvH/D/A -> market_average');
+  t.same(f1.metadata.odds?.market_max, { home: 1.6, draw: 3.85, away: 9 }, 'F1: BbMxH/D/A -> market_max');
+  t.same(f1.metadata.odds?.sportingbet, { home: 1.53, draw: 3.4, away: 6 }, 'F1: Sportingbet');
+  t.same(f1.metadata.statistics, {
+    home: { shots: 16, shots_on_target: 9, yellow_cards: 2, red_cards: 0 },
+    away: { shots: 11, shots_on_target: 7, yellow_cards: 3, red_cards: 0 },
+  }, 'F1: match statistics');
+  // Germany 2000-01: Windows-1252 text, attendance, woodwork, booking points
+  const d2 = await meta('bundesliga_2_2000-01_20010520_Stuttgarter_K_Ulm');
+  t.equal(d2.metadata.referee, 'Günter Perl', 'D2: a Windows-1252 line read as such');
+  t.match(d2.metadata.statistics, { attendance: 4188, home: { hit_woodwork: 1, booking_points: 30, offsides: 3 } });
+  // League One 2020-21: Avg / Max, closing prices of every bookmaker, and an unreadable price kept
+  const e2 = await meta('efl_league_one_2020-21_20201205_Sunderland_Wigan');
+  t.same(e2.metadata.unreadable, { B365H: '0' }, 'E2 line 184: B365H 0 is kept as written, not loaded');
+  t.equal(e2.metadata.odds?.bet365, undefined, 'and Bet365 opening prices left out of that match');
+  t.same(e2.metadata.odds?.william_hill_closing !== undefined && e2.metadata.odds?.market_average_closing !== undefined, true, 'closing prices');
+});
+
+t.test('ragged rows, lines of commas and a header that is not football-data', async (t) => {
+  const { sql } = await testDb(t);
+  const header = 'Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,B365H,B365D,B365A';
+  const f = await tmpFile(
+    t,
+    'ragged.csv',
+    [
+      header,
+      'E1,05/08/16,Fulham,Newcastle,1,0,H,1,0,H,4,3.6,2,,,', // line 2: trailing empty fields
+      'E1,06/08/16,Brentford,Huddersfield,1,2,A', // line 3: missing trailing fields
+      ',,,,,,', // line 4: only commas
+      'E1,06/08/16,Burton,Nottm Forest,1,2,A,0,1,A,3,3.3,2.3,x', // line 5: a non-empty field beyond the header
+      'E1,06/08/16,Derby,Brighton,,,,,,,,,', // line 6: not played yet
+      'E1,06/08/16,,Leeds,1,0,H', // line 7: a required column empty
+      ',,,,,,,,,,,,,,,,,',
+    ].join('\n'),
+  );
+  const batch = await load(sql, f);
+  t.same(counts(batch), { inserted: 3, updated: 0, unchanged: 0, rejected: 2 });
+  const bad = await sql<{ line_number: number; reason: string }[]>`
+    select line_number, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
+  t.match(bad, [
+    { line_number: 5, reason: /14 fields where the header has 13/ },
+    { line_number: 7, reason: /HomeTeam: is empty/ },
+  ]);
+
+  const nfl = await tmpFile(t, 'nfl.csv', 'game_id,season,game_type,week\n2024_01_BAL_KC,2024,REG,1\n');
+  await t.rejects(
+    load(sql, nfl),
+    /not a football_data file: missing columns Div, Date, HomeTeam or HT or Home, AwayTeam or AT or Away, FTHG or HG, FTAG or AG \(a football-data\.co\.uk results file starts Div,Date,HomeTeam/,
+    'a file that is not football-data fails before reading a row, saying so',
+  );
+  const [failed] = await sql<{ status: string; rejected: number }[]>`
+    select status, rejected from ingest.batch order by batch_id desc limit 1`;
+  t.same(failed, { status: 'failed', rejected: 0 }, 'its batch failed, no row read');
+});
+
+t.test('a mid-season file, then the full season: only the new matches are added', async (t) => {
+  const { sql } = await testDb(t);
+  const lines = (await fs.readFile(file('E2_2020-21.csv'), 'utf8')).split('\r\n');
+  const half = await tmpFile(t, 'E2_half.csv', lines.slice(0, 151).join('\r\n'));
+  t.same(counts(await load(sql, half)), { inserted: 150, updated: 0, unchanged: 0, rejected: 0 }, 'the first 150 matches');
+  const before = await sql`select * from core.event order by event_id`;
+  const beforeSnapshots = await sql`select * from market.odds_snapshot order by selection_id, source_id, observed_at`;
+  t.same(counts(await load(sql, file('E2_2020-21.csv'))), { inserted: 107, updated: 0, unchanged: 150, rejected: 0 }, 'the rest, nothing else changed');
+  const after = await sql`select * from core.event where event_id <= ${before.at(-1)!.event_id} order by event_id`;
+  t.same(after, before, 'the first 150 matches exactly as they were');
+  const kept = await sql`
+    select o.* from market.odds_snapshot o join market.selection s using (selection_id) join market.market m using (market_id)
+     where m.event_id <= ${before.at(-1)!.event_id} order by o.selection_id, o.source_id, o.observed_at`;
+  t.same(kept, beforeSnapshots, 'and their prices');
+});
+
+t.test('divisions: the 22 standard ones are mapped; a DBA maps a new one', async (t) => {
+  const { sql, url } = await testDb(t);
+  const mapped = await sql<{ code: string }[]>`select code from ingest.competition_code where feed = 'football_data' order by code`;
+  t.same(
+    mapped.map((m) => m.code),
+    ['B1', 'D1', 'D2', 'E0', 'E1', 'E2', 'E3', 'EC', 'F1', 'F2', 'G1', 'I1', 'I2', 'N1', 'P1', 'SC0', 'SC1', 'SC2', 'SC3', 'SP1', 'SP2', 'T1'],
+  );
+  const [d1] = await sql<{ name: string; country: string; sport: string }[]>`
+    select c.name, c.country, s.code as sport from ingest.competition_code cc join core.competition c using (competition_id)
+      join core.sport s using (sport_id) where cc.code = 'D1'`;
+  t.same(d1, { name: 'Bundesliga', country: 'DE', sport: 'football' });
+
+  const header = 'Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR';
+  const f = await tmpFile(t, 'X1.csv', [header, 'X1,05/08/23,Alpha,Beta,1,0,H'].join('\n'));
+  const first = await load(sql, f);
+  t.same(counts(first), { inserted: 0, updated: 0, unchanged: 0, rejected: 1 });
+  const [why] = await sql<{ reason: string }[]>`select reason from ingest.rejected_row where batch_id = ${first.batch_id}`;
+  t.match(why?.reason, /division X1 is not a known competition: map it with `scoreline ingest-map-code football_data X1 <competition>`/);
+
+  const run = await cli(url, ['ingest-map-code', 'football_data', 'X1', 'test_league', '--name', 'Test League', '--sport', 'football', '--country', 'XX']);
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, 'football_data X1 -> test_league (Test League, XX)');
+  t.same(counts(await load(sql, f)), { inserted: 1, updated: 0, unchanged: 0, rejected: 0 }, 'mapped: the file loads');
+  const again = await cli(url, ['ingest-map-code', 'football_data', 'X1', 'test_league']);
+  t.equal(again.code, 0, 'the same mapping again is fine');
+
+  await rejectsWith(t, sql`select ingest.map_competition_code('no_feed', 'X1', 'test_league')`, { code: 'SL107', message: /no feed no_feed/ });
+  await rejectsWith(t, sql`select ingest.map_competition_code('football_data', 'X2', 'x_league')`, {
+    code: 'SL108',
+    message: /no competition x_league: give its name and sport/,
+  });
+  await rejectsWith(t, sql`select ingest.map_competition_code('football_data', 'X1', 'serie_a')`, {
+    code: 'SL109',
+    message: /football_data code X1 already maps to competition test_league/,
+  });
+  await rejectsWith(t, sql`select ingest.map_competition_code('football_data', 'X3', 'x_league', 'X League', null, 'curling')`, {
+    code: 'SL110',
+    message: /no sport curling/,
+  });
+  const failing = await cli(url, ['ingest-map-code', 'football_data', 'X2', 'x_league']);
+  t.not(failing.code, 0, 'the command fails on an unknown competition');
+  t.match(failing.stderr, /SL108/);
+  const [none] = await sql<{ n: number }[]>`select count(*)::int as n from core.competition where code in ('x_league')`;
+  t.equal(none?.n, 0, 'nothing created by the refusals');
+});
