@@ -15,6 +15,7 @@ import { repoRoot } from '../src/embedded.ts';
 import type { BatchRow } from '../src/ingest/feed.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
+import { asRole } from './helpers/roles.ts';
 
 const DIR = path.join(repoRoot, 'test/fixtures/football-data');
 const file = (name: string) => path.join(DIR, name);
@@ -258,6 +259,14 @@ t.test('divisions: the 22 standard ones are mapped; a DBA maps a new one', async
   const failing = await cli(url, ['ingest-map-code', 'football_data', 'X2', 'x_league']);
   t.not(failing.code, 0, 'the command fails on an unknown competition');
   t.match(failing.stderr, /SL108/);
+  for (const kind of ['worker', 'app'] as const) {
+    await rejectsWith(
+      t,
+      asRole(sql, kind, (tx) => tx`select ingest.map_competition_code('football_data', 'X4', 'serie_a')`),
+      { code: '42501' },
+      `the ${kind} role may not map a code`,
+    );
+  }
   const [none] = await sql<{ n: number }[]>`select count(*)::int as n from core.competition where code in ('x_league')`;
   t.equal(none?.n, 0, 'nothing created by the refusals');
 });
