@@ -127,7 +127,11 @@ t.test('every real football-data file loads: 0 rejected, every price, and a re-r
   const [events] = await sql<{ n: number }[]>`select count(*)::int as n from core.event`;
   const snapshots = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_snapshot`;
   for (const name of Object.keys(MATCHES)) {
-    t.same(counts(await load(sql, file(name))), { inserted: 0, updated: 0, unchanged: MATCHES[name]!.matches, rejected: 0 }, `${name} again: unchanged`);
+    t.same(
+      counts(await load(sql, file(name))),
+      { inserted: 0, updated: 0, unchanged: MATCHES[name]!.matches, rejected: 0 },
+      `${name} again: unchanged`,
+    );
   }
   t.same(await sql`select count(*)::int as n from core.event`, [events], 'no event added by the re-runs');
   t.same(await sql`select count(*)::int as n from market.odds_snapshot`, snapshots, 'no snapshot added by the re-runs');
@@ -149,10 +153,14 @@ t.test('every real football-data file loads: 0 rejected, every price, and a re-r
   t.same(f1.metadata.odds?.market_average, { home: 1.51, draw: 3.45, away: 6.34 }, 'F1: BbAvH/D/A -> market_average');
   t.same(f1.metadata.odds?.market_max, { home: 1.6, draw: 3.85, away: 9 }, 'F1: BbMxH/D/A -> market_max');
   t.same(f1.metadata.odds?.sportingbet, { home: 1.53, draw: 3.4, away: 6 }, 'F1: Sportingbet');
-  t.same(f1.metadata.statistics, {
-    home: { shots: 16, shots_on_target: 9, yellow_cards: 2, red_cards: 0 },
-    away: { shots: 11, shots_on_target: 7, yellow_cards: 3, red_cards: 0 },
-  }, 'F1: match statistics');
+  t.same(
+    f1.metadata.statistics,
+    {
+      home: { shots: 16, shots_on_target: 9, yellow_cards: 2, red_cards: 0 },
+      away: { shots: 11, shots_on_target: 7, yellow_cards: 3, red_cards: 0 },
+    },
+    'F1: match statistics',
+  );
   // Germany 2000-01: Windows-1252 text, attendance, woodwork, booking points
   const d2 = await meta('bundesliga_2_2000-01_20010520_Stuttgarter_K_Ulm');
   t.equal(d2.metadata.referee, 'Günter Perl', 'D2: a Windows-1252 line read as such');
@@ -161,7 +169,11 @@ t.test('every real football-data file loads: 0 rejected, every price, and a re-r
   const e2 = await meta('efl_league_one_2020-21_20201205_Sunderland_Wigan');
   t.same(e2.metadata.unreadable, { B365H: '0' }, 'E2 line 184: B365H 0 is kept as written, not loaded');
   t.equal(e2.metadata.odds?.bet365, undefined, 'and Bet365 opening prices left out of that match');
-  t.same(e2.metadata.odds?.william_hill_closing !== undefined && e2.metadata.odds?.market_average_closing !== undefined, true, 'closing prices');
+  t.same(
+    e2.metadata.odds?.william_hill_closing !== undefined && e2.metadata.odds?.market_average_closing !== undefined,
+    true,
+    'closing prices',
+  );
 });
 
 t.test('ragged rows, lines of commas and a header that is not football-data', async (t) => {
@@ -208,7 +220,11 @@ t.test('a mid-season file, then the full season: only the new matches are added'
   t.same(counts(await load(sql, half)), { inserted: 150, updated: 0, unchanged: 0, rejected: 0 }, 'the first 150 matches');
   const before = await sql`select * from core.event order by event_id`;
   const beforeSnapshots = await sql`select * from market.odds_snapshot order by selection_id, source_id, observed_at`;
-  t.same(counts(await load(sql, file('E2_2020-21.csv'))), { inserted: 107, updated: 0, unchanged: 150, rejected: 0 }, 'the rest, nothing else changed');
+  t.same(
+    counts(await load(sql, file('E2_2020-21.csv'))),
+    { inserted: 107, updated: 0, unchanged: 150, rejected: 0 },
+    'the rest, nothing else changed',
+  );
   const after = await sql`select * from core.event where event_id <= ${before.at(-1)!.event_id} order by event_id`;
   t.same(after, before, 'the first 150 matches exactly as they were');
   const kept = await sql`
@@ -222,7 +238,30 @@ t.test('divisions: the 22 standard ones are mapped; a DBA maps a new one', async
   const mapped = await sql<{ code: string }[]>`select code from ingest.competition_code where feed = 'football_data' order by code`;
   t.same(
     mapped.map((m) => m.code),
-    ['B1', 'D1', 'D2', 'E0', 'E1', 'E2', 'E3', 'EC', 'F1', 'F2', 'G1', 'I1', 'I2', 'N1', 'P1', 'SC0', 'SC1', 'SC2', 'SC3', 'SP1', 'SP2', 'T1'],
+    [
+      'B1',
+      'D1',
+      'D2',
+      'E0',
+      'E1',
+      'E2',
+      'E3',
+      'EC',
+      'F1',
+      'F2',
+      'G1',
+      'I1',
+      'I2',
+      'N1',
+      'P1',
+      'SC0',
+      'SC1',
+      'SC2',
+      'SC3',
+      'SP1',
+      'SP2',
+      'T1',
+    ],
   );
   const [d1] = await sql<{ name: string; country: string; sport: string }[]>`
     select c.name, c.country, s.code as sport from ingest.competition_code cc join core.competition c using (competition_id)
@@ -236,14 +275,28 @@ t.test('divisions: the 22 standard ones are mapped; a DBA maps a new one', async
   const [why] = await sql<{ reason: string }[]>`select reason from ingest.rejected_row where batch_id = ${first.batch_id}`;
   t.match(why?.reason, /division X1 is not a known competition: map it with `scoreline ingest-map-code football_data X1 <competition>`/);
 
-  const run = await cli(url, ['ingest-map-code', 'football_data', 'X1', 'test_league', '--name', 'Test League', '--sport', 'football', '--country', 'XX']);
+  const run = await cli(url, [
+    'ingest-map-code',
+    'football_data',
+    'X1',
+    'test_league',
+    '--name',
+    'Test League',
+    '--sport',
+    'football',
+    '--country',
+    'XX',
+  ]);
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, 'football_data X1 -> test_league (Test League, XX)');
   t.same(counts(await load(sql, f)), { inserted: 1, updated: 0, unchanged: 0, rejected: 0 }, 'mapped: the file loads');
   const again = await cli(url, ['ingest-map-code', 'football_data', 'X1', 'test_league']);
   t.equal(again.code, 0, 'the same mapping again is fine');
 
-  await rejectsWith(t, sql`select ingest.map_competition_code('no_feed', 'X1', 'test_league')`, { code: 'SL107', message: /no feed no_feed/ });
+  await rejectsWith(t, sql`select ingest.map_competition_code('no_feed', 'X1', 'test_league')`, {
+    code: 'SL107',
+    message: /no feed no_feed/,
+  });
   await rejectsWith(t, sql`select ingest.map_competition_code('football_data', 'X2', 'x_league')`, {
     code: 'SL108',
     message: /no competition x_league: give its name and sport/,

@@ -41,7 +41,10 @@ t.test('2015 and 2024-25: 32 teams, the Rams, Chargers and Raiders each one fran
   const teams = await sql<{ code: string }[]>`
     select t.code from core.team t join core.sport s using (sport_id) where s.code = 'american_football' order by t.code`;
   t.equal(teams.length, 32, '32 teams, not 35');
-  t.notOk(teams.some((x) => ['STL', 'SD', 'OAK'].includes(x.code)), 'no team STL, SD or OAK: they are former codes');
+  t.notOk(
+    teams.some((x) => ['STL', 'SD', 'OAK'].includes(x.code)),
+    'no team STL, SD or OAK: they are former codes',
+  );
 
   const bySeason = await sql<{ team: string; season: string; games: number }[]>`
     select t.code as team, se.label as season, count(*)::int as games
@@ -91,15 +94,31 @@ t.test('a code means one team of a sport in a season', async (t) => {
   const [la] = await sql<{ id: number }[]>`select team_id as id from core.team where code = 'LA'`;
   const alias = await sql<{ code: string; to: number }[]>`
     select a.code, a.valid_to_season as to from core.team_alias a join core.team t using (team_id) order by a.code`;
-  t.same(alias.map((a) => [a.code, a.to]), [['OAK', 2019], ['SD', 2016], ['STL', 2015]], 'the three relocations');
-  await rejectsWith(t, sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${la!.id}, 'OAK', 2010, 2012)`, {
-    code: 'SL111',
-    message: /code OAK already means team LV in seasons -2019/,
-  });
-  await rejectsWith(t, sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${lv!.id}, 'LVR', 2030, 2020)`, {
-    code: '23514',
-    constraint: 'team_alias_seasons_ordered',
-  });
+  t.same(
+    alias.map((a) => [a.code, a.to]),
+    [
+      ['OAK', 2019],
+      ['SD', 2016],
+      ['STL', 2015],
+    ],
+    'the three relocations',
+  );
+  await rejectsWith(
+    t,
+    sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${la!.id}, 'OAK', 2010, 2012)`,
+    {
+      code: 'SL111',
+      message: /code OAK already means team LV in seasons -2019/,
+    },
+  );
+  await rejectsWith(
+    t,
+    sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${lv!.id}, 'LVR', 2030, 2020)`,
+    {
+      code: '23514',
+      constraint: 'team_alias_seasons_ordered',
+    },
+  );
   // the Raiders were the Los Angeles Raiders 1982-1994 (LA): allowed, the Rams' LA is their own code
   await sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${lv!.id}, 'RAI', 1982, 1994)`;
   const [found] = await sql<{ a: number; b: number; c: number | null }[]>`

@@ -72,10 +72,18 @@ t.test('four real meetings: every runner loads, each code has its status, a re-r
   const batches = await loadAll(sql);
   for (const [i, day] of MEETINGS.entries()) {
     const { runners, repeats } = await fileRunners(day);
-    t.same(counts(batches[i]!), { inserted: runners.length, updated: 0, unchanged: 0, rejected: repeats.length }, `${day}: ${runners.length} runners`);
+    t.same(
+      counts(batches[i]!),
+      { inserted: runners.length, updated: 0, unchanged: 0, rejected: repeats.length },
+      `${day}: ${runners.length} runners`,
+    );
     const rejected = await sql<{ line_number: number; reason: string }[]>`
       select line_number, reason from ingest.rejected_row where batch_id = ${batches[i]!.batch_id} order by line_number`;
-    t.same(rejected.map((r) => r.line_number), repeats, `${day}: only the lines that repeat an earlier line exactly are rejected`);
+    t.same(
+      rejected.map((r) => r.line_number),
+      repeats,
+      `${day}: only the lines that repeat an earlier line exactly are rejected`,
+    );
     for (const r of rejected) t.match(r.reason, /already appears on line \d+ of this file/);
 
     const db = await sql<{ race: number; key: string; status: string; position: number | null; dead_heat: boolean }[]>`
@@ -133,7 +141,9 @@ t.test('settlement: non-runners void with their bets and predictions, runners th
   const pulledUp = await sel('hkjc_20230201_HV_R1', '8'); // PU
   const winner = await sel('hkjc_20230201_HV_R1', '1');
 
-  const [strategy] = await sql<{ id: number }[]>`insert into trade.strategy (name, version) values ('manual', '1') returning strategy_id as id`;
+  const [strategy] = await sql<
+    { id: number }[]
+  >`insert into trade.strategy (name, version) values ('manual', '1') returning strategy_id as id`;
   const [hkjc] = await sql<{ id: number }[]>`select source_id as id from market.source where code = 'hkjc'`;
   const bet = async (selectionId: string) => {
     const [b] = await sql<{ id: string }[]>`
@@ -141,7 +151,11 @@ t.test('settlement: non-runners void with their bets and predictions, runners th
       values (${strategy!.id}, ${selectionId}, ${hkjc!.id}, 'back', 13, 10, 'matched', '2023-01-31T10:00:00Z') returning bet_id as id`;
     return b!.id;
   };
-  const bets = { withdrawn: await bet(withdrawn.selection_id), tookNoPart: await bet(tookNoPart.selection_id), pulledUp: await bet(pulledUp.selection_id) };
+  const bets = {
+    withdrawn: await bet(withdrawn.selection_id),
+    tookNoPart: await bet(tookNoPart.selection_id),
+    pulledUp: await bet(pulledUp.selection_id),
+  };
   const m = await model(sql, 'm');
   const u = await user(sql, 'punter');
   const picks = {
@@ -185,16 +199,24 @@ t.test('a runner without a number must be a non-runner with a brand code', async
   const { sql } = await testDb(t);
   await loadAll(sql);
   const [race] = await sql<{ id: string }[]>`select event_id as id from core.event where external_id = 'hkjc_20230201_HV_R1'`;
-  await rejectsWith(t, sql`insert into core.runner (event_id, number, name, external_id, status) values (${race!.id}, null, 'X', 'Z999', 'declared')`, {
-    code: '23514',
-    constraint: 'runner_numberless_is_non_runner',
-  });
+  await rejectsWith(
+    t,
+    sql`insert into core.runner (event_id, number, name, external_id, status) values (${race!.id}, null, 'X', 'Z999', 'declared')`,
+    {
+      code: '23514',
+      constraint: 'runner_numberless_is_non_runner',
+    },
+  );
   await rejectsWith(t, sql`insert into core.runner (event_id, number, name, status) values (${race!.id}, null, 'X', 'non_runner')`, {
     code: '23514',
     constraint: 'runner_numberless_has_external_id',
   });
-  await rejectsWith(t, sql`insert into core.runner (event_id, number, name, external_id, status) values (${race!.id}, null, 'X', 'G083', 'non_runner'), (${race!.id}, null, 'Y', 'G083', 'non_runner')`, {
-    code: '23505',
-    constraint: 'runner_event_numberless_external_id_key',
-  });
+  await rejectsWith(
+    t,
+    sql`insert into core.runner (event_id, number, name, external_id, status) values (${race!.id}, null, 'X', 'G083', 'non_runner'), (${race!.id}, null, 'Y', 'G083', 'non_runner')`,
+    {
+      code: '23505',
+      constraint: 'runner_event_numberless_external_id_key',
+    },
+  );
 });

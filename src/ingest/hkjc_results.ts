@@ -109,7 +109,11 @@ const schema = z
     if (row.horse_no === null && row.place.status !== 'non_runner') {
       ctx.addIssue({ code: 'custom', path: ['horse_no'], message: 'is empty, which only a withdrawn horse (WV, WX, TNP) may be' });
     } else if (row.horse_no === null && !BRANDED.test(row.horse_name)) {
-      ctx.addIssue({ code: 'custom', path: ['horse_name'], message: 'has no brand code like (H170), which a runner without a horse number needs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['horse_name'],
+        message: 'has no brand code like (H170), which a runner without a horse number needs',
+      });
     }
   })
   .transform((row) => {
