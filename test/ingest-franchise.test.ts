@@ -119,6 +119,22 @@ t.test('a code means one team of a sport in a season', async (t) => {
       constraint: 'team_alias_seasons_ordered',
     },
   );
+  await rejectsWith(
+    t,
+    sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${lv!.id}, 'OAK', 2010, 2019)`,
+    {
+      code: '23505',
+      constraint: 'team_alias_pkey',
+    },
+  );
+  await rejectsWith(t, sql`insert into core.team_alias (team_id, code, valid_to_season) values (${lv!.id}, ' ', 2000)`, {
+    code: '23514',
+    constraint: 'team_alias_code_given',
+  });
+  await rejectsWith(t, sql`insert into core.team_alias (team_id, code, valid_to_season) values (999999, 'XX', 2000)`, {
+    code: '23503',
+    constraint: 'team_alias_team_fk',
+  });
   // the Raiders were the Los Angeles Raiders 1982-1994 (LA): allowed, the Rams' LA is their own code
   await sql`insert into core.team_alias (team_id, code, valid_from_season, valid_to_season) values (${lv!.id}, 'RAI', 1982, 1994)`;
   const [found] = await sql<{ a: number; b: number; c: number | null }[]>`
