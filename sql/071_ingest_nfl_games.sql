@@ -8,7 +8,9 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 -- Teams: the schedule is the authority on which NFL teams exist, so an abbreviation
--- not yet in core.team is created (code and name = the abbreviation). The roster feed
+-- not yet in core.team is created (code and name = the abbreviation) — unless it is a
+-- franchise's former code in that season (core.team_alias: OAK until 2019 is LV), which
+-- means the franchise's team (core.team_for_code), so its games follow the franchise. The roster feed
 -- (merge_nfl_players) does the opposite and rejects unknown teams.
 declare
   v_comp record;
@@ -49,10 +51,11 @@ begin
     array(select distinct s.season from ingest.stage_nfl_games s where s.batch_id = p_batch_id));
 
   insert into core.team (sport_id, code, name)
-  select v_comp.sport_id, t.code, t.code
-    from (select s.home_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id
+  select distinct v_comp.sport_id, t.code, t.code
+    from (select s.home_team, s.season from ingest.stage_nfl_games s where s.batch_id = p_batch_id
           union
-          select s.away_team from ingest.stage_nfl_games s where s.batch_id = p_batch_id) as t (code)
+          select s.away_team, s.season from ingest.stage_nfl_games s where s.batch_id = p_batch_id) as t (code, season)
+   where core.team_for_code(v_comp.sport_id, t.code, t.season::integer) is null
   on conflict (sport_id, code) do nothing;
 
   insert into core.week (season_id, week_number, label, starts_on, ends_on)
@@ -104,8 +107,8 @@ begin
            'surface', s.surface)) as metadata
     from ingest.stage_nfl_games s
     join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
-    join core.team ht on ht.sport_id = v_comp.sport_id and ht.code = s.home_team
-    join core.team awt on awt.sport_id = v_comp.sport_id and awt.code = s.away_team
+    cross join lateral (select core.team_for_code(v_comp.sport_id, s.home_team, s.season::integer) as team_id) ht
+    cross join lateral (select core.team_for_code(v_comp.sport_id, s.away_team, s.season::integer) as team_id) awt
    where s.batch_id = p_batch_id;
   perform 'PRAGMA:TABLE: pg_temp.ingest_want (line_number integer, raw text, external_id text, kind text, competition_id integer, season_id integer, week_number smallint, stage text, round text, name text, scheduled_start timestamptz, status text, home_team_id integer, away_team_id integer, home_score smallint, away_score smallint, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
@@ -116,4 +119,4 @@ begin
 end;
 $$;
 comment on function ingest.merge_nfl_games(bigint, boolean) is
-  'Merges one nfl_games batch: seasons (the latest in the file becomes current), teams by abbreviation (unknown ones are created), weeks (1-18 regular, 19-22 post-season), games (external_id = game_id, stage regular for REG else postseason, round = game_type, scheduled_start from gameday + gametime in America/New_York, completed when both scores are present), consensus moneylines as decimal odds in metadata->odds, and a match_result market per game. Returns the finished batch.';
+  'Merges one nfl_games batch: seasons (the latest in the file becomes current), teams by abbreviation (a franchise''s former code in its seasons, core.team_alias, is the franchise''s team; unknown ones are created), weeks (1-18 regular, 19-22 post-season), games (external_id = game_id, stage regular for REG else postseason, round = game_type, scheduled_start from gameday + gametime in America/New_York, completed when both scores are present), consensus moneylines as decimal odds in metadata->odds, and a match_result market per game. Returns the finished batch.';

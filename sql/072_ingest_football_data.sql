@@ -9,7 +9,9 @@ set search_path = pg_catalog, pg_temp
 as $$
 -- Clubs: a results file is the authority on which clubs play in its league, so a club
 -- not yet in core.team is created under its short name (Man United); rows of a division
--- not mapped in ingest.competition_code are rejected.
+-- not mapped in ingest.competition_code are rejected, naming the command that maps it.
+-- Match statistics go into metadata->'statistics', values the feed could not read (a
+-- price of 0) into metadata->'unreadable', as written.
 -- Matchdays: football-data has none, so they are derived: each club's matches in the
 -- file, in kick-off order, are its matchdays 1, 2, ...; a match is on the later of its
 -- two clubs' matchdays (a postponed match joins the round in which it was played).
@@ -27,7 +29,7 @@ begin
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
   select p_batch_id, line_number, 'merge', raw,
-         format('division %s is not a known competition (add it to ingest.competition_code)', division)
+         format('division %s is not a known competition: map it with `scoreline ingest-map-code football_data %s <competition>` (ingest.map_competition_code), then load the file again', division, division)
     from bad;
 
   drop table if exists pg_temp.ingest_fd;
@@ -125,7 +127,9 @@ begin
            'odds', nullif(f.odds, '{}'::jsonb),
            'half_time', case when f.half_time_home_goals is not null and f.half_time_away_goals is not null then
                           jsonb_build_object('home', f.half_time_home_goals, 'away', f.half_time_away_goals) end,
-           'referee', f.referee)) as metadata
+           'referee', f.referee,
+           'statistics', nullif(f.statistics - 'unreadable', '{}'::jsonb),
+           'unreadable', f.statistics -> 'unreadable')) as metadata
     from pg_temp.ingest_fd f
     join core.competition c on c.competition_id = f.competition_id
     join core.team ht on ht.sport_id = c.sport_id and ht.code = f.home_team
@@ -139,7 +143,7 @@ begin
 end;
 $$;
 comment on function ingest.merge_football_data(bigint, boolean) is
-  'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds, and a match_result market per match. Returns the finished batch.';
+  'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds (every bookmaker, averages and maxima, opening and closing), match statistics in metadata->statistics, values that could not be read in metadata->unreadable, and a match_result market per match. Unmapped divisions are rejected (scoreline ingest-map-code maps one). Returns the finished batch.';
 
 -- ---------------------------------------------------------------------------
 -- football_data bookmaker prices as odds snapshots
@@ -191,4 +195,4 @@ begin
 end;
 $$;
 comment on function ingest.football_data_odds_snapshots() is
-  'The bookmaker prices of the football_data batch just merged (pg_temp.ingest_fd, in the load''s transaction) as odds snapshots not yet loaded: one per match_result selection, source (bet365, pinnacle, market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. The feed copies them into market.odds_snapshot through copyOddsSnapshots.';
+  'The bookmaker prices of the football_data batch just merged (pg_temp.ingest_fd, in the load''s transaction) as odds snapshots not yet loaded: one per match_result selection, source (every bookmaker of market.source the file quotes: bet365, pinnacle, william_hill, ...; market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. The feed copies them into market.odds_snapshot through copyOddsSnapshots.';

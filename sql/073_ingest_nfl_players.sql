@@ -7,7 +7,8 @@ language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
--- Teams: a player row names his team (recent_team); a team the schedule has not
+-- Teams: a player row names his team (recent_team, the abbreviation of that season: a
+-- former code of a franchise is resolved by core.team_for_code); a team the schedule has not
 -- established is rejected, not created, so that a typo cannot invent a 33rd team.
 -- A player whose team changed in a later file gets a roster row for the new team too
 -- (he was on both rosters that season); his position is updated on every roster row
@@ -40,7 +41,7 @@ begin
   with bad as (
     delete from ingest.stage_nfl_players s
      where s.batch_id = p_batch_id
-       and not exists (select from core.team t where t.sport_id = v_comp.sport_id and t.code = s.recent_team)
+       and core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) is null
     returning s.line_number, s.raw, s.recent_team
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
@@ -77,7 +78,7 @@ begin
   select s.line_number, se.season_id, t.team_id, p.player_id, s.position, s.player_id as external_id
     from ingest.stage_nfl_players s
     join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
-    join core.team t on t.sport_id = v_comp.sport_id and t.code = s.recent_team
+    cross join lateral (select core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) as team_id) t
     join core.player p on p.sport_id = v_comp.sport_id and p.external_id = s.player_id
    where s.batch_id = p_batch_id;
   perform 'PRAGMA:TABLE: pg_temp.ingest_roster (line_number integer, season_id integer, team_id integer, player_id bigint, position text, external_id text)'; -- its shape for plpgsql_check, which cannot see a table created at run time

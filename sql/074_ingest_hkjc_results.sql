@@ -12,9 +12,12 @@ as $$
 -- (2024-01-01 -> 2023-24). The file has no post times: scheduled_start is the meeting's
 -- date at 12:30 Hong Kong time plus 30 minutes per race after the first, and the event
 -- says so in metadata->'start_time_estimated'. Races in a results file are completed.
--- Runners are keyed by (race, horse number); a finishing position that changes for a
--- completed race goes through core.correct_event_result. Each race gets a race_win
--- market with a selection per runner (code = horse number). Counts are per runner row.
+-- Runners are keyed by (race, horse number), a horse withdrawn before it had a number
+-- (WV, WX with an empty horse_no) by (race, brand code): it is a non_runner, the race
+-- still has it, and its selection is void at settlement. A finishing position that
+-- changes for a completed race goes through core.correct_event_result. Each race gets a
+-- race_win market with a selection per runner (code = horse number, or the brand code of
+-- a numberless runner). Counts are per runner row.
 declare
   v_comp record;
   v_inserted integer;
@@ -30,15 +33,15 @@ begin
            row_number() over w as n
       from ingest.stage_hkjc_results s
      where s.batch_id = p_batch_id
-    window w as (partition by s.race_date, s.venue, s.race_no, s.horse_no order by s.line_number)
+    window w as (partition by s.race_date, s.venue, s.race_no, coalesce(s.horse_no::text, s.horse_code) order by s.line_number)
   ), dup as (
     delete from ingest.stage_hkjc_results s using d
      where s.batch_id = p_batch_id and s.line_number = d.line_number and d.n > 1
-    returning s.line_number, s.raw, d.race_no, d.horse_no, d.first_line
+    returning s.line_number, s.raw, d.race_no, coalesce(d.horse_no::text, s.horse_code) as horse, d.first_line
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
   select p_batch_id, line_number, 'merge', raw,
-         format('horse %s of race %s already appears on line %s of this file', horse_no, race_no, first_line)
+         format('horse %s of race %s already appears on line %s of this file', horse, race_no, first_line)
     from dup;
 
   drop table if exists pg_temp.ingest_hk;
@@ -96,7 +99,8 @@ begin
 
   drop table if exists pg_temp.ingest_runner;
   create temporary table ingest_runner on commit drop as
-  select h.line_number, e.event_id, e.status as event_status, h.horse_no as number, h.draw, h.horse_name as name, h.horse_code as external_id,
+  select h.line_number, e.event_id, e.status as event_status, h.horse_no as number,
+         coalesce(h.horse_no::text, h.horse_code) as key, h.draw, h.horse_name as name, h.horse_code as external_id,
          h.jockey, h.trainer, h.actual_wt_lbs::numeric(7, 2) as weight, h.runner_status as status, h.place as finish_position,
          h.finish_time,
          jsonb_strip_nulls(jsonb_build_object(
@@ -116,11 +120,21 @@ begin
     insert into core.runner (event_id, number, draw, name, external_id, jockey, trainer, weight, status, finish_position, finish_time, metadata)
     select r.event_id, r.number, r.draw, r.name, r.external_id, r.jockey, r.trainer, r.weight, r.status, r.finish_position, r.finish_time, r.metadata
       from pg_temp.ingest_runner r
+     where r.number is not null
     on conflict (event_id, number) do nothing
-    returning event_id, number
+    returning event_id, number::text as key
+  ), ins_numberless as (
+    insert into core.runner (event_id, number, draw, name, external_id, jockey, trainer, weight, status, finish_position, finish_time, metadata)
+    select r.event_id, null, r.draw, r.name, r.external_id, r.jockey, r.trainer, r.weight, r.status, r.finish_position, r.finish_time, r.metadata
+      from pg_temp.ingest_runner r
+     where r.number is null
+    on conflict (event_id, external_id) where number is null do nothing
+    returning event_id, external_id as key
   )
   insert into pg_temp.ingest_touched_line (line_number, is_new)
-  select r.line_number, true from ins join pg_temp.ingest_runner r using (event_id, number);
+  select r.line_number, true
+    from (select * from ins union all select * from ins_numberless) i
+    join pg_temp.ingest_runner r on r.event_id = i.event_id and r.key = i.key;
 
   -- Everything about a runner but its result, and the result while the race is not settled.
   with upd as (
@@ -130,7 +144,7 @@ begin
            status = case when r.event_status in ('completed', 'abandoned', 'cancelled') then x.status else r.status end,
            finish_position = case when r.event_status in ('completed', 'abandoned', 'cancelled') then x.finish_position else r.finish_position end
       from pg_temp.ingest_runner r
-     where x.event_id = r.event_id and x.number = r.number
+     where x.event_id = r.event_id and coalesce(x.number::text, x.external_id) = r.key
        and ((x.draw, x.name, x.external_id, x.jockey, x.trainer, x.weight, x.finish_time)
               is distinct from (r.draw, r.name, r.external_id, r.jockey, r.trainer, r.weight, r.finish_time)
             or not x.metadata @> r.metadata
@@ -145,8 +159,9 @@ begin
   with changed as (
     select r.event_id, r.line_number, r.number, r.finish_position
       from pg_temp.ingest_runner r
-      join core.runner x on x.event_id = r.event_id and x.number = r.number
+      join core.runner x on x.event_id = r.event_id and coalesce(x.number::text, x.external_id) = r.key
      where r.event_status in ('completed', 'abandoned', 'cancelled')
+       and r.number is not null
        and x.finish_position is distinct from r.finish_position
   ), fixed as (
     select (core.correct_event_result(c.event_id, e.status, null, null,
@@ -172,9 +187,9 @@ begin
 
   with sel as (
     insert into market.selection (market_id, code, label, runner_id)
-    select m.market_id, x.number::text, x.name, x.runner_id
+    select m.market_id, r.key, x.name, x.runner_id
       from pg_temp.ingest_runner r
-      join core.runner x on x.event_id = r.event_id and x.number = r.number
+      join core.runner x on x.event_id = r.event_id and coalesce(x.number::text, x.external_id) = r.key
       join market.market m on m.event_id = r.event_id and m.market_type = 'race_win'
     on conflict (market_id, code) do update
       set label = excluded.label, runner_id = excluded.runner_id
@@ -185,7 +200,7 @@ begin
   select r.line_number, false
     from sel
     join market.market m on m.market_id = sel.market_id
-    join pg_temp.ingest_runner r on r.event_id = m.event_id and r.number::text = sel.code
+    join pg_temp.ingest_runner r on r.event_id = m.event_id and r.key = sel.code
   on conflict (line_number) do nothing;
 
   select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
@@ -197,4 +212,4 @@ begin
 end;
 $$;
 comment on function ingest.merge_hkjc_results(bigint, boolean) is
-  'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win, and a race_win market with a selection per runner. Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';
+  'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win, and a race_win market with a selection per runner (a horse withdrawn before it had a number is a non_runner keyed by its brand code). Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';

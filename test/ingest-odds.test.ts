@@ -10,7 +10,16 @@ import { feeds, loadFile } from '../src/ingest/load.ts';
 import { testDb } from './helpers/db.ts';
 
 const EPL = path.join(repoRoot, 'data', 'epl_2019_20_results_odds.csv');
-const PREFIXES = { bet365: 'B365', pinnacle: 'PS', market_average: 'Avg', market_max: 'Max' } as const;
+const PREFIXES = {
+  bet365: 'B365',
+  bet_and_win: 'BW',
+  interwetten: 'IW',
+  pinnacle: 'PS',
+  william_hill: 'WH',
+  vc_bet: 'VC',
+  market_average: 'Avg',
+  market_max: 'Max',
+} as const;
 
 /** Expected snapshots recomputed from the file: 3 per source and opening/closing with all three prices. */
 async function expectedSnapshots(): Promise<{ total: number; bySource: Record<string, number> }> {
@@ -41,7 +50,7 @@ t.test('football_data prices become odds snapshots, once', async (t) => {
   const { sql } = await testDb(t);
   t.ok((await fs.stat(EPL)).size > 0);
   const expected = await expectedSnapshots();
-  t.ok(expected.total > 9000, `the file has ${expected.total} prices (380 matches x 4 sources x opening/closing x 3)`);
+  t.ok(expected.total > 18000, `the file has ${expected.total} prices (380 matches x 8 sources x opening/closing x 3)`);
 
   const first = await loadFile(sql, feeds.football_data!, EPL);
   t.equal(first.inserted, 380);

@@ -257,7 +257,7 @@ t.test('a later file: a played game and a corrected result update exactly those 
   ]);
 });
 
-t.test('football_data: day-first dates, results that contradict the score, unknown divisions', async (t) => {
+t.test('football_data: day-first dates, results that contradict the score, unknown divisions, an unreadable price', async (t) => {
   const { sql } = await testDb(t);
   const [header, ...rows] = (await fs.readFile(EPL, 'utf8')).trimEnd().split(/\r?\n/);
   const cols = header!.split(',');
@@ -274,22 +274,27 @@ t.test('football_data: day-first dates, results that contradict the score, unkno
       rows[0],
       set(rows[1]!, 'Date', '32/08/2019'), // line 3
       set(rows[2]!, 'FTR', 'A'), // line 4: Bournemouth 1-1 Sheffield United is a draw
-      set(rows[3]!, 'Div', 'E1'), // line 5
-      set(rows[4]!, 'B365H', '0.5'), // line 6
+      set(rows[3]!, 'Div', 'X9'), // line 5
+      set(rows[4]!, 'B365H', '0.5'), // line 6: not a price, but the match is not lost for it
     ].join('\r\n'),
   );
   const batch = await load(sql, 'football_data', file);
-  t.same(counts(batch), { inserted: 1, updated: 0, unchanged: 0, rejected: 4 });
+  t.same(counts(batch), { inserted: 2, updated: 0, unchanged: 0, rejected: 3 });
   const bad = await rejected(sql, batch.batch_id);
   t.match(
     bad.map((r) => [r.line_number, r.stage, r.reason]),
     [
       [3, 'validate', /^Date: is not a day-first date dd\/mm\/yyyy \(got "32\/08\/2019"\)/],
       [4, 'validate', /^FTR: does not agree with the score 1-1/],
-      [5, 'merge', /division E1 is not a known competition/],
-      [6, 'validate', /^B365H: is not a decimal price/],
+      [5, 'merge', /division X9 is not a known competition: map it with `scoreline ingest-map-code football_data X9/],
     ],
   );
+  const [line6] = await sql<{ unreadable: unknown; bet365: unknown; pinnacle: unknown }[]>`
+    select metadata -> 'unreadable' as unreadable, metadata -> 'odds' -> 'bet365' as bet365, metadata -> 'odds' -> 'pinnacle' as pinnacle
+      from core.event where external_id = 'epl_2019-20_20190810_Crystal_Palace_Everton'`;
+  t.same(line6?.unreadable, { B365H: '0.5' }, 'line 6: the unreadable price kept as written');
+  t.equal(line6?.bet365, null, "and Bet365's opening prices of that match left out");
+  t.ok(line6?.pinnacle, 'the other prices loaded');
 });
 
 t.test('nfl_players: a team the schedule does not know is rejected, not created', async (t) => {

@@ -1,4 +1,5 @@
-// `scoreline ingest <feed> <file>`: load one file with one feed and print its counts.
+// `scoreline ingest <feed> <file>`: load one file with one feed and print its counts;
+// `scoreline ingest-map-code`: map a feed's league code to a competition.
 import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -81,6 +82,33 @@ export function register(program: Command, log: Logger): void {
             );
           }
         }
+      } finally {
+        await sql.end();
+      }
+    });
+
+  program
+    .command('ingest-map-code')
+    .description(
+      "map a feed's league code to a competition (football_data D1 -> bundesliga), creating the competition when --name and --sport are given",
+    )
+    .argument('<feed>', 'the feed whose code it is (football_data)')
+    .argument('<code>', "the feed's code (a football-data Div such as D1)")
+    .argument('<competition>', 'the competition code (core.competition.code, lower case: bundesliga)')
+    .option('--name <name>', 'create the competition: its name (Bundesliga)')
+    .option('--sport <sport>', 'create the competition: its sport (core.sport.code: football)')
+    .option('--country <country>', 'create the competition: its country (ISO 3166: DE, GB-ENG)')
+    .action(async (feed: string, code: string, competition: string, opts: { name?: string; sport?: string; country?: string }) => {
+      const url = await databaseUrl(log);
+      const sql = connect(url, { max: 1, applicationName: 'scoreline ingest-map-code' });
+      try {
+        const [mapped] = await sql<{ competition_id: number }[]>`
+          select competition_id
+            from ingest.map_competition_code(${feed}, ${code}, ${competition}, ${opts.name ?? null}, ${opts.country ?? null}, ${opts.sport ?? null})`;
+        // (a statement of its own: the one that called the function does not see the competition it created)
+        const [c] = await sql<{ code: string; name: string; country: string | null }[]>`
+          select code, name, country from core.competition where competition_id = ${mapped!.competition_id}`;
+        console.log(`${feed} ${code} -> ${c!.code} (${c!.name}${c!.country ? `, ${c!.country}` : ''})`);
       } finally {
         await sql.end();
       }

@@ -3,7 +3,9 @@
 // It strips a byte-order mark, understands quoted fields with doubled quotes and line
 // breaks inside, and reports what it cannot read as an error record with its line
 // number and raw text instead of stopping, so that one broken quote does not swallow
-// the rest of the file.
+// the rest of the file. Options for files of the real world: ragged rows (spreadsheet
+// exports with trailing empty fields, lines of only commas, a missing last field) and
+// lines that are not UTF-8 (older files in Windows-1252).
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 
@@ -27,6 +29,30 @@ export interface CsvOptions {
    * reading resumes on the next line.
    */
   maxRecordLines?: number;
+  /**
+   * Ragged rows are read, not refused: a line of only delimiters (and blanks) is skipped
+   * like an empty one, empty fields after the header's last column are dropped, and
+   * fields missing at the end are empty. Only a row with NON-empty fields beyond the
+   * header is still an error record.
+   */
+  ragged?: boolean;
+  /** A line that is not valid UTF-8 is decoded as Windows-1252 (else: U+FFFD for the bad bytes). */
+  windows1252Fallback?: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const cp1252 = new TextDecoder('windows-1252');
+
+/** A physical line read as Latin-1 (one char per byte), decoded as UTF-8, or Windows-1252 when it is not UTF-8. */
+function decodeLine(latin1: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(latin1)) return latin1;
+  const bytes = Buffer.from(latin1, 'latin1');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return cp1252.decode(bytes);
+  }
 }
 
 type Split = { fields: string[]; open: false } | { fields: string[]; open: true } | { error: string };
@@ -73,15 +99,27 @@ function split(text: string, delimiter: string): Split {
   }
 }
 
+/** Whether a line holds nothing but delimiters and blanks (a spreadsheet's empty row). */
+function onlyDelimiters(raw: string, delimiter: string): boolean {
+  return raw.split(delimiter).every((f) => f.trim() === '');
+}
+
+/** A ragged row fits the header when it is shorter, or longer by empty fields only. */
+function fitRagged(fields: string[], width: number): boolean {
+  return fields.slice(width).every((f) => f.trim() === '');
+}
+
 /**
  * The records of a CSV stream. The first is the header; every later record comes with
  * the number of the physical line it starts on (the header is line 1) and its raw
  * text. Empty lines are skipped. A record whose field count differs from the header's
- * is an error record.
+ * is an error record (with `ragged`, only one with non-empty fields beyond the header).
  */
 export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGenerator<CsvRecord, void, undefined> {
   const delimiter = opts.delimiter ?? ',';
   const maxRecordLines = opts.maxRecordLines ?? 20;
+  const ragged = opts.ragged ?? false;
+  if (opts.windows1252Fallback) input.setEncoding('latin1');
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   let header: string[] | null = null;
   let lineNo = 0;
@@ -101,7 +139,7 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
       const record = pending;
       const raw = record.map((p) => p.text).join('\n');
       const first = record[0]!;
-      if (record.length === 1 && raw === '') {
+      if (record.length === 1 && (raw === '' || (ragged && header && onlyDelimiters(raw, delimiter)))) {
         pending = [];
         continue;
       }
@@ -115,6 +153,10 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
       } else if (!header) {
         header = result.fields.map((h) => h.trim());
         yield { line: first.line, header };
+      } else if (ragged && result.fields.length !== header.length && fitRagged(result.fields, header.length)) {
+        const values: Record<string, string> = {};
+        header.forEach((h, k) => (values[h] = result.fields[k] ?? ''));
+        yield { line: first.line, raw, values };
       } else if (result.fields.length !== header.length) {
         // A multi-line record that does not fit the header: the quote that opened it was stray.
         yield record.length > 1
@@ -131,7 +173,8 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
   try {
     for await (const physical of rl) {
       lineNo += 1;
-      const text = lineNo === 1 && physical.charCodeAt(0) === 0xfeff ? physical.slice(1) : physical;
+      const decoded = opts.windows1252Fallback ? decodeLine(physical) : physical;
+      const text = lineNo === 1 && decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
       yield* feed({ line: lineNo, text });
     }
     // End of input with a record still open: its first line had a stray quote.

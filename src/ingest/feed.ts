@@ -3,6 +3,7 @@
 // every feed shares (whole numbers, dates, clock times, odds) live here too.
 import { z } from 'zod';
 import type postgres from 'postgres';
+import type { CsvOptions } from './csv.ts';
 
 /** The transaction a load runs in. */
 export type Tx = postgres.TransactionSql<Record<string, never>>;
@@ -33,6 +34,14 @@ export interface Feed {
   format: 'csv' | 'json';
   /** Header columns a CSV file must have; a file without them fails before any row. */
   requiredColumns: readonly string[];
+  /**
+   * The header check itself, when the feed's files name columns differently by era
+   * (football-data's HT / AT before HomeTeam / AwayTeam): the reason the header is not
+   * the feed's, or null. Without it, requiredColumns are checked.
+   */
+  checkHeader?: (header: readonly string[]) => string | null;
+  /** How the CSV reader reads the feed's files (ragged rows, Windows-1252 lines). */
+  csv?: CsvOptions;
   /** Staging table (schema-qualified) and its columns after batch_id, line_number, raw. */
   stagingTable: string;
   columns: readonly string[];
@@ -160,13 +169,15 @@ export const isoDate = z
     return date;
   });
 
-/** A day-first date, dd/mm/yyyy or dd/mm/yy (football-data), returned as YYYY-MM-DD. */
+/** A day-first date, dd/mm/yyyy or dd/mm/yy (football-data; 93 is 1993, 05 is 2005), returned as YYYY-MM-DD. */
 export const dayFirstDate = z
   .string()
   .trim()
   .transform((v, ctx) => {
     const m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/.exec(v);
-    const year = m ? (m[3]!.length === 2 ? 2000 + Number(m[3]) : Number(m[3])) : 0;
+    // two-digit years as POSIX strptime %y reads them: 69-99 are 1969-1999, 00-68 are 2000-2068
+    const yy = m ? Number(m[3]) : 0;
+    const year = m ? (m[3]!.length === 2 ? (yy >= 69 ? 1900 + yy : 2000 + yy) : yy) : 0;
     const date = m ? realDate(year, Number(m[2]), Number(m[1])) : null;
     if (!date) {
       ctx.addIssue({ code: 'custom', message: 'is not a day-first date dd/mm/yyyy' });

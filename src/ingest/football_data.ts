@@ -1,57 +1,170 @@
 // Feed football_data: football results with bookmaker odds, football-data.co.uk format
-// (one file per league and season, e.g. E0 = Premier League 2019-20).
+// (one file per league and season, e.g. E0 = Premier League 2019-20), of every era: the
+// key to the columns is football-data's own (data/README.md).
 //
-// Row-level validation here: the day-first date (dd/mm/yyyy or dd/mm/yy), the kick-off
-// time when the file has a Time column (UK local), goals and a result (FTR) that agrees
-// with them, and decimal prices. The bookmakers' prices are kept as decimal odds in
-// core.event.metadata->'odds' by source: bet365, pinnacle, market_average, market_max,
-// each also as *_closing (the bookmaker_favourite model reads them there), and go into
-// market.odds_snapshot through copyOddsSnapshots, in the load's transaction, one row per
-// match_result selection and source: opening prices observed at kick-off - 48 h, closing
-// prices at kick-off - 5 min (ingest.football_data_odds_snapshots; already loaded
-// snapshots are skipped, so a re-run copies none). The SQL merge (ingest.merge_football_data)
-// does the rest:
+// Row-level validation here: the day-first date (dd/mm/yyyy or dd/mm/yy), the clubs
+// (HomeTeam / AwayTeam, HT / AT in early files), the goals and a result (FTR) that agrees
+// with them: these are required, and a row without them is rejected. Everything else is
+// optional and never costs the match: the kick-off time (UK local), half-time goals,
+// match statistics (into metadata->'statistics'), and the decimal 1X2 prices of every
+// bookmaker the key lists, of the averages and maxima (Avg / Max since 2019, BbAv / BbMx
+// 2005-2019), each also closing (the C columns, B365CH, AvgCH). A value that cannot be
+// read (a price of 0) is left out and kept, as written, in metadata->'unreadable'.
+// Prices are kept as decimal odds in core.event.metadata->'odds' by source (bet365,
+// pinnacle, william_hill, ..., market_average, market_max, each also *_closing; the
+// bookmaker_favourite model reads them there), and go into market.odds_snapshot through
+// copyOddsSnapshots, in the load's transaction, one row per match_result selection and
+// source: opening prices observed at kick-off - 48 h, closing prices at kick-off - 5 min
+// (ingest.football_data_odds_snapshots; already loaded snapshots are skipped, so a re-run
+// copies none). Real files are ragged (trailing empty fields, lines of commas, a missing
+// last field) and older ones Windows-1252: the CSV reader reads both (csv options below).
+// The SQL merge (ingest.merge_football_data) does the rest:
 // - clubs: a club not yet in core.team is CREATED under its short name ("Man United"):
 //   a league's results file is the authority on which clubs play in it; a division code
-//   not mapped in ingest.competition_code is rejected;
+//   not mapped in ingest.competition_code is rejected (scoreline ingest-map-code maps one);
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
 import { copyOddsSnapshots } from './odds-copy.ts';
-import { dayFirstDate, defineFeed, optionalClock, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
+import { dayFirstDate, defineFeed, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
 
-/** Source code in core.event.metadata->'odds' -> the file's column prefix for H/D/A. */
-const PRICES = {
-  bet365: 'B365',
-  bet365_closing: 'B365C',
-  pinnacle: 'PS',
-  pinnacle_closing: 'PSC',
-  market_average: 'Avg',
-  market_average_closing: 'AvgC',
-  market_max: 'Max',
-  market_max_closing: 'MaxC',
-} as const;
+/**
+ * Source code in core.event.metadata->'odds' (and market.source) -> the file's column
+ * prefixes for H/D/A, the first present wins. Closing prices are `${source}_closing`
+ * from `${prefix}C` (B365CH, AvgCH).
+ */
+const SOURCES: Record<string, readonly string[]> = {
+  bet365: ['B365'],
+  bet_and_win: ['BW'],
+  blue_square: ['BS'],
+  gamebookers: ['GB'],
+  interwetten: ['IW'],
+  ladbrokes: ['LB'],
+  pinnacle: ['PS'],
+  sporting_odds: ['SO'],
+  sportingbet: ['SB'],
+  stan_james: ['SJ'],
+  stanleybet: ['SY'],
+  vc_bet: ['VC'],
+  william_hill: ['WH'],
+  market_average: ['Avg', 'BbAv'],
+  market_max: ['Max', 'BbMx'],
+};
 
-const oddsColumns = Object.fromEntries(
-  Object.values(PRICES).flatMap((prefix) => ['H', 'D', 'A'].map((side) => [`${prefix}${side}`, optionalDecimalOdds])),
-);
+/** Match statistics: the file's home and away columns -> the key in metadata->'statistics'->'home' / 'away'. */
+const STATISTICS: Record<string, readonly [string, string]> = {
+  shots: ['HS', 'AS'],
+  shots_on_target: ['HST', 'AST'],
+  hit_woodwork: ['HHW', 'AHW'],
+  corners: ['HC', 'AC'],
+  fouls: ['HF', 'AF'],
+  free_kicks_conceded: ['HFKC', 'AFKC'],
+  offsides: ['HO', 'AO'],
+  yellow_cards: ['HY', 'AY'],
+  red_cards: ['HR', 'AR'],
+  booking_points: ['HBP', 'ABP'],
+};
+
+/** Columns a file may name either way (early files: HT / AT; some: HG / AG / Res). */
+const ALIASES: Record<string, readonly string[]> = {
+  HomeTeam: ['HomeTeam', 'HT', 'Home'],
+  AwayTeam: ['AwayTeam', 'AT', 'Away'],
+  FTHG: ['FTHG', 'HG'],
+  FTAG: ['FTAG', 'AG'],
+  FTR: ['FTR', 'Res'],
+};
+
+const REQUIRED = ['Div', 'Date', 'HomeTeam', 'AwayTeam', 'FTHG', 'FTAG'] as const;
+
+/** Why a header is not football-data's, or null. */
+function checkHeader(header: readonly string[]): string | null {
+  const missing = REQUIRED.filter((c) => !(ALIASES[c] ?? [c]).some((name) => header.includes(name)));
+  if (!missing.length) return null;
+  const names = missing.map((c) => (ALIASES[c] ?? [c]).join(' or ')).join(', ');
+  return `missing column${missing.length > 1 ? 's' : ''} ${names} (a football-data.co.uk results file starts Div,Date,HomeTeam,AwayTeam,FTHG,FTAG)`;
+}
+
+const first = (values: Record<string, unknown>, names: readonly string[]) => {
+  for (const n of names) if (typeof values[n] === 'string' && (values[n] as string).trim() !== '') return values[n];
+  return '';
+};
 
 type Prices = Record<string, { home: number; draw: number; away: number }>;
 
+/** A decimal price (above 1) or why not. */
+function price(v: string): number | null {
+  return /^\d+(\.\d+)?$/.test(v) && Number(v) > 1 ? Number(v) : null;
+}
+
+/** The optional parts of a row: prices by source, statistics, and what could not be read. */
+function optionalParts(values: Record<string, unknown>) {
+  const unreadable: Record<string, string> = {};
+  const get = (c: string) => (typeof values[c] === 'string' ? (values[c] as string).trim() : '');
+  const odds: Prices = {};
+  for (const [source, prefixes] of Object.entries(SOURCES)) {
+    for (const [key, suffix] of [
+      [source, ''],
+      [`${source}_closing`, 'C'],
+    ] as const) {
+      for (const prefix of prefixes) {
+        const raw = ['H', 'D', 'A'].map((side) => get(`${prefix}${suffix}${side}`));
+        if (raw.every((r) => r === '')) continue;
+        const [h, d, a] = raw.map(price);
+        if (h != null && d != null && a != null) {
+          odds[key] = { home: h, draw: d, away: a };
+          break;
+        }
+        ['H', 'D', 'A'].forEach((side, i) => {
+          if (raw[i] !== '' && price(raw[i]!) == null) unreadable[`${prefix}${suffix}${side}`] = raw[i]!;
+        });
+      }
+    }
+  }
+  const count = (c: string): number | null => {
+    const v = get(c);
+    if (v === '') return null;
+    if (/^\d{1,6}$/.test(v)) return Number(v);
+    unreadable[c] = v;
+    return null;
+  };
+  const home: Record<string, number> = {};
+  const away: Record<string, number> = {};
+  for (const [key, [h, a]] of Object.entries(STATISTICS)) {
+    const hv = count(h);
+    const av = count(a);
+    if (hv != null) home[key] = hv;
+    if (av != null) away[key] = av;
+  }
+  const statistics: Record<string, unknown> = {};
+  const attendance = count('Attendance');
+  if (attendance != null) statistics.attendance = attendance;
+  if (Object.keys(home).length) statistics.home = home;
+  if (Object.keys(away).length) statistics.away = away;
+  const halfTime = ['HTHG', 'HTAG'].map((c) => {
+    const v = get(c);
+    if (v === '') return null;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    unreadable[c] = v;
+    return null;
+  });
+  const time = get('Time');
+  const kickoff = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(time) ? time : null;
+  if (time && !kickoff) unreadable.Time = time;
+  return { odds, statistics, halfTime, kickoff, unreadable };
+}
+
+const goals = optionalInt(0, 99);
+
 const schema = z
-  .object({
+  .looseObject({
     Div: text,
     Date: dayFirstDate,
-    Time: optionalClock,
     HomeTeam: text,
     AwayTeam: text,
-    FTHG: optionalInt(0, 99),
-    FTAG: optionalInt(0, 99),
+    FTHG: goals,
+    FTAG: goals,
     FTR: z.preprocess((v) => (v === '' ? null : v), z.enum(['H', 'D', 'A'], 'is not a result (H, D or A)').nullish()),
-    HTHG: optionalInt(0, 99),
-    HTAG: optionalInt(0, 99),
     Referee: optionalText,
-    ...oddsColumns,
   })
   .superRefine((row, ctx) => {
     if (row.HomeTeam === row.AwayTeam) ctx.addIssue({ code: 'custom', path: ['AwayTeam'], message: 'is the home team too' });
@@ -65,32 +178,37 @@ const schema = z
     }
   })
   .transform((row) => {
-    const values = row as Record<string, unknown>;
-    const odds: Prices = {};
-    for (const [source, prefix] of Object.entries(PRICES)) {
-      const [h, d, a] = ['H', 'D', 'A'].map((side) => values[`${prefix}${side}`]);
-      if (typeof h === 'number' && typeof d === 'number' && typeof a === 'number') odds[source] = { home: h, draw: d, away: a };
-    }
+    const parts = optionalParts(row);
     return {
       division: row.Div,
       match_date: row.Date,
-      kickoff: row.Time,
+      kickoff: parts.kickoff,
       home_team: row.HomeTeam,
       away_team: row.AwayTeam,
       home_goals: row.FTHG,
       away_goals: row.FTAG,
-      half_time_home_goals: row.HTHG,
-      half_time_away_goals: row.HTAG,
+      half_time_home_goals: parts.halfTime[0] ?? null,
+      half_time_away_goals: parts.halfTime[1] ?? null,
       referee: row.Referee,
-      odds,
+      odds: parts.odds,
+      statistics: Object.keys(parts.unreadable).length ? { ...parts.statistics, unreadable: parts.unreadable } : parts.statistics,
     };
   });
 
-export const footballData = defineFeed({
+/** A record with the columns of other eras under the names the schema reads. */
+function normalise(record: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...record };
+  for (const [name, names] of Object.entries(ALIASES)) out[name] = first(record, names);
+  return out;
+}
+
+const feed = defineFeed({
   code: 'football_data',
   description: 'Football results with bookmaker odds (football-data.co.uk)',
   format: 'csv',
-  requiredColumns: ['Div', 'Date', 'HomeTeam', 'AwayTeam', 'FTHG', 'FTAG'],
+  requiredColumns: REQUIRED,
+  checkHeader,
+  csv: { ragged: true, windows1252Fallback: true },
   stagingTable: 'ingest.stage_football_data',
   schema,
   columns: [
@@ -105,6 +223,7 @@ export const footballData = defineFeed({
     'half_time_away_goals',
     'referee',
     'odds',
+    'statistics',
   ],
   chunkable: false,
   async merge(tx, batchId, final) {
@@ -124,3 +243,5 @@ export const footballData = defineFeed({
     return batch!;
   },
 });
+
+export const footballData = { ...feed, parse: (record: Record<string, unknown>) => feed.parse(normalise(record)) };

@@ -4,8 +4,10 @@
 // Row-level validation: the date, the venue (沙田 = ST Sha Tin, 跑馬地 = HV Happy
 // Valley, or the codes), the race and horse numbers, the place column — a number, a
 // number with 平頭馬 / DH (dead heat), or a code: PU, FE, UR, DNF (did not finish),
-// DISQ (disqualified), WV, WX, TNP (non-runner) — the finish time (1:09.80), weights
-// and the win odds. The horse's brand code is taken from its name ("光年八十 (H170)").
+// DISQ (disqualified), WV, WV-A, WX, WX-A, TNP (non-runner) — the finish time (1:09.80),
+// weights and the win odds. The horse's brand code is taken from its name ("光年八十
+// (H170)"). A horse withdrawn before numbers were given has an empty horse_no: it is kept
+// as a non-runner known by its brand code.
 // The SQL merge (ingest.merge_hkjc_results) makes races, runners and race_win markets.
 import { z } from 'zod';
 import { defineFeed, int, isoDate, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
@@ -26,6 +28,9 @@ const NOT_FINISHED: Record<string, 'did_not_finish' | 'disqualified' | 'non_runn
   'WX-A': 'non_runner',
   TNP: 'non_runner',
 };
+
+/** A horse's name with its brand code: "光年八十 (H170)". */
+const BRANDED = /^(.*?)\s*\(([A-Z]{1,2}\d{3})\)$/;
 
 /** "---" and "-" mean "none" in this format. */
 const dashes = (v: unknown) => (typeof v === 'string' && /^\s*-+\s*$/.test(v) ? '' : v);
@@ -85,7 +90,7 @@ const schema = z
     race_finish_time: optionalText,
     sectional_times_header: optionalText,
     place,
-    horse_no: int(1, 24),
+    horse_no: optionalInt(1, 24),
     horse_name: text,
     jockey: optionalText,
     trainer: optionalText,
@@ -101,9 +106,18 @@ const schema = z
     if (row.place.status === 'finished' && row.finish_time === null) {
       ctx.addIssue({ code: 'custom', path: ['finish_time'], message: 'a placed runner has a finish time' });
     }
+    if (row.horse_no === null && row.place.status !== 'non_runner') {
+      ctx.addIssue({ code: 'custom', path: ['horse_no'], message: 'is empty, which only a withdrawn horse (WV, WX, TNP) may be' });
+    } else if (row.horse_no === null && !BRANDED.test(row.horse_name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['horse_name'],
+        message: 'has no brand code like (H170), which a runner without a horse number needs',
+      });
+    }
   })
   .transform((row) => {
-    const named = /^(.*?)\s*\(([A-Z]{1,2}\d{3})\)$/.exec(row.horse_name);
+    const named = BRANDED.exec(row.horse_name);
     return {
       race_date: row.date,
       venue: row.venue,

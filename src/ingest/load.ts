@@ -102,14 +102,15 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
   let header = feed.format === 'json';
   try {
     const input = await open(location);
-    for await (const record of feed.format === 'json' ? readJsonObjects(input) : readCsv(input)) {
+    for await (const record of feed.format === 'json' ? readJsonObjects(input) : readCsv(input, feed.csv)) {
       if ('header' in record) {
         const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
-        if (missing.length) {
-          throw new IngestError(
-            `${location}: not a ${feed.code} file: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
-          );
-        }
+        const wrong = feed.checkHeader
+          ? feed.checkHeader(record.header)
+          : missing.length
+            ? `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
+            : null;
+        if (wrong) throw new IngestError(`${location}: not a ${feed.code} file: ${wrong}`);
         header = true;
         continue;
       }
