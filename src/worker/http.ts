@@ -1,5 +1,5 @@
 // The worker's HTTP surface on node:http: POST /cron/update-stats (Bearer CRON_SECRET,
-// compared in constant time), GET /healthz, GET /metrics (Prometheus text format).
+// compared in constant time), GET or HEAD /healthz and /metrics (Prometheus text format, prom-client).
 // Refused tokens are counted (scoreline_http_unauthorized_total) and logged in summary:
 // a burst of bad requests writes two lines per interval, not one per request.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -7,13 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
-import { HttpMetrics, renderMetrics, type JobMetrics } from './metrics.ts';
+import type { WorkerMetrics } from './metrics.ts';
 
 export interface HttpDeps {
   sql: Sql;
   log: Logger;
   cronSecret: string | undefined;
-  metrics: JobMetrics;
+  metrics: WorkerMetrics;
   workerRunning: () => boolean;
   /** How long refused requests are counted before one summary line (default 60 s). */
   rejectionLogIntervalMs?: number;
@@ -34,12 +34,12 @@ export class RejectionLog {
 
   constructor(
     private readonly log: Logger,
-    private readonly counters: HttpMetrics,
+    private readonly counters: WorkerMetrics,
     private readonly intervalMs: number,
   ) {}
 
   record(remote: string | null): void {
-    this.counters.unauthorized += 1;
+    this.counters.unauthorized();
     if (this.timer === undefined) {
       this.log('warn', 'rejected /cron/update-stats: missing or wrong bearer token', {
         remote,
@@ -133,11 +133,11 @@ async function healthz(res: http.ServerResponse, deps: HttpDeps): Promise<void> 
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
-  const counters = new HttpMetrics();
-  const rejections = new RejectionLog(deps.log, counters, deps.rejectionLogIntervalMs ?? 60_000);
+  const rejections = new RejectionLog(deps.log, deps.metrics, deps.rejectionLogIntervalMs ?? 60_000);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = `${req.method} ${url.pathname}`;
+    // HEAD is GET without the body (node:http leaves the body out of a HEAD response).
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${url.pathname}`;
     const handle = async () => {
       switch (route) {
         case 'POST /cron/update-stats':
@@ -145,10 +145,10 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         case 'GET /healthz':
           return healthz(res, deps);
         case 'GET /metrics':
-          return send(res, 200, await renderMetrics(deps.sql, deps.metrics, deps.workerRunning(), counters));
+          return send(res, 200, await deps.metrics.render(deps.sql, deps.workerRunning()), { 'content-type': deps.metrics.contentType });
         default:
           if (['/cron/update-stats', '/healthz', '/metrics'].includes(url.pathname)) {
-            return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET' });
+            return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET, HEAD' });
           }
           return send(res, 404, { error: 'not found' });
       }

@@ -17,7 +17,7 @@ import scoreEvent from '../tasks/score_event.ts';
 import type { TaskContext } from '../tasks/context.ts';
 import { crontab, type WorkerConfig } from './config.ts';
 import { createHttpServer, listen } from './http.ts';
-import { JobMetrics } from './metrics.ts';
+import { WorkerMetrics } from './metrics.ts';
 
 export interface WorkerHandle {
   processId: string;
@@ -74,7 +74,7 @@ export async function startWorker({
                    updated_at = now()`;
 
   const workerIds = new Set<string>();
-  const metrics = new JobMetrics();
+  const metrics = new WorkerMetrics();
   let running = false;
 
   // A beat upserts the heartbeat with stopped_at = null: once stopping has begun, no new beat
@@ -88,7 +88,10 @@ export async function startWorker({
     const [row] = await sql<
       { n: number }[]
     >`select worker.recover_stale_workers(make_interval(secs => ${config.STALE_WORKER_SECONDS}), ${processId}) as n`;
-    if (row?.n) plog('warn', 'unlocked jobs of stale workers', { jobs: row.n });
+    if (row?.n) {
+      metrics.recovered(row.n);
+      plog('warn', 'unlocked jobs of stale workers', { jobs: row.n });
+    }
   };
   const beat = (): Promise<void> => {
     if (stopped) return Promise.resolve();
@@ -167,7 +170,7 @@ export async function startWorker({
       concurrency: config.WORKER_CONCURRENCY,
       pollInterval: config.POLL_INTERVAL_MS,
       noHandleSignals: true,
-      taskList: taskList({ config, log: plog, sql }),
+      taskList: taskList({ config, log: plog, sql, metrics }),
       crontab: crontab(config),
       logger: new GraphileLogger((scope) => (level, message, meta) => {
         const lvl = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
