@@ -82,7 +82,7 @@ export async function startWorker({
   // so a late beat cannot make a stopped process look alive.
   let beating = false;
   let stopped = false;
-  const inFlight = new Set<Promise<void>>();
+  const runningBeats = new Set<Promise<void>>();
   const beatOnce = async () => {
     await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY})`;
     const [row] = await sql<
@@ -96,13 +96,13 @@ export async function startWorker({
   const beat = (): Promise<void> => {
     if (stopped) return Promise.resolve();
     beating = true;
-    const p = beatOnce().finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    const p = beatOnce().finally(() => runningBeats.delete(p));
+    runningBeats.add(p);
     return p;
   };
   const markStopped = async () => {
     stopped = true;
-    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled([...runningBeats]);
     if (beating) await sql`update worker.heartbeat set stopped_at = now() where process_id = ${processId}`.catch(() => {});
   };
 
