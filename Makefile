@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag worker bench
+.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag status worker bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -64,6 +64,9 @@ refresh: $(STAMP) ## refresh what is stale or due: make refresh ARGS="--dry-run 
 
 dag: $(STAMP) ## print the dependency graph of derived objects
 	@$(CLI) dag $(ARGS)
+
+status: $(STAMP) ## what is stale and why, SLA breaches, the queue, failures: make status ARGS="--html status.html" writes the status page
+	@$(CLI) status $(ARGS)
 
 worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 	@$(CLI) worker

@@ -49,17 +49,33 @@ program
 
 registerCommands(program, log);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`scoreline: ${err.message}`);
-    process.exit(2);
-  }
-  const e = err as Error & { code?: string; detail?: string; hint?: string; constraint_name?: string };
-  console.error(`scoreline: ${e.message}`);
-  if (e.code && /^[0-9A-Z]{5}$/.test(e.code))
-    console.error(`  SQLSTATE ${e.code}${e.constraint_name ? `, constraint ${e.constraint_name}` : ''}`);
-  if (e.detail) console.error(`  detail: ${e.detail}`);
-  if (e.hint) console.error(`  hint: ${e.hint}`);
-  if (process.env.SCORELINE_DEBUG) console.error(e.stack);
+// A command whose promise can no longer settle (postgres.js may leave a query or end() pending
+// for ever after the server went away) would otherwise exit 0 with no output when the event
+// loop empties.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  console.error('scoreline: the command stopped before it finished (was the connection to PostgreSQL lost?)');
   process.exit(1);
 });
+
+program
+  .parseAsync(process.argv)
+  .then(() => {
+    settled = true;
+  })
+  .catch((err: unknown) => {
+    settled = true;
+    if (err instanceof ConfigError) {
+      console.error(`scoreline: ${err.message}`);
+      process.exit(2);
+    }
+    const e = err as Error & { code?: string; detail?: string; hint?: string; constraint_name?: string };
+    console.error(`scoreline: ${e.message}`);
+    if (e.code && /^[0-9A-Z]{5}$/.test(e.code))
+      console.error(`  SQLSTATE ${e.code}${e.constraint_name ? `, constraint ${e.constraint_name}` : ''}`);
+    if (e.detail) console.error(`  detail: ${e.detail}`);
+    if (e.hint) console.error(`  hint: ${e.hint}`);
+    if (process.env.SCORELINE_DEBUG) console.error(e.stack);
+    process.exit(1);
+  });

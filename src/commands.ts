@@ -6,6 +6,7 @@ import { register as registerDocs } from './docs.ts';
 import { register as registerRefresh } from './refresh.ts';
 import { register as registerIngest } from './ingest/command.ts';
 import { register as registerDemo } from './demo/command.ts';
+import { register as registerStatus } from './status/command.ts';
 
 export function registerCommands(program: Command, log: Logger): void {
   registerWorker(program, log);
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, log: Logger): void {
   registerRefresh(program, log);
   registerIngest(program, log);
   registerDemo(program, log);
+  registerStatus(program, log);
 }

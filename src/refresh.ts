@@ -5,6 +5,7 @@
 // which one `call refresh.run_due()` cannot re-arm between objects).
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { ConfigError } from './config.ts';
 import { connect, databaseUrl, type Sql } from './db.ts';
 import type { Logger } from './log.ts';
 
@@ -91,6 +92,59 @@ export async function runRefresh(sql: Sql, options: RefreshOptions = {}): Promis
     return { runGroup, plan, runs };
   } finally {
     conn.release();
+  }
+}
+
+// The connection itself failed (server stopped or restarted, network), not a statement.
+const CONNECTION_LOST = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+]);
+
+export function isConnectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && CONNECTION_LOST.has(code);
+}
+
+/**
+ * After the connection was lost mid-refresh: reconnect (retrying for up to `seconds`,
+ * `--reconnect-seconds`, default 30) and close the runs it left `running` as failed
+ * (refresh.reap: SL071), then fail the command with what happened. When the server does not
+ * come back in time, say that the next pass (or the worker's) will close them.
+ */
+export async function closeInterruptedRuns(url: string, cause: Error, log: Logger, seconds = 30): Promise<void> {
+  process.exitCode = 1;
+  const what = `the connection to PostgreSQL was lost during the refresh (${cause.message})`;
+  const deadline = Date.now() + seconds * 1000;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+    const sql = connect(url, { max: 1, applicationName: 'scoreline refresh (reap)', onNotice: () => {} });
+    try {
+      const [row] = await sql<{ n: number }[]>`select refresh.reap() as n`;
+      await sql.end({ timeout: 1 });
+      const n = row?.n ?? 0;
+      log('error', `${what}; ${n} interrupted run${n === 1 ? '' : 's'} marked failed (SL071): run the refresh again`);
+      return;
+    } catch (err) {
+      void sql.end({ timeout: 0 }).catch(() => {});
+      if (!isConnectionLost(err) || Date.now() + wait > deadline) {
+        log(
+          'error',
+          `${what}; the interrupted run could not be marked failed (${(err as Error).message}): the next refresh pass marks it (refresh.reap)`,
+        );
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }
 
@@ -181,18 +235,34 @@ export function register(program: Command, log: Logger): void {
     .option('--force', 'refresh even what is fresh')
     .option('--dry-run', 'print the plan in order and change nothing')
     .option('--trigger <source>', 'audit trigger source: cron, manual, event, http', 'manual')
-    .action(async (raw: { object?: string; force?: boolean; dryRun?: boolean; trigger?: string }) => {
-      const opts = refreshOptionsSchema.parse(raw);
-      const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log('info', m) });
+    .option(
+      '--reconnect-seconds <n>',
+      'when the connection is lost mid-refresh, how long to retry connecting to mark the interrupted run failed',
+      '30',
+    )
+    .action(async (raw: { object?: string; force?: boolean; dryRun?: boolean; trigger?: string; reconnectSeconds: string }) => {
+      const { reconnectSeconds, ...rest } = raw;
+      const opts = refreshOptionsSchema.parse(rest);
+      const reconnect = z.coerce.number().int().min(0).max(3600).safeParse(reconnectSeconds);
+      if (!reconnect.success)
+        throw new ConfigError(`--reconnect-seconds ${reconnectSeconds}: must be a whole number of seconds, 0 to 3600`);
+      const url = await databaseUrl(log);
+      const sql = connect(url, { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log('info', m) });
+      let result: RefreshResult;
       try {
-        const result = await runRefresh(sql, opts);
-        if (opts.dryRun) printPlan(result.plan);
-        else if (!result.runs.length) console.log('nothing to refresh: every registered object is fresh');
-        else printRuns(result.runs);
-        if (result.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
-      } finally {
-        await sql.end();
+        result = await runRefresh(sql, opts);
+      } catch (err) {
+        // postgres.js may never settle end() after the server went away: do not wait for it.
+        void sql.end({ timeout: 0 }).catch(() => {});
+        if (!isConnectionLost(err)) throw err;
+        await closeInterruptedRuns(url, err as Error, log, reconnect.data);
+        return;
       }
+      await sql.end();
+      if (opts.dryRun) printPlan(result.plan);
+      else if (!result.runs.length) console.log('nothing to refresh: every registered object is fresh');
+      else printRuns(result.runs);
+      if (result.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
     });
 
   program

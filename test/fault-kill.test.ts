@@ -75,7 +75,7 @@ t.test('five SIGKILLs during a burst of 40 completions: nothing lost, nothing sc
     eventually(async () => {
       const [row] = await sql<{ n: number }[]>`select count(*)::int as n from worker.heartbeat where pid = ${child.pid ?? -1}`;
       return (row?.n ?? 0) > 0;
-    }, 30);
+    }, 180);
   // Kills 1, 3 and 5 land inside a score job (held at a lock on market.market so that it is
   // certainly running); 2 and 4 at a random moment after the new worker is up.
   let blocker: Awaited<ReturnType<typeof sql.reserve>> | undefined;
@@ -102,7 +102,7 @@ t.test('five SIGKILLs during a burst of 40 completions: nothing lost, nothing sc
             { n: number }[]
           >`select count(*)::int as n from worker.job where task = 'score_event' and state = 'running'`;
           return (row?.n ?? 0) > 0;
-        }, 30);
+        }, 120);
         t.ok(inJob, `worker ${group + 1} is inside a score job`);
         await sleep(Math.floor(random() * 300));
       } else {

@@ -3,12 +3,13 @@
 // middle of a refresh (a private embedded cluster, never the shared one): the reaper marks
 // that run failed and the next pass succeeds. A gate (an advisory lock the view's query
 // waits on) holds the refresh open deterministically.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { connect, type Sql } from '../src/db.ts';
-import { embeddedPaths, embeddedUrl, startEmbedded, stopEmbedded } from '../src/embedded.ts';
+import { embeddedPaths, embeddedUrl, repoRoot, startEmbedded, stopEmbedded } from '../src/embedded.ts';
 import { migrate } from '../src/migrate.ts';
 import { runRefresh } from '../src/refresh.ts';
 import { testDb } from './helpers/db.ts';
@@ -34,8 +35,8 @@ async function setup(sql: Sql, statementTimeout?: string): Promise<void> {
   await sql`call refresh.run_due()`;
 }
 
-async function waitAtGate(sql: Sql): Promise<boolean> {
-  for (let i = 0; i < 600; i++) {
+async function waitAtGate(sql: Sql, seconds = 15): Promise<boolean> {
+  for (let i = 0; i < seconds * 40; i++) {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${GATE} and not granted`;
     if ((row?.n ?? 0) > 0) return true;
@@ -174,4 +175,65 @@ t.test('PostgreSQL stopped and started during a refresh: that run is marked fail
     ['A', 'B', 'C'],
     'with the row written before the restart',
   );
+});
+
+t.test('`scoreline refresh` when PostgreSQL restarts mid-refresh: exits 1, says what failed, closes the run as failed', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-fault-cli-'));
+  await fs.chmod(root, 0o755);
+  const paths = embeddedPaths(root);
+  const savedPort = process.env.SCORELINE_PGPORT;
+  delete process.env.SCORELINE_PGPORT;
+  t.teardown(async () => {
+    await stopEmbedded(paths).catch(() => false);
+    await fs.rm(root, { recursive: true, force: true });
+    if (savedPort !== undefined) process.env.SCORELINE_PGPORT = savedPort;
+  });
+  const state = await startEmbedded(paths);
+  const url = embeddedUrl(state);
+  await migrate(url);
+  const setupSql = connect(url, { max: 2, onNotice: () => {} });
+  const gate = connect(url, { max: 1 });
+  const drop = (c: Sql) => c.end({ timeout: 0 }).catch(() => {});
+  t.teardown(async () => {
+    await Promise.all([drop(setupSql), drop(gate)]);
+  });
+  await setup(setupSql);
+  await setupSql`insert into public.score values (3, 'C', 5)`;
+  await gate`select pg_advisory_lock(${GATE})`;
+
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'refresh', '--object', 'stats.fault_points', '--reconnect-seconds', '60'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  // A CLI process starts slowly on a busy machine: wait for it as long as it takes.
+  t.ok(await waitAtGate(setupSql, 180), 'the command is inside the view query, held at the gate');
+  const [before] = await setupSql<{ run_id: string }[]>`
+    select run_id::text from refresh.run where object_name = 'stats.fault_points' and status = 'running'`;
+  t.ok(before, 'its run is audited as running');
+
+  t.ok(await stopEmbedded(paths), 'PostgreSQL stopped mid-refresh');
+  await Promise.all([drop(setupSql), drop(gate)]);
+  await startEmbedded(paths);
+
+  const code = await exited;
+  t.equal(code, 1, `exit code 1; output: ${out}`);
+  t.match(out, /connection to PostgreSQL was lost during the refresh/, 'it says the refresh was interrupted');
+  t.match(out, /1 interrupted run marked failed \(SL071\)/, 'and that it closed the run');
+  const sql = connect(url, { max: 1, onNotice: () => {} });
+  t.teardown(() => drop(sql));
+  const [row] = await sql<{ status: string; error_sqlstate: string }[]>`
+    select status, error_sqlstate from refresh.run where run_id = ${before!.run_id}::bigint`;
+  t.same(row, { status: 'failed', error_sqlstate: 'SL071' }, 'the run is failed when the command has exited, before any other pass');
 });

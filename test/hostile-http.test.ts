@@ -8,7 +8,7 @@ import t from 'tap';
 import { makeLogger } from '../src/log.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { createHttpServer, listen } from '../src/worker/http.ts';
-import { JobMetrics } from '../src/worker/metrics.ts';
+import { WorkerMetrics } from '../src/worker/metrics.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import { corpus, victimCounts } from './fixtures/hostile/corpus.ts';
 import { eventually, games, league, models, predict } from './helpers/fixtures.ts';
@@ -36,7 +36,7 @@ function raw(port: number, bytes: string | Buffer): Promise<string> {
 
 t.test('POST /cron/update-stats and friends under hostile requests', async (t) => {
   const db = await testDb(t);
-  const server = createHttpServer({ sql: db.sql, log: quiet, cronSecret: secret, metrics: new JobMetrics(), workerRunning: () => true });
+  const server = createHttpServer({ sql: db.sql, log: quiet, cronSecret: secret, metrics: new WorkerMetrics(), workerRunning: () => true });
   const { port } = (await listen(server, 0, '127.0.0.1')) as AddressInfo;
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const url = `http://127.0.0.1:${port}/cron/update-stats`;

@@ -4,7 +4,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import t, { type Test } from 'tap';
 import { makeLogger } from '../src/log.ts';
 import { createHttpServer, listen, tokenMatches } from '../src/worker/http.ts';
-import { JobMetrics } from '../src/worker/metrics.ts';
+import { WorkerMetrics } from '../src/worker/metrics.ts';
 import { testDb } from './helpers/db.ts';
 
 const secret = 'a-long-enough-cron-secret';
@@ -12,7 +12,7 @@ const quiet = makeLogger('error', {}, () => {});
 
 async function serve(t: Test, cronSecret: string | undefined, workerRunning = true) {
   const db = await testDb(t);
-  const metrics = new JobMetrics();
+  const metrics = new WorkerMetrics();
   const server = createHttpServer({ sql: db.sql, log: quiet, cronSecret, metrics, workerRunning: () => workerRunning });
   const address: AddressInfo = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
@@ -104,8 +104,71 @@ t.test('GET /metrics parses as Prometheus text', async (t) => {
   t.equal(byName.get('scoreline_job_duration_seconds')?.type, 'HISTOGRAM', 'job durations are a histogram');
   // The parser flattens labelled histograms, so their samples are read from the lines.
   t.match(text, /^scoreline_job_duration_seconds_count\{task="score_event"\} 2$/m, 'two score_event durations observed');
-  t.match(text, /^scoreline_job_duration_seconds_bucket\{task="score_event",le="0\.05"\} 1$/m, 'one of them under 50 ms');
-  t.match(text, /^scoreline_job_duration_seconds_bucket\{task="score_event",le="\+Inf"\} 2$/m, '+Inf bucket holds both');
+  t.match(text, /^scoreline_job_duration_seconds_bucket\{le="0\.05",task="score_event"\} 1$/m, 'one of them under 50 ms');
+  t.match(text, /^scoreline_job_duration_seconds_bucket\{le="\+Inf",task="score_event"\} 2$/m, '+Inf bucket holds both');
   t.equal(byName.get('scoreline_worker_up')?.metrics[0]?.value, '1');
   t.ok(byName.has('scoreline_jobs_processed_total'));
+});
+
+t.test('GET /metrics: process and runtime metrics, and what operators alert on', async (t) => {
+  const { db, base, metrics } = await serve(t, secret);
+  const { sql } = db;
+  metrics.observeRefreshRuns([
+    { object: 'stats.user_leaderboard', status: 'success', seconds: 0.2 },
+    { object: 'stats.user_leaderboard', status: 'failed', seconds: 1.5 },
+    { object: 'stats.user_leaderboard', status: 'skipped', seconds: null },
+  ]);
+  metrics.recovered(3);
+  // A runnable job due 10 minutes ago, one not yet due, and a finished ingest batch.
+  await sql`select graphile_worker.add_job('maintain', '{}'::json, run_at => now() - interval '10 minutes')`;
+  await sql`select graphile_worker.add_job('nightly_sync', '{}'::json, run_at => now() + interval '1 hour')`;
+  await sql`insert into ingest.batch (feed, location, status, finished_at, inserted, updated, unchanged, rejected)
+            values ('football_data', 'test.csv', 'completed', now(), 7, 2, 1, 3)`;
+  const [sla] = await sql<{ object: string }[]>`select object::text as object from refresh.object order by object limit 1`;
+  await sql`update refresh.object set sla = interval '1 second', stale_since = now() - interval '1 hour' where object = ${sla!.object}::regclass`;
+
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]));
+  for (const name of [
+    'scoreline_process_cpu_user_seconds_total',
+    'scoreline_process_resident_memory_bytes',
+    'scoreline_nodejs_heap_size_used_bytes',
+    'scoreline_nodejs_eventloop_lag_seconds',
+  ]) {
+    t.ok(families.has(name), `default metric ${name}`);
+  }
+  const age = families.get('scoreline_job_oldest_runnable_age_seconds')?.metrics ?? [];
+  t.ok(Number(age.find((m) => m.labels?.task === 'maintain')?.value) >= 590, 'the oldest runnable maintain job is 10 minutes old');
+  t.equal(age.find((m) => m.labels?.task === 'nightly_sync')?.value, '0', 'a job not yet due is not runnable');
+  t.match(
+    text,
+    /^scoreline_refresh_duration_seconds_count\{object="stats.user_leaderboard"\} 2$/m,
+    'two refresh durations (the skipped run is not one)',
+  );
+  t.match(text, /^scoreline_refresh_runs_total\{object="stats.user_leaderboard",status="failed"\} 1$/m, 'refresh failures are counted');
+  t.match(text, /^scoreline_refresh_runs_total\{object="stats.user_leaderboard",status="skipped"\} 1$/m, 'and skips');
+  t.match(text, /^scoreline_worker_recovered_jobs_total 3$/m, 'recovered jobs');
+  const states = (families.get('scoreline_refresh_state')?.metrics ?? []).filter((m) => m.labels?.object === sla!.object);
+  t.same(
+    states.map((m) => [m.labels?.state, m.value]).sort(),
+    [
+      ['blocked', '0'],
+      ['failed', '0'],
+      ['fresh', '0'],
+      ['stale', '1'],
+    ],
+    'every state of an object, 1 for the current one',
+  );
+  const breached = families.get('scoreline_refresh_sla_breached')?.metrics.find((m) => m.labels?.object === sla!.object);
+  t.equal(breached?.value, '1', 'the SLA breach is a metric');
+  t.match(text, /^scoreline_ingest_rows_total\{feed="football_data",outcome="inserted"\} 7$/m, 'ingest rows by feed and outcome');
+  t.match(text, /^scoreline_ingest_rows_total\{feed="football_data",outcome="rejected"\} 3$/m);
+  await sql`insert into ingest.batch (feed, location, status, finished_at, inserted) values ('football_data', 'next.csv', 'completed', now(), 5)`;
+  const again = await (await fetch(`${base}/metrics`)).text();
+  t.match(again, /^scoreline_ingest_rows_total\{feed="football_data",outcome="inserted"\} 12$/m, 'the counter grows with the next batch');
+
+  const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+  t.equal(head.status, 200, 'HEAD /metrics answers');
+  t.equal(await head.text(), '', 'without a body');
+  t.equal((await fetch(`${base}/healthz`, { method: 'HEAD' })).status, 200, 'HEAD /healthz too');
 });

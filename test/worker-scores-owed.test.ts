@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import type { Sql } from '../src/db.ts';
 import { makeLogger } from '../src/log.ts';
 import { workerConfig } from '../src/worker/config.ts';
-import { JobMetrics, renderMetrics } from '../src/worker/metrics.ts';
+import { WorkerMetrics } from '../src/worker/metrics.ts';
 import { startWorker, type WorkerHandle } from '../src/worker/runner.ts';
 import { event, eventually, games, league, matchResult, models, pick, predict, user } from './helpers/fixtures.ts';
 import { rejectsWith, testDb, type TestDb } from './helpers/db.ts';
@@ -271,7 +271,7 @@ t.test('the reconciler queues an event whose job was lost: every refresh pass an
   t.same(failing, { value: 1, passed: false }, 'owed for more than 5 minutes: the error-severity check fails');
   const [sev] = await sql<{ severity: string }[]>`select severity from refresh."check" where name = 'forecast_scores_behind_results'`;
   t.equal(sev!.severity, 'error', 'the check is error-severity');
-  const page = await renderMetrics(sql, new JobMetrics(), true);
+  const page = await new WorkerMetrics().render(sql, true);
   t.match(page, /^scoreline_scores_owed_events 1$/m, '/metrics: one event behind');
   t.match(page, /^scoreline_scores_owed_oldest_seconds 3[6-9]\d(\.\d+)?$/m, '/metrics: behind for six minutes');
 
@@ -292,7 +292,7 @@ t.test('the reconciler queues an event whose job was lost: every refresh pass an
   const [check] = await sql<{ value: number; passed: boolean }[]>`
     select value::int, passed from refresh.run_check('forecast_scores_behind_results')`;
   t.same(check, { value: 0, passed: true }, 'the check is back at 0');
-  t.match(await renderMetrics(sql, new JobMetrics(), true), /^scoreline_scores_owed_events 0$/m, '/metrics: none behind');
+  t.match(await new WorkerMetrics().render(sql, true), /^scoreline_scores_owed_events 0$/m, '/metrics: none behind');
 });
 
 t.test('forecast.record_scoring knows two parts, scores and bets', async (t) => {

@@ -1,18 +1,19 @@
 // refresh: refresh what is stale or due (refresh.run_due), for a debounced event refresh or an HTTP request.
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
-import { jobFields, parsePayload, type TaskContext } from './context.ts';
+import { jobFields, parsePayload, runDueAndObserve, type TaskContext } from './context.ts';
 
 export const refreshPayload = z.object({
   trigger: z.enum(['event', 'http', 'manual', 'cron']).default('event'),
 });
 
-export default function refresh({ log }: TaskContext): Task {
+export default function refresh(ctx: TaskContext): Task {
+  const { log } = ctx;
   return async (payload, helpers) => {
     const { trigger } = parsePayload('refresh', refreshPayload, payload);
     const started = Date.now();
     // A procedure that commits between objects: called outside any transaction.
-    await helpers.withPgClient((client) => client.query('call refresh.run_due(p_trigger => $1::text)', [trigger]));
+    await runDueAndObserve(helpers, ctx, trigger);
     log('info', 'refresh finished', { ...jobFields(helpers), trigger, ms: Date.now() - started });
   };
 }

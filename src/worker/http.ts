@@ -1,5 +1,6 @@
 // The worker's HTTP surface on node:http: POST /cron/update-stats (Bearer CRON_SECRET,
-// compared in constant time), GET /healthz, GET /metrics (Prometheus text format).
+// compared in constant time), GET or HEAD /healthz and /metrics (Prometheus text format, prom-client),
+// GET /status (the status page: open on loopback, bearer token otherwise).
 // Refused tokens are counted (scoreline_http_unauthorized_total) and logged in summary:
 // a burst of bad requests writes two lines per interval, not one per request.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -7,13 +8,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
-import { HttpMetrics, renderMetrics, type JobMetrics } from './metrics.ts';
+import { loadStatus } from '../status/data.ts';
+import { renderStatusPage } from '../status/html.ts';
+import type { WorkerMetrics } from './metrics.ts';
 
 export interface HttpDeps {
   sql: Sql;
   log: Logger;
   cronSecret: string | undefined;
-  metrics: JobMetrics;
+  metrics: WorkerMetrics;
   workerRunning: () => boolean;
   /** How long refused requests are counted before one summary line (default 60 s). */
   rejectionLogIntervalMs?: number;
@@ -34,12 +37,12 @@ export class RejectionLog {
 
   constructor(
     private readonly log: Logger,
-    private readonly counters: HttpMetrics,
+    private readonly counters: WorkerMetrics,
     private readonly intervalMs: number,
   ) {}
 
   record(remote: string | null): void {
-    this.counters.unauthorized += 1;
+    this.counters.unauthorized();
     if (this.timer === undefined) {
       this.log('warn', 'rejected /cron/update-stats: missing or wrong bearer token', {
         remote,
@@ -110,6 +113,43 @@ async function updateStats(req: http.IncomingMessage, res: http.ServerResponse, 
   send(res, 200, body);
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * GET /status: the status page. Open to requests from this machine (loopback); from anywhere
+ * else it needs the bearer token (CRON_SECRET), and without one configured it is refused.
+ */
+async function statusPage(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, rejections: RejectionLog): Promise<void> {
+  if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
+    if (!deps.cronSecret) {
+      send(res, 403, {
+        error: 'forbidden',
+        message: 'the status page is served to 127.0.0.1 only unless CRON_SECRET is set (then with its bearer token)',
+      });
+      return;
+    }
+    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!match || !tokenMatches(match[1]!, deps.cronSecret)) {
+      rejections.record(req.socket.remoteAddress ?? null);
+      send(
+        res,
+        401,
+        { error: 'unauthorized', message: 'a valid Authorization: Bearer <CRON_SECRET> header is required off this machine' },
+        { 'www-authenticate': 'Bearer' },
+      );
+      return;
+    }
+  }
+  const html = renderStatusPage(await loadStatus(deps.sql));
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(html);
+}
+
 async function healthz(res: http.ServerResponse, deps: HttpDeps): Promise<void> {
   let database = false;
   let queue: Record<string, number> = {};
@@ -133,22 +173,24 @@ async function healthz(res: http.ServerResponse, deps: HttpDeps): Promise<void> 
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
-  const counters = new HttpMetrics();
-  const rejections = new RejectionLog(deps.log, counters, deps.rejectionLogIntervalMs ?? 60_000);
+  const rejections = new RejectionLog(deps.log, deps.metrics, deps.rejectionLogIntervalMs ?? 60_000);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = `${req.method} ${url.pathname}`;
+    // HEAD is GET without the body (node:http leaves the body out of a HEAD response).
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${url.pathname}`;
     const handle = async () => {
       switch (route) {
         case 'POST /cron/update-stats':
           return updateStats(req, res, deps, rejections);
         case 'GET /healthz':
           return healthz(res, deps);
+        case 'GET /status':
+          return statusPage(req, res, deps, rejections);
         case 'GET /metrics':
-          return send(res, 200, await renderMetrics(deps.sql, deps.metrics, deps.workerRunning(), counters));
+          return send(res, 200, await deps.metrics.render(deps.sql, deps.workerRunning()), { 'content-type': deps.metrics.contentType });
         default:
-          if (['/cron/update-stats', '/healthz', '/metrics'].includes(url.pathname)) {
-            return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET' });
+          if (['/cron/update-stats', '/healthz', '/metrics', '/status'].includes(url.pathname)) {
+            return send(res, 405, { error: 'method not allowed' }, { allow: url.pathname === '/cron/update-stats' ? 'POST' : 'GET, HEAD' });
           }
           return send(res, 404, { error: 'not found' });
       }

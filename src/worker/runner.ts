@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import os from 'node:os';
 import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { ConfigError } from '../config.ts';
 import { connect, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import maintain from '../tasks/maintain.ts';
@@ -17,7 +18,7 @@ import scoreEvent from '../tasks/score_event.ts';
 import type { TaskContext } from '../tasks/context.ts';
 import { crontab, type WorkerConfig } from './config.ts';
 import { createHttpServer, listen } from './http.ts';
-import { JobMetrics } from './metrics.ts';
+import { WorkerMetrics } from './metrics.ts';
 
 export interface WorkerHandle {
   processId: string;
@@ -75,16 +76,64 @@ export async function startWorker({
                    updated_at = now()`;
 
   const workerIds = new Set<string>();
-  const metrics = new JobMetrics();
+  const metrics = new WorkerMetrics();
   let running = false;
 
-  const beat = async () => {
+  // A beat upserts the heartbeat with stopped_at = null: once stopping has begun, no new beat
+  // starts, and the stop waits for the beats in flight before it marks the heartbeat stopped,
+  // so a late beat cannot make a stopped process look alive.
+  let beating = false;
+  let stopped = false;
+  const runningBeats = new Set<Promise<void>>();
+  const beatOnce = async () => {
     await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY})`;
     const [row] = await sql<
       { n: number }[]
     >`select worker.recover_stale_workers(make_interval(secs => ${config.STALE_WORKER_SECONDS}), ${processId}) as n`;
-    if (row?.n) plog('warn', 'unlocked jobs of stale workers', { jobs: row.n });
+    if (row?.n) {
+      metrics.recovered(row.n);
+      plog('warn', 'unlocked jobs of stale workers', { jobs: row.n });
+    }
   };
+  const beat = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    beating = true;
+    const p = beatOnce().finally(() => runningBeats.delete(p));
+    runningBeats.add(p);
+    return p;
+  };
+  const markStopped = async () => {
+    stopped = true;
+    await Promise.allSettled([...runningBeats]);
+    if (beating) await sql`update worker.heartbeat set stopped_at = now() where process_id = ${processId}`.catch(() => {});
+  };
+
+  // The HTTP port is bound before any job is taken: a port in use fails the start here,
+  // before the process has registered a heartbeat or locked a job.
+  let server: http.Server | undefined;
+  let port: number | undefined;
+  if (serveHttp) {
+    server = createHttpServer({ sql, log: plog, cronSecret: config.CRON_SECRET, metrics, workerRunning: () => running });
+    try {
+      port = (await listen(server, config.HTTP_PORT, config.HTTP_HOST)).port;
+    } catch (err) {
+      await sql.end({ timeout: 5 });
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+        throw new ConfigError(
+          `HTTP_HOST=${config.HTTP_HOST} HTTP_PORT=${config.HTTP_PORT}: cannot listen (${e.code}: ${e.message}); ` +
+            'choose a free port, or run the worker with --no-http; no job was taken',
+        );
+      }
+      throw err;
+    }
+    plog('info', 'HTTP listening', {
+      host: config.HTTP_HOST,
+      port,
+      update_stats: config.CRON_SECRET ? 'enabled' : 'disabled (no CRON_SECRET)',
+    });
+  }
+  const closeServer = () => new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r()));
 
   // Listeners go on before run(): the workers are created while it starts.
   const events = new EventEmitter() as WorkerEvents;
@@ -115,24 +164,33 @@ export async function startWorker({
     plog('error', 'job failed for good', { job_id: String(job.id), task: job.task_identifier, attempts: job.attempts }),
   );
 
-  const runner: Runner = await run({
-    events,
-    connectionString: url,
-    concurrency: config.WORKER_CONCURRENCY,
-    pollInterval: config.POLL_INTERVAL_MS,
-    noHandleSignals: true,
-    taskList: taskList({ config, log: plog, sql }),
-    crontab: crontab(config),
-    logger: new GraphileLogger((scope) => (level, message, meta) => {
-      const lvl = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
-      plog(lvl, message, {
-        worker_id: scope.workerId ?? null,
-        task: scope.taskIdentifier ?? null,
-        job_id: scope.jobId ? String(scope.jobId) : null,
-        meta: meta ? JSON.stringify(meta) : null,
-      });
-    }),
-  });
+  let runner: Runner;
+  try {
+    runner = await run({
+      events,
+      connectionString: url,
+      concurrency: config.WORKER_CONCURRENCY,
+      pollInterval: config.POLL_INTERVAL_MS,
+      noHandleSignals: true,
+      taskList: taskList({ config, log: plog, sql, metrics }),
+      crontab: crontab(config),
+      logger: new GraphileLogger((scope) => (level, message, meta) => {
+        const lvl = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+        plog(lvl, message, {
+          worker_id: scope.workerId ?? null,
+          task: scope.taskIdentifier ?? null,
+          job_id: scope.jobId ? String(scope.jobId) : null,
+          meta: meta ? JSON.stringify(meta) : null,
+        });
+      }),
+    });
+  } catch (err) {
+    // run() failed after workers may have beaten: the heartbeat must not look alive.
+    await markStopped();
+    await closeServer();
+    await sql.end({ timeout: 5 });
+    throw err;
+  }
   running = true;
 
   // Recover at start (a previous process may have died holding locks), then on every beat.
@@ -142,17 +200,6 @@ export async function startWorker({
   }, config.HEARTBEAT_SECONDS * 1000);
   heartbeat.unref();
 
-  let server: http.Server | undefined;
-  let port: number | undefined;
-  if (serveHttp) {
-    server = createHttpServer({ sql, log: plog, cronSecret: config.CRON_SECRET, metrics, workerRunning: () => running });
-    port = (await listen(server, config.HTTP_PORT, config.HTTP_HOST)).port;
-    plog('info', 'HTTP listening', {
-      host: config.HTTP_HOST,
-      port,
-      update_stats: config.CRON_SECRET ? 'enabled' : 'disabled (no CRON_SECRET)',
-    });
-  }
   plog('info', 'worker started', { concurrency: config.WORKER_CONCURRENCY, refresh_debounce_s: config.REFRESH_DEBOUNCE_SECONDS });
 
   let stopping: Promise<void> | undefined;
@@ -170,10 +217,11 @@ export async function startWorker({
         plog('warn', 'shutdown timeout reached; running jobs are abandoned and will be unlocked by the next worker');
       }
       running = false;
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      if (outcome === 'stopped') {
-        await sql`update worker.heartbeat set stopped_at = now() where process_id = ${processId}`.catch(() => {});
-      }
+      await closeServer();
+      // Marked stopped on every path: after a timeout the abandoned jobs stay locked, and a
+      // stopped heartbeat lets the next worker's recovery unlock them once they are older
+      // than STALE_WORKER_SECONDS, as after a crash.
+      await markStopped();
       await sql.end({ timeout: 5 });
       plog('info', 'worker stopped', { outcome });
       resolveDone();

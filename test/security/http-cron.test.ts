@@ -7,7 +7,7 @@ import t from 'tap';
 import { makeLogger } from '../../src/log.ts';
 import { workerConfig } from '../../src/worker/config.ts';
 import { createHttpServer, listen } from '../../src/worker/http.ts';
-import { JobMetrics } from '../../src/worker/metrics.ts';
+import { WorkerMetrics } from '../../src/worker/metrics.ts';
 import { testDb } from '../helpers/db.ts';
 
 const secret = 'a-long-enough-cron-secret';
@@ -35,7 +35,7 @@ t.test('a burst of bad tokens: every one refused and counted, two log lines in a
     sql: db.sql,
     log,
     cronSecret: secret,
-    metrics: new JobMetrics(),
+    metrics: new WorkerMetrics(),
     workerRunning: () => true,
     rejectionLogIntervalMs: 3_600_000,
   });
@@ -86,7 +86,7 @@ t.test('a summary per interval while refusals go on', async (t) => {
     sql: db.sql,
     log,
     cronSecret: secret,
-    metrics: new JobMetrics(),
+    metrics: new WorkerMetrics(),
     workerRunning: () => true,
     rejectionLogIntervalMs: 50,
   });
