@@ -8,6 +8,7 @@
 --   SL013  a settled game's first touchdown changed or deleted by a role without owner authority
 --   SL014  a selection added to a settled or void market, or one of its settlement terms (market,
 --          code, team, player, runner) changed, by a role without owner authority
+--   SL015  a user forecaster created (or a model made a user) by a role without owner authority
 --   SL003, SL004, SL005, SL034  forecast.correct_first_touchdown: no such event, not settled,
 --          changes nothing, not a game (as core.correct_event_result and the first-touchdown rule)
 
@@ -144,3 +145,28 @@ drop trigger if exists _080_guard_settled_terms on market.selection;
 create trigger _080_guard_settled_terms
   before insert or update on market.selection
   for each row execute function market.tg_selection__guard_settled_terms();
+
+-- Who a user is ---------------------------------------------------------------------
+
+create or replace function forecast.tg_forecaster__guard_kind() returns trigger
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+-- Not security definer: current_user is the writer, whose authority (core.acts_as_owner()) decides.
+begin
+  if new.kind = 'user' and (tg_op = 'INSERT' or old.kind is distinct from 'user') and not core.acts_as_owner() then
+    raise exception 'forecaster % (%): users are registered by the owner role, not by %', new.name, coalesce(new.handle, 'no handle'), current_user
+      using errcode = 'SL015',
+            hint = 'the worker writes models (kind model); an app session acts for an existing user (scoreline.user_id)';
+  end if;
+  return new;
+end;
+$$;
+comment on function forecast.tg_forecaster__guard_kind() is
+  'Before insert or update of forecast.forecaster: only owner authority (core.acts_as_owner()) creates a user forecaster or turns a model into one (SL015). The worker, which may insert forecasters for its models, would otherwise mint users (taking their handles) that an app session could then act for.';
+
+drop trigger if exists _100_guard_kind on forecast.forecaster;
+create trigger _100_guard_kind
+  before insert or update of kind on forecast.forecaster
+  for each row execute function forecast.tg_forecaster__guard_kind();
