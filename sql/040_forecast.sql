@@ -3,7 +3,7 @@
 -- baseline models in sql/042_forecast_baselines.sql. Re-applied by `scoreline migrate`; idempotent.
 --
 -- SQLSTATEs raised here (SL030-SL059 belong to forecast/scoring/stats):
---   SL030  a prediction at or after the event's start (or, without owner authority, on an event in progress or over),
+--   SL030  a prediction at or after the event's start (or made now on an event in progress or over),
 --          or a pick changed or moved off an event that has started
 --   SL031  a prediction on a market that is not open (settled, void, suspended)
 --   SL032  a prediction dated in the future
@@ -172,7 +172,7 @@ begin
             hint = 'leave predicted_at to its default, now()';
   end if;
   if new.predicted_at >= v_ctx.starts or (tg_op = 'UPDATE' and now() >= v_ctx.starts)
-     or (v_ctx.event_status not in ('scheduled', 'postponed') and not core.acts_as_owner()) then
+     or (v_ctx.event_status not in ('scheduled', 'postponed') and (tg_op = 'UPDATE' or new.predicted_at >= now())) then
     raise exception 'prediction refused: event % (%) % at %; picks close at the start',
       v_ctx.event_id, v_ctx.external_id,
       case when v_ctx.event_status in ('scheduled', 'postponed') then 'started' else 'is ' || v_ctx.event_status || ', scheduled to start' end,
@@ -184,7 +184,7 @@ begin
 end;
 $$;
 comment on function forecast.tg_prediction__guard() is
-  'Before insert, update or delete of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), at or after the event''s start (SL030, naming the event and its start), or - for roles without owner authority - on an event no longer scheduled or postponed (in progress, completed, abandoned, cancelled: SL030). A change is judged on both ends: the new selection as a new pick, and the pick''s present event, which must not have started (SL030), so a pick is not moved off a game in progress. A user''s pick written by a role without owner authority is dated by the server: predicted_at must be now() on insert (SL036) and becomes now() when the pick changes. Without owner authority (core.acts_as_owner()) a scored pick, or one on a settled or void market, is neither changed nor deleted, and a user''s pick is not withdrawn once its event has started (SL037).';
+  'Before insert, update or delete of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), at or after the event''s start (SL030, naming the event and its start), or, made now (or changed), on an event no longer scheduled or postponed (in progress, completed, abandoned, cancelled: SL030, whatever its scheduled start says; a back-dated prediction of a back-test is judged by its date). A change is judged on both ends: the new selection as a new pick, and the pick''s present event, which must not have started (SL030), so a pick is not moved off a game in progress. A user''s pick written by a role without owner authority is dated by the server: predicted_at must be now() on insert (SL036) and becomes now() when the pick changes. Without owner authority (core.acts_as_owner()) a scored pick, or one on a settled or void market, is neither changed nor deleted, and a user''s pick is not withdrawn once its event has started (SL037).';
 
 drop trigger if exists _100_guard on forecast.prediction;
 create trigger _100_guard
