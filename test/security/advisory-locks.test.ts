@@ -57,6 +57,10 @@ t.test('the app and the reader cannot take the worker’s advisory locks; the wo
              where event_id = ${g!.event_id}`;
   const [scored] = await asRole(sql, 'worker', (tx) => tx<{ n: number }[]>`select forecast.score_event(${g!.event_id}) as n`);
   t.equal(scored!.n, 2, 'the worker scores (forecast.score_event takes its lock)');
-  const [got] = await asRole(sql, 'worker', (tx) => tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${key!.refresh_key}::bigint) as ok`);
+  const [got] = await asRole(
+    sql,
+    'worker',
+    (tx) => tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${key!.refresh_key}::bigint) as ok`,
+  );
   t.equal(got!.ok, true, 'the worker takes a refresh lock itself (scoreline refresh does)');
 });

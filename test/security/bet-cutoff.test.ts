@@ -29,7 +29,11 @@ t.test('no bet is placed or matched once the game has started, nor once it is ov
   const { sql, gs, strategy, betfair } = await setup(t);
   const [kicked, live, over, early] = gs as [Game, Game, Game, Game];
   const place = (g: Game) =>
-    asRole(sql, 'app', (tx) => tx<{ id: number }[]>`select (trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id::int as id`);
+    asRole(
+      sql,
+      'app',
+      (tx) => tx<{ id: number }[]>`select (trade.place_bet(${strategy}, ${g.home}, ${betfair}, 'back', 2, 10)).bet_id::int as id`,
+    );
   // pending bets placed in time, before anything started
   const [b1] = await place(kicked);
   const [b2] = await place(live);
@@ -50,7 +54,8 @@ t.test('no bet is placed or matched once the game has started, nor once it is ov
       asRole(
         sql,
         'app',
-        (tx) => tx`insert into trade.bet (strategy_id, selection_id, source_id, side, odds, stake) values (${strategy}, ${g.away}, ${betfair}, 'lay', 3, 10)`,
+        (tx) =>
+          tx`insert into trade.bet (strategy_id, selection_id, source_id, side, odds, stake) values (${strategy}, ${g.away}, ${betfair}, 'lay', 3, 10)`,
       ),
       { code: 'SL093', message: why },
       'a direct insert meets the same guard',

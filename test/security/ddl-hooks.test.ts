@@ -128,7 +128,9 @@ t.test('the bootstrap’s dispatchers run the registry as the migration login, w
   await sql.unsafe(`alter function refresh.on_ddl_command_end(text) owner to ${mig}`);
   await sql.unsafe(`alter function refresh.on_sql_drop(text) owner to ${mig}`);
   await sql`create table stats.hook_ok (x int)`;
-  const [ok] = await sql<{ registered: boolean }[]>`select exists (select from refresh.object where object = 'stats.hook_ok'::regclass) as registered`;
+  const [ok] = await sql<
+    { registered: boolean }[]
+  >`select exists (select from refresh.object where object = 'stats.hook_ok'::regclass) as registered`;
   t.equal(ok!.registered, true, 'the genuine function registers a new stats table, run as the login');
 
   // the login replaces it with code that needs a superuser to run

@@ -17,7 +17,12 @@ t.test('the app cannot learn through pick_context or pick_state whether other pr
   const [ann, bob] = [await user(sql, 'ann'), await user(sql, 'bob')];
   const m = await model(sql, 'm');
   await asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${g!.home})`, ann);
-  const [bp] = await asRole(sql, 'app', (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g!.away})).prediction_id::int as id`, bob);
+  const [bp] = await asRole(
+    sql,
+    'app',
+    (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g!.away})).prediction_id::int as id`,
+    bob,
+  );
   await predict(sql, m, g!.draw);
   const [mp] = await sql<{ id: number }[]>`select prediction_id::int as id from forecast.prediction where forecaster_id = ${m}`;
   await sql`update core.event set scheduled_start = now() - interval '3 hours', status = 'completed', home_score = 1, away_score = 0

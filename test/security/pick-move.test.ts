@@ -41,7 +41,12 @@ async function pickOf(sql: Sql, id: number) {
 t.test('a pick is not moved onto a game that has started or onto a settled market', async (t) => {
   const { sql, gs, ann } = await setup(t);
   const [g0, started, settled] = gs as [Game, Game, Game];
-  const [p] = await asRole(sql, 'app', (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g0.home})).prediction_id::int as id`, ann);
+  const [p] = await asRole(
+    sql,
+    'app',
+    (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g0.home})).prediction_id::int as id`,
+    ann,
+  );
   await kickOff(sql, started);
   await settle(sql, settled);
   const before = await pickOf(sql, p!.id);
@@ -51,7 +56,8 @@ t.test('a pick is not moved onto a game that has started or onto a settled marke
     asRole(
       sql,
       'app',
-      (tx) => tx`update forecast.prediction set selection_id = ${started.home}, market_id = ${started.market_id} where prediction_id = ${p!.id}`,
+      (tx) =>
+        tx`update forecast.prediction set selection_id = ${started.home}, market_id = ${started.market_id} where prediction_id = ${p!.id}`,
       ann,
     ),
     { code: 'SL030', message: /started at .*picks close at the start/ },
@@ -62,7 +68,8 @@ t.test('a pick is not moved onto a game that has started or onto a settled marke
     asRole(
       sql,
       'app',
-      (tx) => tx`update forecast.prediction set selection_id = ${settled.home}, market_id = ${settled.market_id} where prediction_id = ${p!.id}`,
+      (tx) =>
+        tx`update forecast.prediction set selection_id = ${settled.home}, market_id = ${settled.market_id} where prediction_id = ${p!.id}`,
       ann,
     ),
     { code: 'SL031', message: /market .* is settled/ },
@@ -74,7 +81,12 @@ t.test('a pick is not moved onto a game that has started or onto a settled marke
 t.test('a pick is not moved off a game in progress (a withdrawal after kick-off), by the app or the worker', async (t) => {
   const { sql, gs, ann } = await setup(t);
   const [g0, , , later] = gs as [Game, Game, Game, Game];
-  const [p] = await asRole(sql, 'app', (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g0.away})).prediction_id::int as id`, ann);
+  const [p] = await asRole(
+    sql,
+    'app',
+    (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${g0.away})).prediction_id::int as id`,
+    ann,
+  );
   const m = await model(sql, 'mover');
   await predict(sql, m, g0.home);
   const [mp] = await sql<{ id: number }[]>`select prediction_id::int as id from forecast.prediction where forecaster_id = ${m}`;
@@ -86,7 +98,8 @@ t.test('a pick is not moved off a game in progress (a withdrawal after kick-off)
     asRole(
       sql,
       'app',
-      (tx) => tx`update forecast.prediction set selection_id = ${later.home}, market_id = ${later.market_id} where prediction_id = ${p!.id}`,
+      (tx) =>
+        tx`update forecast.prediction set selection_id = ${later.home}, market_id = ${later.market_id} where prediction_id = ${p!.id}`,
       ann,
     ),
     { code: 'SL030', message: /started at .*a pick is not changed or moved once its event has started/ },
@@ -97,7 +110,8 @@ t.test('a pick is not moved off a game in progress (a withdrawal after kick-off)
     asRole(
       sql,
       'worker',
-      (tx) => tx`update forecast.prediction set selection_id = ${later.away}, market_id = ${later.market_id} where prediction_id = ${mp!.id}`,
+      (tx) =>
+        tx`update forecast.prediction set selection_id = ${later.away}, market_id = ${later.market_id} where prediction_id = ${mp!.id}`,
     ),
     { code: 'SL030', message: /a pick is not changed or moved once its event has started/ },
     'the worker moves a model’s prediction off the started game (keeping its early predicted_at): SL030',
@@ -105,7 +119,12 @@ t.test('a pick is not moved off a game in progress (a withdrawal after kick-off)
   t.same([await pickOf(sql, p!.id), await pickOf(sql, mp!.id)], before, 'both picks are where they were');
 
   // before the start a pick may still be moved: onto the later game, dated now
-  const [q] = await asRole(sql, 'app', (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${gs[1]!.home})).prediction_id::int as id`, ann);
+  const [q] = await asRole(
+    sql,
+    'app',
+    (tx) => tx<{ id: number }[]>`select (forecast.place_pick(${gs[1]!.home})).prediction_id::int as id`,
+    ann,
+  );
   const [moved] = await asRole(
     sql,
     'app',

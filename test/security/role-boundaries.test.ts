@@ -25,10 +25,30 @@ t.test('the app, the reader and the worker stay inside their rights', async (t) 
   const before = await state();
 
   const attacks: [string, 'app' | 'reader' | 'worker', string, RegExp][] = [
-    ['enqueue a job directly', 'app', `select graphile_worker.add_job('score_event', '{"event_id": 1}')`, /permission denied for schema graphile_worker/],
-    ['enqueue through the worker’s helper', 'app', `select worker.add_job('score_event', '{}'::json)`, /permission denied for schema worker/],
-    ['rewind the bet sequence (ids collide with partitions’ rows)', 'app', `select setval('trade.bet_bet_id_seq', 1)`, /permission denied for sequence/],
-    ['rewind an identity sequence', 'worker', `select setval(pg_get_serial_sequence('core.event', 'event_id'), 1)`, /permission denied for sequence/],
+    [
+      'enqueue a job directly',
+      'app',
+      `select graphile_worker.add_job('score_event', '{"event_id": 1}')`,
+      /permission denied for schema graphile_worker/,
+    ],
+    [
+      'enqueue through the worker’s helper',
+      'app',
+      `select worker.add_job('score_event', '{}'::json)`,
+      /permission denied for schema worker/,
+    ],
+    [
+      'rewind the bet sequence (ids collide with partitions’ rows)',
+      'app',
+      `select setval('trade.bet_bet_id_seq', 1)`,
+      /permission denied for sequence/,
+    ],
+    [
+      'rewind an identity sequence',
+      'worker',
+      `select setval(pg_get_serial_sequence('core.event', 'event_id'), 1)`,
+      /permission denied for sequence/,
+    ],
     ['truncate the bets (no row guard fires)', 'worker', 'truncate trade.bet', /permission denied for table bet/],
     ['truncate the predictions', 'worker', 'truncate forecast.prediction', /permission denied for table prediction/],
     ['truncate the events and all that hangs on them', 'worker', 'truncate core.event cascade', /permission denied for table/],
@@ -36,18 +56,38 @@ t.test('the app, the reader and the worker stay inside their rights', async (t) 
     ['copy from a program', 'worker', `copy ingest.batch from program 'id'`, /COPY to or from an external program/],
     ['switch the pick guard off', 'app', 'alter table forecast.prediction disable trigger _100_guard', /must be owner of table prediction/],
     ['switch the bet guard off', 'worker', 'alter table trade.bet disable trigger _100_guard', /must be owner of table bet/],
-    ['switch row-level security off', 'app', 'alter table forecast.prediction disable row level security', /must be owner of table prediction/],
-    ['a view in a scoreline schema (owned views bypass row-level security)', 'app', 'create view forecast.all_picks as select * from forecast.prediction', /permission denied for schema forecast/],
+    [
+      'switch row-level security off',
+      'app',
+      'alter table forecast.prediction disable row level security',
+      /must be owner of table prediction/,
+    ],
+    [
+      'a view in a scoreline schema (owned views bypass row-level security)',
+      'app',
+      'create view forecast.all_picks as select * from forecast.prediction',
+      /permission denied for schema forecast/,
+    ],
     ['read the ingest staging tables', 'app', 'select * from ingest.batch', /permission denied for schema ingest/],
     ['read the ingest staging tables', 'reader', 'select * from ingest.batch', /permission denied for schema ingest/],
-    ['correct a result', 'app', `select core.correct_event_result(${g!.event_id}, 'completed', 9::smallint, 0::smallint, 'x')`, /permission denied for function/],
+    [
+      'correct a result',
+      'app',
+      `select core.correct_event_result(${g!.event_id}, 'completed', 9::smallint, 0::smallint, 'x')`,
+      /permission denied for function/,
+    ],
     ['score an event', 'app', `select forecast.score_event(${g!.event_id})`, /permission denied for function/],
     ['settle bets', 'app', `select trade.settle_bets(${g!.event_id})`, /permission denied for function/],
     ['drop a partition', 'app', `select maint.drop_partition('trade.bet', 'trade.bet_default')`, /permission denied for schema maint/],
     ['run the data-quality checks', 'reader', 'select refresh.run_checks(null, null)', /permission denied for function/],
   ];
   for (const [what, role, stmt, message] of attacks) {
-    await rejectsWith(t, asRole(sql, role, (tx) => tx.unsafe(stmt), role === 'app' ? ann : undefined), { ...denied, message }, `${role}: ${what}`);
+    await rejectsWith(
+      t,
+      asRole(sql, role, (tx) => tx.unsafe(stmt), role === 'app' ? ann : undefined),
+      { ...denied, message },
+      `${role}: ${what}`,
+    );
   }
   t.same(await state(), before, 'nothing changed: picks, jobs, events, the bet sequence');
 

@@ -24,7 +24,11 @@ t.test('a completed game’s first touchdown: recorded once by the worker, then 
   const [g] = await games(sql, lg, 1);
   const qb = await player(sql, lg, 'Quarter Back', lg.teams[0], 'QB');
   const wr = await player(sql, lg, 'Wide Receiver', lg.teams[1], 'WR');
-  const ftd = await market(sql, g!.event_id, 'first_td_scorer', [{ code: 'qb', playerId: qb }, { code: 'wr', playerId: wr }, { code: 'none' }]);
+  const ftd = await market(sql, g!.event_id, 'first_td_scorer', [
+    { code: 'qb', playerId: qb },
+    { code: 'wr', playerId: wr },
+    { code: 'none' },
+  ]);
   const ann = await user(sql, 'ann');
   await asRole(sql, 'app', (tx) => tx`select forecast.place_pick(${ftd.sel.qb!}, p_odds => 8)`, ann);
   await sql`update core.event set scheduled_start = now() - interval '4 hours', status = 'completed', home_score = 7, away_score = 3
@@ -45,7 +49,10 @@ t.test('a completed game’s first touchdown: recorded once by the worker, then 
 
   const attacks: [string, string][] = [
     ['record another scorer', `select forecast.record_first_touchdown(${g!.event_id}, ${wr}, ${lg.teams[1]!}, 'feed')`],
-    ['update the scorer', `update forecast.first_touchdown set player_id = ${wr}, team_id = ${lg.teams[1]!} where event_id = ${g!.event_id}`],
+    [
+      'update the scorer',
+      `update forecast.first_touchdown set player_id = ${wr}, team_id = ${lg.teams[1]!} where event_id = ${g!.event_id}`,
+    ],
     ['delete the first touchdown', `delete from forecast.first_touchdown where event_id = ${g!.event_id}`],
   ];
   for (const [what, stmt] of attacks) {
@@ -168,13 +175,38 @@ t.test('a settled market’s selections, type and places, and a settled race’s
       /keeps its market/,
     ],
     ['pay three places instead of two', `update market.market set places = 3 where market_id = ${place!.id}`, 'SL008', /is settled/],
-    ['make the settled match_result a correct_score market', `update market.market set market_type = 'correct_score' where market_id = ${g!.market_id}`, 'SL008', /is settled/],
-    ['move the winner into another race', `update core.runner set event_id = ${other.eventId}, number = 9 where runner_id = ${race.runners[0]!}`, 'SL002', /finishing result cannot be changed/],
-    ['move a runner into the settled race', `update core.runner set event_id = ${race.eventId}, number = 9 where runner_id = ${other.runners[1]!}`, 'SL002', /finishing result cannot be changed/],
-    ['make the winner a non-runner (void)', `update core.runner set status = 'non_runner', finish_position = null where runner_id = ${race.runners[0]!}`, 'SL002', /finishing result/],
+    [
+      'make the settled match_result a correct_score market',
+      `update market.market set market_type = 'correct_score' where market_id = ${g!.market_id}`,
+      'SL008',
+      /is settled/,
+    ],
+    [
+      'move the winner into another race',
+      `update core.runner set event_id = ${other.eventId}, number = 9 where runner_id = ${race.runners[0]!}`,
+      'SL002',
+      /finishing result cannot be changed/,
+    ],
+    [
+      'move a runner into the settled race',
+      `update core.runner set event_id = ${race.eventId}, number = 9 where runner_id = ${other.runners[1]!}`,
+      'SL002',
+      /finishing result cannot be changed/,
+    ],
+    [
+      'make the winner a non-runner (void)',
+      `update core.runner set status = 'non_runner', finish_position = null where runner_id = ${race.runners[0]!}`,
+      'SL002',
+      /finishing result/,
+    ],
   ];
   for (const [what, stmt, code, message] of attacks) {
-    await rejectsWith(t, asRole(sql, 'worker', (tx) => tx.unsafe(stmt)), { code, message }, `the worker may not ${what}: ${code}`);
+    await rejectsWith(
+      t,
+      asRole(sql, 'worker', (tx) => tx.unsafe(stmt)),
+      { code, message },
+      `the worker may not ${what}: ${code}`,
+    );
   }
   // re-settling after all that changes nothing either
   await asRole(sql, 'worker', (tx) => tx`select forecast.score_event(${g!.event_id}), forecast.score_event(${race.eventId})`);
@@ -197,7 +229,11 @@ t.test('the worker writes models, not users', async (t) => {
     'a user forecaster minted by the worker (taking the handle, for an app session to act as): SL015',
   );
   t.equal(await count(), before, 'no forecaster was written');
-  await asRole(sql, 'worker', (tx) => tx`insert into forecast.forecaster (kind, name, version, model_type) values ('model', 'm', '1', 'test')`);
+  await asRole(
+    sql,
+    'worker',
+    (tx) => tx`insert into forecast.forecaster (kind, name, version, model_type) values ('model', 'm', '1', 'test')`,
+  );
   t.equal(await count(), before + 1, 'a model is the worker’s to add');
   await user(sql, 'admin');
   t.pass('the owner (here a superuser) registers users');
