@@ -12,13 +12,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connect, withDatabase } from '../../src/db.ts';
 import { repoRoot } from '../../src/embedded.ts';
 import { rejectsWith, serverUrl, testDb } from '../helpers/db.ts';
 
 /** A role of the cluster for this test, dropped (with what it owns in the scratch database) at the end. */
-async function scratchRoles(t: Parameters<Parameters<typeof t.test>[1]>[0], names: string[]): Promise<void> {
+async function scratchRoles(t: Test, names: string[]): Promise<void> {
   t.teardown(async () => {
     const admin = connect(withDatabase(await serverUrl(), 'postgres'), { max: 1 });
     try {
