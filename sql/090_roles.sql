@@ -339,8 +339,8 @@ begin
       from pg_catalog.pg_proc p
      where p.pronamespace = 'pg_catalog'::regnamespace
        and p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$'
-       and exists (select from pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a
-                    where a.grantee = 0 and a.privilege_type = 'EXECUTE');
+       -- a routine's only privilege is the one to call it: PUBLIC holds it when listed (grantee 0)
+       and exists (select from pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a where a.grantee = 0);
     if v_open is not null then
       raise warning 'sql/090_roles.sql: % is not a superuser and cannot revoke the advisory lock functions from PUBLIC: the app and reader roles can hold the worker''s locks (%)', current_user, v_open
         using hint = 'run docker/initdb/scoreline-bootstrap.sh once as a superuser (it revokes them in this database)';
