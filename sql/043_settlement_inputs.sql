@@ -1,5 +1,6 @@
 -- What settlement reads, frozen once it has read it: a settled game's first touchdown, the
--- selections of a settled or void market. Re-applied by `scoreline migrate`; idempotent.
+-- selections of a settled or void market; and who may register a user forecaster.
+-- Re-applied by `scoreline migrate`; idempotent.
 -- (A settled event's score, status, teams and the like: sql/010_core.sql; a settled race's
 -- runners: core.tg_runner__guard_result; a settled market's status, event, type and places:
 -- market.tg_market__guard_settlement.) See docs/security.md, "The write path".

@@ -37,7 +37,9 @@ t.test('the app and the reader cannot take the worker’s advisory locks; the wo
       );
     }
   }
-  const [held] = await sql<{ n: number }[]>`select count(*)::int as n from pg_locks where locktype = 'advisory'`;
+  const [held] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = current_database()`;
   t.equal(held!.n, 0, 'no advisory lock is held');
 
   const [open] = await sql<{ fn: string }[]>`
