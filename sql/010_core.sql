@@ -98,10 +98,17 @@ as $$
 declare
   v_ev record;
 begin
-  select e.event_id, e.external_id, e.status into v_ev from core.event e where e.event_id = old.event_id;
+  -- the race it ran in and the one it would move to: a runner moved into or out of a settled
+  -- race changes what its settlement reads as much as a new position
+  select e.event_id, e.external_id, e.status into v_ev
+    from core.event e
+   where e.event_id in (old.event_id, new.event_id) and e.status in ('completed', 'abandoned', 'cancelled')
+   order by e.event_id = old.event_id desc
+   limit 1;
   if v_ev.status in ('completed', 'abandoned', 'cancelled')
      and not (coalesce(current_setting('scoreline.correcting_event', true), '') = v_ev.event_id::text and core.may_correct_results())
-     and (new.status, new.finish_position) is distinct from (old.status, old.finish_position) then
+     and (new.status, new.finish_position, new.event_id) is distinct from (old.status, old.finish_position, old.event_id)
+     and not (new.event_id <> old.event_id and core.acts_as_owner()) then
     raise exception 'race % (%): runner % finishing result cannot be changed by an update once the race is %',
       v_ev.event_id, v_ev.external_id, old.number, v_ev.status
       using errcode = 'SL002',
@@ -111,7 +118,7 @@ begin
 end;
 $$;
 comment on function core.tg_runner__guard_result() is
-  'Before update of core.runner: a settled race''s finishing positions change only through core.correct_event_result (SL002).';
+  'Before update of core.runner: a settled race''s finishing positions and statuses (a non-runner is void) change only through core.correct_event_result (SL002), and no runner moves into or out of a settled race but by the owner role (SL002).';
 
 drop trigger if exists _100_guard_result on core.runner;
 create trigger _100_guard_result

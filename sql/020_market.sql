@@ -11,7 +11,7 @@
 -- SQLSTATEs raised here:
 --   SL007  a selection's result written by a role without owner authority
 --   SL008  a market's settlement (status to or from settled or void, settled_at, settled_result_version,
---          or the event or type of a settled market) changed by a role without owner authority
+--          or the event, type or places of a settled market) changed by a role without owner authority
 --   SL009  a market or selection deleted with users' picks, bets or scored predictions, by a role
 --          without owner authority
 --   SL020  a market type opened on a kind of event it does not apply to
@@ -70,8 +70,8 @@ begin
     return new;
   end if;
   if (old.status in ('settled', 'void') or new.status in ('settled', 'void'))
-     and (new.status, new.settled_at, new.settled_result_version, new.event_id, new.market_type)
-         is distinct from (old.status, old.settled_at, old.settled_result_version, old.event_id, old.market_type)
+     and (new.status, new.settled_at, new.settled_result_version, new.event_id, new.market_type, new.places)
+         is distinct from (old.status, old.settled_at, old.settled_result_version, old.event_id, old.market_type, old.places)
      and not core.acts_as_owner() then
     raise exception 'market % (% on event %) is %: it is settled by market.settle_event and corrected by core.correct_event_result or market.correct_market, not by an update',
       old.market_id, old.market_type, old.event_id, old.status
@@ -84,7 +84,7 @@ begin
 end;
 $$;
 comment on function market.tg_market__guard_settlement() is
-  'Before insert or update of market.market: a market is created open, and its settlement (status to or from settled or void, settled_at, settled_result_version, or the event or type of a settled market) changes only with owner authority (core.acts_as_owner(): market.settle_event, market.correct_market, the owner role); SL008 otherwise.';
+  'Before insert or update of market.market: a market is created open, and its settlement (status to or from settled or void, settled_at, settled_result_version, or the event, type or places of a settled market) changes only with owner authority (core.acts_as_owner(): market.settle_event, market.correct_market, the owner role); SL008 otherwise.';
 
 drop trigger if exists _090_guard_settlement on market.market;
 create trigger _090_guard_settlement

@@ -347,9 +347,17 @@ comment on function refresh.tg_drop__sync() is
 -- that is not a superuser keeps those the bootstrap installed (docker/initdb/
 -- scoreline-bootstrap.sh: the same names and tags, on dispatchers that call
 -- refresh.on_ddl_command_end and refresh.on_sql_drop), and warns when there are none.
+-- An event trigger runs its function as whoever ran the DDL, often a superuser: it is
+-- installed on refresh.tg_ddl__sync / tg_drop__sync only when a superuser owns them too.
+-- When the migration login owns them (it may replace them), only the bootstrap's
+-- dispatchers, which switch to that login first, may call them.
 do $$
 begin
-  if (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+  if (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user)
+     and (select r.rolsuper from pg_catalog.pg_proc p join pg_catalog.pg_roles r on r.oid = p.proowner
+           where p.oid = 'refresh.tg_ddl__sync()'::regprocedure)
+     and (select r.rolsuper from pg_catalog.pg_proc p join pg_catalog.pg_roles r on r.oid = p.proowner
+           where p.oid = 'refresh.tg_drop__sync()'::regprocedure) then
     drop event trigger if exists refresh_sync_on_ddl;
     create event trigger refresh_sync_on_ddl on ddl_command_end
       when tag in ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'CREATE MATERIALIZED VIEW', 'ALTER TABLE',
@@ -362,10 +370,10 @@ begin
     comment on event trigger refresh_sync_on_drop is 'Unregisters dropped materialized views and tables (refresh.sync); ignores temporary tables.';
   elsif (select count(*) from pg_catalog.pg_event_trigger e
           where e.evtname in ('refresh_sync_on_ddl', 'refresh_sync_on_drop') and e.evtenabled <> 'D') = 2 then
-    raise notice 'sql/031_refresh_discovery.sql: % is not a superuser: the event triggers refresh_sync_on_ddl and refresh_sync_on_drop a superuser installed are kept', current_user;
+    raise notice 'sql/031_refresh_discovery.sql: the registry''s functions belong to a role that is not a superuser: the event triggers refresh_sync_on_ddl and refresh_sync_on_drop the bootstrap installed are kept';
   else
-    raise warning 'sql/031_refresh_discovery.sql: % is not a superuser and cannot create the event triggers of the refresh registry: materialized views and tables created in stats are registered, and new partitions of source tables get their staleness triggers, only at the next refresh.sync() (the nightly sync runs it)', current_user
-      using hint = 'install them once as a superuser: docker/initdb/scoreline-bootstrap.sh, or scoreline migrate --force-sql as a superuser';
+    raise warning 'sql/031_refresh_discovery.sql: % cannot create the event triggers of the refresh registry (only a superuser may, and only on functions a superuser owns): materialized views and tables created in stats are registered, and new partitions of source tables get their staleness triggers, only at the next refresh.sync() (the nightly sync runs it)', current_user
+      using hint = 'install them once as a superuser with docker/initdb/scoreline-bootstrap.sh (its dispatchers run the registry as the migration login)';
   end if;
 end;
 $$;

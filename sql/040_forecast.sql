@@ -3,7 +3,8 @@
 -- baseline models in sql/042_forecast_baselines.sql. Re-applied by `scoreline migrate`; idempotent.
 --
 -- SQLSTATEs raised here (SL030-SL059 belong to forecast/scoring/stats):
---   SL030  a prediction at or after the event's start
+--   SL030  a prediction at or after the event's start (or made now on an event in progress or over),
+--          or a pick changed or moved off an event that has started
 --   SL031  a prediction on a market that is not open (settled, void, suspended)
 --   SL032  a prediction dated in the future
 --   SL033  a prediction-market price linked to an external market of another selection
@@ -20,30 +21,45 @@
 -- the start and never in the future. Settled history (a scored pick, a pick on a settled or
 -- void market) is changed or deleted only with owner authority (core.acts_as_owner()).
 
-create or replace function forecast.pick_context(p_selection_id bigint, p_prediction_id bigint, p_forecaster_id bigint,
+-- pick_context once took a prediction and a forecaster id and, as its owner, told whether any
+-- prediction was scored: a caller could probe other users' picks. What only the caller may
+-- know is now judged by the guard with the caller's own rights.
+drop function if exists forecast.pick_context(bigint, bigint, bigint);
+
+create or replace function forecast.pick_context(p_selection_id bigint,
   out market_id bigint, out market_type text, out market_status text, out allows_multiple_picks boolean,
-  out event_id bigint, out external_id text, out starts timestamptz, out forecaster_kind text, out scored boolean)
+  out event_id bigint, out external_id text, out event_status text, out starts timestamptz)
 language plpgsql
 volatile
-security definer -- locks the market row (for share) for sessions without update on market.market, reads every score
+security definer -- locks the market row (for share) for sessions without update on market.market
 set search_path = pg_catalog, pg_temp
 as $$
 begin
   select s.market_id, mk.market_type, mk.status, mk.allows_multiple_picks,
-         e.event_id, e.external_id, coalesce(e.actual_start, e.scheduled_start)
-    into market_id, market_type, market_status, allows_multiple_picks, event_id, external_id, starts
+         e.event_id, e.external_id, e.status, coalesce(e.actual_start, e.scheduled_start)
+    into market_id, market_type, market_status, allows_multiple_picks, event_id, external_id, event_status, starts
     from market.selection s
     join market.market mk on mk.market_id = s.market_id
     join core.event e on e.event_id = mk.event_id
    where s.selection_id = p_selection_id
      for share of mk; -- a settlement running now waits for this pick, or this pick sees it settled
-  select f.kind into forecaster_kind from forecast.forecaster f where f.forecaster_id = p_forecaster_id;
-  scored := p_prediction_id is not null
-            and exists (select from forecast.prediction_score ps where ps.prediction_id = p_prediction_id);
 end;
 $$;
-comment on function forecast.pick_context(bigint, bigint, bigint) is
-  'What the prediction guard judges a pick by: its selection''s market (locked for share, so that a settlement running now waits for the pick or the pick sees it settled), the event and its start (actual, else scheduled), the forecaster''s kind, and whether the prediction is scored. market_id is null for an unknown selection. Security definer: the app may not lock market rows nor read other users'' scores.';
+comment on function forecast.pick_context(bigint) is
+  'What the prediction guard judges a pick''s selection by: its market (locked for share, so that a settlement running now waits for the pick or the pick sees it settled), the event, its status and its start (actual, else scheduled). market_id is null for an unknown selection. Security definer only for the lock (the app may not lock market rows); it returns nothing the app and the worker cannot read, and nothing about predictions.';
+
+create or replace function forecast.pick_state(p_prediction_id bigint, p_forecaster_id bigint, out forecaster_kind text, out scored boolean)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  -- with the caller's rights: the app sees its own user's scores (the only picks it may change), the worker every score
+  select (select f.kind from forecast.forecaster f where f.forecaster_id = p_forecaster_id),
+         p_prediction_id is not null
+         and exists (select from forecast.prediction_score ps where ps.prediction_id = p_prediction_id)
+$$;
+comment on function forecast.pick_state(bigint, bigint) is
+  'The forecaster''s kind and whether the prediction is scored, read with the caller''s rights (not security definer): the prediction guard asks it about the row being changed, which row-level security lets the caller see.';
 
 create or replace function forecast.tg_prediction__guard() returns trigger
 language plpgsql
@@ -53,20 +69,23 @@ as $$
 -- Not security definer: current_user is the writer, whose authority (core.acts_as_owner()) decides.
 declare
   v_ctx record;
+  v_old record;
+  v_state record;
   v_pick_changed boolean;
 begin
   if tg_op = 'DELETE' then
     if core.acts_as_owner() then
       return old; -- the owner's correction path (a cascade from a deleted market runs as the owner too)
     end if;
-    v_ctx := forecast.pick_context(old.selection_id, old.prediction_id, old.forecaster_id);
-    if v_ctx.scored or v_ctx.market_status in ('settled', 'void') then
+    v_ctx := forecast.pick_context(old.selection_id);
+    v_state := forecast.pick_state(old.prediction_id, old.forecaster_id);
+    if v_state.scored or v_ctx.market_status in ('settled', 'void') then
       raise exception 'prediction % (forecaster %, event % (%)) is %: settled history is kept', old.prediction_id, old.forecaster_id,
-        v_ctx.event_id, v_ctx.external_id, case when v_ctx.scored then 'scored' else 'on a ' || v_ctx.market_status || ' market' end
+        v_ctx.event_id, v_ctx.external_id, case when v_state.scored then 'scored' else 'on a ' || v_ctx.market_status || ' market' end
         using errcode = 'SL037',
               hint = 'a settled pick is deleted only by the owner role (a correction)';
     end if;
-    if v_ctx.forecaster_kind = 'user' and now() >= v_ctx.starts then
+    if v_state.forecaster_kind = 'user' and now() >= v_ctx.starts then
       raise exception 'prediction % (forecaster %): event % (%) started at %; a pick is not withdrawn once the event has started',
         old.prediction_id, old.forecaster_id, v_ctx.event_id, v_ctx.external_id,
         to_char(v_ctx.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
@@ -80,11 +99,12 @@ begin
     if (new.*) is not distinct from (old.*) then
       return new;
     end if;
+    v_old := forecast.pick_context(old.selection_id);
     if not core.acts_as_owner() then
-      v_ctx := forecast.pick_context(old.selection_id, old.prediction_id, old.forecaster_id);
-      if v_ctx.scored or v_ctx.market_status in ('settled', 'void') then
+      v_state := forecast.pick_state(old.prediction_id, old.forecaster_id);
+      if v_state.scored or v_old.market_status in ('settled', 'void') then
         raise exception 'prediction % (forecaster %, event % (%)) is %: settled history is not changed', old.prediction_id, old.forecaster_id,
-          v_ctx.event_id, v_ctx.external_id, case when v_ctx.scored then 'scored' else 'on a ' || v_ctx.market_status || ' market' end
+          v_old.event_id, v_old.external_id, case when v_state.scored then 'scored' else 'on a ' || v_old.market_status || ' market' end
           using errcode = 'SL037',
                 hint = 'a settled pick is changed only by the owner role (a correction)';
       end if;
@@ -96,6 +116,15 @@ begin
                        old.predicted_home_score, old.predicted_away_score, old.predicted_at);
     if not v_pick_changed then
       return new; -- nothing about the pick itself changed (features, say)
+    end if;
+    -- the pick's present event closes it too: moving a pick off an event that has started is a
+    -- change (or withdrawal) after the start, whatever the new target
+    if now() >= v_old.starts then
+      raise exception 'prediction % (forecaster %): event % (%) started at %; a pick is not changed or moved once its event has started',
+        old.prediction_id, old.forecaster_id, v_old.event_id, v_old.external_id,
+        to_char(v_old.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+        using errcode = 'SL030',
+              hint = 'picks close at the start of their event, for changes and moves alike';
     end if;
   end if;
 
@@ -109,7 +138,8 @@ begin
       using errcode = '23514', constraint = 'prediction_stake_non_negative', table = 'prediction', schema = 'forecast';
   end if;
 
-  v_ctx := forecast.pick_context(new.selection_id, null, new.forecaster_id);
+  v_ctx := forecast.pick_context(new.selection_id);
+  v_state := forecast.pick_state(null, new.forecaster_id);
   if v_ctx.market_id is null then
     raise exception 'prediction refused: no selection %', new.selection_id
       using errcode = '23503', constraint = 'prediction_selection_fk', table = 'prediction', schema = 'forecast';
@@ -119,7 +149,7 @@ begin
   new.one_per_market := not v_ctx.allows_multiple_picks;
 
   -- a user's pick is dated by the server unless the owner writes it (demo picks, repairs)
-  if v_ctx.forecaster_kind = 'user' and not core.acts_as_owner() then
+  if v_state.forecaster_kind = 'user' and not core.acts_as_owner() then
     if tg_op = 'UPDATE' then
       new.predicted_at := now(); -- a changed pick is made now
     elsif new.predicted_at <> now() then
@@ -141,9 +171,12 @@ begin
       using errcode = 'SL032',
             hint = 'leave predicted_at to its default, now()';
   end if;
-  if new.predicted_at >= v_ctx.starts or (tg_op = 'UPDATE' and now() >= v_ctx.starts) then
-    raise exception 'prediction refused: event % (%) started at %; picks close at the start',
-      v_ctx.event_id, v_ctx.external_id, to_char(v_ctx.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+  if new.predicted_at >= v_ctx.starts or (tg_op = 'UPDATE' and now() >= v_ctx.starts)
+     or (v_ctx.event_status not in ('scheduled', 'postponed') and (tg_op = 'UPDATE' or new.predicted_at >= now())) then
+    raise exception 'prediction refused: event % (%) % at %; picks close at the start',
+      v_ctx.event_id, v_ctx.external_id,
+      case when v_ctx.event_status in ('scheduled', 'postponed') then 'started' else 'is ' || v_ctx.event_status || ', scheduled to start' end,
+      to_char(v_ctx.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
       using errcode = 'SL030',
             hint = 'a prediction must be made (predicted_at) before the event''s start';
   end if;
@@ -151,7 +184,7 @@ begin
 end;
 $$;
 comment on function forecast.tg_prediction__guard() is
-  'Before insert, update or delete of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), or at or after the event''s start (SL030, naming the event and its start). A user''s pick written by a role without owner authority is dated by the server: predicted_at must be now() on insert (SL036) and becomes now() when the pick changes. Without owner authority (core.acts_as_owner()) a scored pick, or one on a settled or void market, is neither changed nor deleted, and a user''s pick is not withdrawn once its event has started (SL037).';
+  'Before insert, update or delete of forecast.prediction: refuses NaN odds or stake (as their range constraints, which NaN passes); fills market_id and one_per_market from the selection''s market; refuses a pick on a market that is not open (SL031), dated in the future (SL032), at or after the event''s start (SL030, naming the event and its start), or, made now (or changed), on an event no longer scheduled or postponed (in progress, completed, abandoned, cancelled: SL030, whatever its scheduled start says; a back-dated prediction of a back-test is judged by its date). A change is judged on both ends: the new selection as a new pick, and the pick''s present event, which must not have started (SL030), so a pick is not moved off a game in progress. A user''s pick written by a role without owner authority is dated by the server: predicted_at must be now() on insert (SL036) and becomes now() when the pick changes. Without owner authority (core.acts_as_owner()) a scored pick, or one on a settled or void market, is neither changed nor deleted, and a user''s pick is not withdrawn once its event has started (SL037).';
 
 drop trigger if exists _100_guard on forecast.prediction;
 create trigger _100_guard

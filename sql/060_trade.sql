@@ -9,7 +9,8 @@
 --   SL086  trade.settle_bets on an event that does not exist
 --   SL087  a race prediction by a forecaster that is not a model
 --   SL093  a bet placed, matched or voided (by a role without owner authority) on a market that is not
---          open, a selection with a result, or an event completed, abandoned or cancelled
+--          open, a selection with a result, or an event completed, abandoned or cancelled; placed or
+--          matched once the event has started (no market is in-play); a pending bet moved onto such a selection
 --   SL094  a bet's status, placed_at or matched_at chosen by a role without owner authority
 --   SL095  trade.match_bet: no such bet
 --   SL096  trade.match_bet: the bet is not pending
@@ -41,7 +42,7 @@ declare
   v_sel record;
 begin
   select s.selection_id, s.code, s.result, m.market_id, m.market_type, m.status as market_status,
-         e.event_id, e.external_id, e.status as event_status
+         e.event_id, e.external_id, e.status as event_status, coalesce(e.actual_start, e.scheduled_start) as starts
     into v_sel
     from market.selection s
     join market.market m on m.market_id = s.market_id
@@ -65,11 +66,18 @@ begin
     raise exception 'cannot % selection % (%): event % (%) is %', p_action, v_sel.selection_id, v_sel.code, v_sel.event_id, v_sel.external_id, v_sel.event_status
       using errcode = 'SL093', hint = 'an event whose result is known takes no bet';
   end if;
+  -- no market is in-play (docs/timeseries.md): bets are placed and matched before the start;
+  -- voiding stays open until the result is known
+  if p_action <> 'void a bet on' and (v_sel.event_status = 'in_progress' or now() >= v_sel.starts) then
+    raise exception 'cannot % selection % (%): event % (%) started at %', p_action, v_sel.selection_id, v_sel.code, v_sel.event_id,
+      v_sel.external_id, to_char(v_sel.starts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+      using errcode = 'SL093', hint = 'bets close at the event''s start (actual, else scheduled); no market is in-play';
+  end if;
   return v_sel.market_type;
 end;
 $$;
 comment on function trade.assert_bettable(bigint, text) is
-  'Whether a selection can be bet on now: its market open, no result on it, its event not completed, abandoned or cancelled (SL093 otherwise; 23503 bet_selection_fk for an unknown selection). Locks the market row for share, so that a settlement running now either waits for the bet or is seen by it. Returns the market type. Used by trade.place_bet, trade.match_bet and the bet guard (for roles without owner authority).';
+  'Whether a selection can be bet on now: its market open, no result on it, its event not completed, abandoned or cancelled, and - to place or match a bet, not to void one - not started (in progress, or now() at or after its actual, else scheduled, start: no market is in-play) (SL093 otherwise; 23503 bet_selection_fk for an unknown selection). Locks the market row for share, so that a settlement running now either waits for the bet or is seen by it. Returns the market type. Used by trade.place_bet, trade.match_bet and the bet guard (for roles without owner authority).';
 
 create or replace function trade.tg_bet__guard() returns trigger
 language plpgsql
@@ -150,6 +158,17 @@ begin
       raise exception 'bet % (placed %) is %: its terms can no longer change', old.bet_id, old.placed_at, old.status
         using errcode = 'SL085', hint = 'cancel or void it and place a new bet';
     end if;
+    if (new.selection_id, new.market_type) is distinct from (old.selection_id, old.market_type) then
+      -- a pending bet moved onto another selection is a new bet on it: judged as one, its type copied again
+      if v_owner then
+        select m.market_type into v_mtype
+          from market.selection s join market.market m on m.market_id = s.market_id
+         where s.selection_id = new.selection_id;
+      else
+        v_mtype := trade.assert_bettable(new.selection_id);
+      end if;
+      new.market_type := coalesce(v_mtype, new.market_type);
+    end if;
     if not v_owner then
       -- matched or voided only while it can still be bet on: never once the result is known
       if new.status is distinct from old.status and new.status in ('matched', 'void') then
@@ -179,7 +198,7 @@ begin
 end;
 $$;
 comment on function trade.tg_bet__guard() is
-  'Before insert or update of trade.bet: refuses NaN odds or stake (as their range constraints, which NaN passes) and an infinite placed_at (22008); copies market_type from the selection''s market; a bet is placed pending or matched (SL083); status changes pending -> matched | cancelled | void and matched -> void only, settled comes from trade.settle_bets (SL083); pnl, commission, result and settled_at are written only by settlement (SL084: scoreline.settling_bets counts only with owner authority, i.e. inside the security definer trade.settle_bets); terms freeze once the bet leaves pending (SL085); a voided bet gets P&L 0. For roles without owner authority also: a bet is inserted pending at now() (SL094), on a selection that can be bet on (trade.assert_bettable, SL093), and is matched or voided only while it still can (SL093), its times stamped by the server (SL094).';
+  'Before insert or update of trade.bet: refuses NaN odds or stake (as their range constraints, which NaN passes) and an infinite placed_at (22008); copies market_type from the selection''s market; a bet is placed pending or matched (SL083); status changes pending -> matched | cancelled | void and matched -> void only, settled comes from trade.settle_bets (SL083); pnl, commission, result and settled_at are written only by settlement (SL084: scoreline.settling_bets counts only with owner authority, i.e. inside the security definer trade.settle_bets); terms freeze once the bet leaves pending (SL085); a voided bet gets P&L 0. For roles without owner authority also: a bet is inserted pending at now() (SL094), on a selection that can be bet on (trade.assert_bettable, SL093: market open, no result, event not started), a pending bet moved onto another selection is judged as a new bet on it (SL093), and is matched or voided only while it still can (SL093), its times stamped by the server (SL094).';
 
 drop trigger if exists _100_guard on trade.bet;
 create trigger _100_guard
@@ -217,7 +236,7 @@ begin
 end;
 $$;
 comment on function trade.place_bet(integer, bigint, integer, text, numeric, numeric, text) is
-  'Places a bet for the app: pending, placed_at = now(), no P&L or settlement (those are trade.settle_bets''s). Refused on a market that is not open, a selection with a result or an event completed, abandoned or cancelled (SL093), with an inactive strategy (SL097); the constraints of trade.bet name anything else (bet_side_known, bet_odds_above_one, bet_stake_positive, bet_strategy_fk, bet_source_fk, bet_selection_fk). Returns the bet. Mark it matched with trade.match_bet.';
+  'Places a bet for the app: pending, placed_at = now(), no P&L or settlement (those are trade.settle_bets''s). Refused on a market that is not open, a selection with a result, an event completed, abandoned or cancelled, or one that has started (SL093), with an inactive strategy (SL097); the constraints of trade.bet name anything else (bet_side_known, bet_odds_above_one, bet_stake_positive, bet_strategy_fk, bet_source_fk, bet_selection_fk). Returns the bet. Mark it matched with trade.match_bet.';
 
 create or replace function trade.match_bet(p_bet_id bigint, p_external_ref text default null) returns trade.bet
 language plpgsql

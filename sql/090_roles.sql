@@ -157,9 +157,13 @@ begin
       execute format('revoke all on all routines in schema %I from %I', v_s, v_r);
     end loop;
 
-    -- owner: everything
-    execute format('grant usage, create on schema %I to %I', v_s, v_owner_r);
-    execute format('grant all on all tables in schema %I to %I', v_s, v_owner_r);
+    -- owner: all the data, none of the code. No CREATE on the schemas and no TRIGGER on the
+    -- tables: a superuser runs this schema's code (migrations, the event triggers, refreshes,
+    -- and through the security definer functions every settlement), and a trigger or function
+    -- an owner-role login added would run with the superuser's rights. Objects are the
+    -- migrating role's.
+    execute format('grant usage on schema %I to %I', v_s, v_owner_r);
+    execute format('grant select, insert, update, delete, truncate, references on all tables in schema %I to %I', v_s, v_owner_r);
     execute format('grant all on all sequences in schema %I to %I', v_s, v_owner_r);
     execute format('grant execute on all routines in schema %I to %I', v_s, v_owner_r);
   end loop;
@@ -229,6 +233,7 @@ begin
     'trade.dq_bets_disagree_with_selections()', 'forecast.create_baseline_predictions(text)',
     'forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)',
     'market.settle_event(bigint)', 'core.correct_event_result(bigint,text,smallint,smallint,text,jsonb)',
+    'forecast.correct_first_touchdown(bigint,bigint,integer,text)',
     'core.role_name(text)', 'core.may_correct_results()',
     'stats.recompute_player_stats(integer[],bigint[])', 'stats.recompute_player_stats_of_selections(bigint[])',
     'stats.dq_unknown_position_share()', 'stats.dq_model_stats_mismatch(integer)', 'stats.model_stats_full()',
@@ -244,7 +249,7 @@ begin
     'refresh.checkpoint_advance(bigint,bigint,jsonb,interval)', 'refresh.checkpoint_complete(bigint)',
     'trade.settle_bets(bigint)', 'trade.hour_of(timestamptz)',
     'trade.assert_bettable(bigint,text)', 'trade.match_bet(bigint,text)',
-    'core.acts_as_owner()', 'market.selections_in_use(bigint[])', 'forecast.pick_context(bigint,bigint,bigint)',
+    'core.acts_as_owner()', 'market.selections_in_use(bigint[])', 'forecast.pick_context(bigint)', 'forecast.pick_state(bigint,bigint)',
     'trade.refresh_strategy_performance(timestamptz)', 'trade.refresh_strategy_performance(regclass,jsonb)',
     'maint.run_partition_maintenance()', 'maint.run_partition_maintenance(timestamptz)', 'maint.partition_key(regclass)',
     'maint.partition_unit(interval)', 'maint.partition_has_rows(regclass,name,timestamptz,timestamptz)',
@@ -286,7 +291,7 @@ begin
   execute format('grant insert (strategy_id, selection_id, source_id, side, odds, stake, external_ref) on trade.bet to %I', v_app_r);
   execute format('grant usage on sequence trade.bet_bet_id_seq to %I', v_app_r);
   foreach v_f in array array['forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)', 'core.role_name(text)',
-                           'core.may_correct_results()', 'core.acts_as_owner()', 'forecast.pick_context(bigint,bigint,bigint)',
+                           'core.may_correct_results()', 'core.acts_as_owner()', 'forecast.pick_context(bigint)', 'forecast.pick_state(bigint,bigint)',
                            'forecast.place_pick(bigint,numeric,numeric,numeric,jsonb,smallint,smallint)',
                            'trade.place_bet(integer,bigint,integer,text,numeric,numeric,text)', 'trade.match_bet(bigint,text)',
                            'trade.assert_bettable(bigint,text)'] loop
@@ -305,6 +310,42 @@ begin
                            'refresh.effective_method(regclass)', 'refresh.qualified_name(regclass)'] loop
     execute format('grant execute on routine %s to %I', to_regprocedure(v_f), v_reader_r);
   end loop;
+end;
+$$;
+
+-- Advisory locks serialise the worker's scoring, settlement, refreshes, player statistics and
+-- merges (forecast.score_event, refresh.lock_key, ...). Their keys are no secret, so a session
+-- that may take them may hold them and stall that work: in this database only the owner and
+-- worker groups may (function privileges are per database). The lock functions belong to the
+-- bootstrap superuser: a migrating role that is not one cannot change them, and warns when
+-- PUBLIC still has them (docker/initdb/scoreline-bootstrap.sh revokes them there).
+do $$
+declare
+  v_f regprocedure;
+  v_owner_r name := core.role_name('owner');
+  v_worker_r name := core.role_name('worker');
+  v_open text;
+begin
+  if (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+    for v_f in select p.oid::regprocedure from pg_catalog.pg_proc p
+                where p.pronamespace = 'pg_catalog'::regnamespace
+                  and p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$' order by 1::text loop
+      execute format('revoke execute on function %s from public', v_f);
+      execute format('grant execute on function %s to %I, %I', v_f, v_owner_r, v_worker_r);
+    end loop;
+  else
+    select string_agg(p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', ', ' order by p.oid::regprocedure::text)
+      into v_open
+      from pg_catalog.pg_proc p
+     where p.pronamespace = 'pg_catalog'::regnamespace
+       and p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$'
+       -- a routine's only privilege is the one to call it: PUBLIC holds it when listed (grantee 0)
+       and exists (select from pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a where a.grantee = 0);
+    if v_open is not null then
+      raise warning 'sql/090_roles.sql: % is not a superuser and cannot revoke the advisory lock functions from PUBLIC: the app and reader roles can hold the worker''s locks (%)', current_user, v_open
+        using hint = 'run docker/initdb/scoreline-bootstrap.sh once as a superuser (it revokes them in this database)';
+    end if;
+  end if;
 end;
 $$;
 

@@ -356,14 +356,20 @@ t.test('reader: stats and refresh.status only', async (t) => {
   }
 });
 
-t.test('owner: everything in the scoreline schemas; job queue internals for the worker and owner only', async (t) => {
+t.test('owner: all the data in the scoreline schemas, none of the code; job queue internals for the worker and owner only', async (t) => {
   const { sql } = await testDb(t);
   await asRole(sql, 'owner', async (tx) => {
-    await tx`create table core.owner_probe (a int)`;
     await tx`select * from graphile_worker._private_jobs`;
     await tx`select * from refresh.run`;
+    await tx`update core.db_role set role_name = role_name where kind = 'owner'`;
   });
-  t.pass('the owner creates and reads anywhere');
+  t.pass('the owner reads and writes anywhere');
+  await rejectsWith(
+    t,
+    asRole(sql, 'owner', (tx) => tx`create table core.owner_probe (a int)`),
+    { code: '42501', message: /permission denied for schema core/ },
+    'objects are the migrating role’s: the owner role creates none (test/security/ddl-hooks.test.ts)',
+  );
   for (const kind of ['app', 'reader'] as const) {
     await rejectsWith(
       t,

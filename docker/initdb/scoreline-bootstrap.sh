@@ -22,7 +22,9 @@
 #     <prefix>_worker and nothing else;
 #   - the two event triggers of the refresh registry (only a superuser creates event
 #     triggers), on dispatchers in schema scoreline_hook that call
-#     refresh.on_ddl_command_end / refresh.on_sql_drop once the migrations created them.
+#     refresh.on_ddl_command_end / refresh.on_sql_drop once the migrations created them,
+#     as the migration login (never as the superuser whose DDL fired them);
+#   - execute on the advisory lock functions for the owner and worker groups only.
 # Passwords come from SCORELINE_MIGRATE_PASSWORD / SCORELINE_WORKER_PASSWORD or, better,
 # from the files named by SCORELINE_MIGRATE_PASSWORD_FILE / SCORELINE_WORKER_PASSWORD_FILE
 # (Docker secrets); they reach psql through the environment, never its command line.
@@ -96,10 +98,20 @@ alter database :"database" owner to :"migrate_user";
 revoke all on database :"database" from public;
 grant connect, temporary on database :"database" to :"owner_role", :"worker_role", :"app_role", :"reader_role";
 
+-- Advisory locks serialise the worker's scoring, refreshes and merges: in this database only
+-- the owner and worker groups take them (function privileges are per database; the
+-- migration login, not a superuser, cannot change them; sql/090_roles.sql does the same
+-- when a superuser migrates).
+select format('revoke execute on function %s from public', p.oid::regprocedure),
+       format('grant execute on function %s to %I, %I', p.oid::regprocedure, :'owner_role', :'worker_role')
+  from pg_catalog.pg_proc p
+ where p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$' \gexec
+
 -- Event triggers of the refresh registry (sql/031_refresh_discovery.sql describes them; the
 -- tags below are the same). Their dispatchers belong to the superuser, in a schema only it
--- may change, and call the registry's code once the migrations created it; a failure is a
--- WARNING, never a failed DDL statement.
+-- may change, and call the registry's code once the migrations created it - as the
+-- migration login that owns it, so that replacing it gains that login nothing; a failure is
+-- a WARNING, never a failed DDL statement.
 create schema if not exists scoreline_hook;
 comment on schema scoreline_hook is
   'Created by the scoreline bootstrap (docker/initdb/scoreline-bootstrap.sh), owned by a superuser: the dispatchers of the refresh registry''s event triggers.';
@@ -109,8 +121,24 @@ create or replace function scoreline_hook.ddl_command_end() returns event_trigge
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $fn$
+declare
+  v_as name;
+  v_prev text;
 begin
-  if pg_catalog.to_regprocedure('refresh.on_ddl_command_end(text)') is not null then
+  if pg_catalog.to_regprocedure('refresh.on_ddl_command_end(text)') is null then
+    return;
+  end if;
+  -- The registry's code belongs to the migration login, which may replace it: a superuser's
+  -- DDL runs it as that login (SET LOCAL ROLE, undone afterwards), never as the superuser.
+  select r.rolname into v_as
+    from pg_catalog.pg_namespace n join pg_catalog.pg_roles r on r.oid = n.nspowner
+   where n.nspname = 'refresh' and not r.rolsuper;
+  if v_as is not null and (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+    v_prev := pg_catalog.current_setting('role');
+    perform pg_catalog.set_config('role', v_as, true);
+    perform refresh.on_ddl_command_end(tg_tag);
+    perform pg_catalog.set_config('role', v_prev, true);
+  else
     perform refresh.on_ddl_command_end(tg_tag);
   end if;
 exception when others then
@@ -119,14 +147,30 @@ exception when others then
 end;
 $fn$;
 comment on function scoreline_hook.ddl_command_end() is
-  'Event trigger dispatcher (ddl_command_end): calls refresh.on_ddl_command_end(tag) when it exists.';
+  'Event trigger dispatcher (ddl_command_end): calls refresh.on_ddl_command_end(tag) when it exists, as the owner of schema refresh (the migration login) when a superuser ran the DDL.';
 
 create or replace function scoreline_hook.sql_drop() returns event_trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $fn$
+declare
+  v_as name;
+  v_prev text;
 begin
-  if pg_catalog.to_regprocedure('refresh.on_sql_drop(text)') is not null then
+  if pg_catalog.to_regprocedure('refresh.on_sql_drop(text)') is null then
+    return;
+  end if;
+  -- The registry's code belongs to the migration login, which may replace it: a superuser's
+  -- DDL runs it as that login (SET LOCAL ROLE, undone afterwards), never as the superuser.
+  select r.rolname into v_as
+    from pg_catalog.pg_namespace n join pg_catalog.pg_roles r on r.oid = n.nspowner
+   where n.nspname = 'refresh' and not r.rolsuper;
+  if v_as is not null and (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+    v_prev := pg_catalog.current_setting('role');
+    perform pg_catalog.set_config('role', v_as, true);
+    perform refresh.on_sql_drop(tg_tag);
+    perform pg_catalog.set_config('role', v_prev, true);
+  else
     perform refresh.on_sql_drop(tg_tag);
   end if;
 exception when others then
@@ -135,7 +179,7 @@ exception when others then
 end;
 $fn$;
 comment on function scoreline_hook.sql_drop() is
-  'Event trigger dispatcher (sql_drop): calls refresh.on_sql_drop(tag) when it exists.';
+  'Event trigger dispatcher (sql_drop): calls refresh.on_sql_drop(tag) when it exists, as the owner of schema refresh (the migration login) when a superuser ran the DDL.';
 
 drop event trigger if exists refresh_sync_on_ddl;
 create event trigger refresh_sync_on_ddl on ddl_command_end
