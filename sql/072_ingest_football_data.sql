@@ -44,7 +44,7 @@ begin
             join ingest.competition_code cc on cc.feed = 'football_data' and cc.code = s.division
            where s.batch_id = p_batch_id) r
     join core.competition c on c.competition_id = r.competition_id;
-  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, statistics jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   with d as (
     select f.line_number, f.external_id,
@@ -167,7 +167,7 @@ begin
   -- prices at kick-off - 5 minutes. Snapshots already loaded are left out (one hash anti
   -- join over the file's time range, not a probe per price into every daily partition),
   -- so a re-run copies nothing.
-  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, statistics jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
   drop table if exists pg_temp.ingest_fd_odds;
   create temporary table ingest_fd_odds on commit drop as
   select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'

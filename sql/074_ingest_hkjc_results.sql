@@ -111,7 +111,7 @@ begin
            'running_position', h.running_position)) as metadata
     from pg_temp.ingest_hk h
     join core.event e on e.external_id = h.external_id;
-  perform 'PRAGMA:TABLE: pg_temp.ingest_runner (line_number integer, event_id bigint, event_status text, number smallint, draw smallint, name text, external_id text, jockey text, trainer text, weight numeric(7, 2), status text, finish_position smallint, finish_time interval, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  perform 'PRAGMA:TABLE: pg_temp.ingest_runner (line_number integer, event_id bigint, event_status text, number smallint, key text, draw smallint, name text, external_id text, jockey text, trainer text, weight numeric(7, 2), status text, finish_position smallint, finish_time interval, metadata jsonb)'; -- its shape for plpgsql_check, which cannot see a table created at run time
 
   drop table if exists pg_temp.ingest_touched_line;
   create temporary table ingest_touched_line (line_number integer primary key, is_new boolean not null) on commit drop;
