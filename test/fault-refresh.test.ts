@@ -199,7 +199,21 @@ t.test('`scoreline refresh` when PostgreSQL restarts mid-refresh: exits 1, says 
   });
   await setup(setupSql);
   await setupSql`insert into public.score values (3, 'C', 5)`;
-  await gate`select pg_advisory_lock(${GATE})`;
+  // The gate is held inside an open transaction: an idle pooled connection would be closed
+  // (idle_timeout) while a slow CLI process starts, and its session lock with it.
+  let openGate!: () => void;
+  const gateOpen = new Promise<void>((r) => (openGate = r));
+  t.teardown(() => openGate());
+  let gateHeld!: () => void;
+  const held = new Promise<void>((r) => (gateHeld = r));
+  void gate
+    .begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${GATE})`;
+      gateHeld();
+      await gateOpen;
+    })
+    .catch(() => {});
+  await held;
 
   const child = spawn(
     process.execPath,
