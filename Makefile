@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag status worker bench
+.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag status worker bench bench-parsers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -73,3 +73,6 @@ worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 
 bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
 	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(ARGS)
+
+bench-parsers: $(STAMP) ## the feeds' CSV and JSON readers against csv-parse, @streamparser/json and stream-json, appended to bench/RESULTS.md
+	@node --import=tsx bench/parsers.ts

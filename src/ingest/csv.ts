@@ -6,6 +6,11 @@
 // the rest of the file. Options for files of the real world: ragged rows (spreadsheet
 // exports with trailing empty fields, lines of only commas, a missing last field) and
 // lines that are not UTF-8 (older files in Windows-1252).
+//
+// Kept instead of csv-parse: on the same 50 MB of a real football-data.co.uk season,
+// csv-parse (columns, relax_column_count, info) takes about 5x as long (bench/parsers.ts,
+// `make bench-parsers`; figures in bench/RESULTS.md), and it has no Windows-1252 fallback
+// per line.
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 
