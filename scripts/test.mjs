@@ -2,6 +2,7 @@
 // diagnostics, and ends with the line CI reads: "N passed, N failed" (assertions),
 // since tap does not print it itself.
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { Parser } from 'tap-parser';
 
 // `make test-fast` (--fast): the suite without the slow files, for the edit-test loop; CI
@@ -19,7 +20,10 @@ const SLOW = [
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];
-const args = ['--reporter=tap', ...given];
+// Test files run in parallel, one per core and at least 4 (.taprc's default, which keeps a
+// 2-core CI machine busy while files wait on PostgreSQL); --jobs=N chooses.
+const jobs = Math.max(4, os.availableParallelism?.() ?? os.cpus().length);
+const args = ['--reporter=tap', ...(given.some((a) => a.startsWith('--jobs')) ? [] : [`--jobs=${jobs}`]), ...given];
 const child = spawn('node_modules/.bin/tap', args, { stdio: ['ignore', 'pipe', 'inherit'] });
 const verbose = process.env.TEST_VERBOSE === '1';
 
