@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import postgres from 'postgres';
-import { baseConfig, pgEnvUrl } from './config.ts';
+import { baseConfig, ConfigError, pgEnvUrl } from './config.ts';
 import { embeddedUrl, startEmbedded } from './embedded.ts';
 import { silent, type Logger } from './log.ts';
 
@@ -44,4 +44,29 @@ export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${encodeURIComponent(database)}`;
   return u.toString();
+}
+
+/**
+ * SL130: the server is a hot standby (in recovery), so nothing can be written there. A
+ * configuration error: the command exits 2, like the other errors of its environment.
+ */
+export class StandbyError extends ConfigError {
+  override name = 'StandbyError';
+  readonly code = 'SL130';
+  constructor(where: string) {
+    super(`SL130 this server is a standby: point DATABASE_URL at the primary (${where} is in recovery, read-only)`);
+  }
+}
+
+/**
+ * Refuse a standby: every command that writes calls this right after connecting, so that
+ * pointing it at a read replica fails at once with SL130 instead of deep inside with
+ * 25006 (read-only transaction) half way through its work.
+ */
+export async function requirePrimary(sql: Sql): Promise<void> {
+  const [row] = await sql<{ standby: boolean; addr: string | null; port: number | null; db: string }[]>`
+    select pg_is_in_recovery() as standby, inet_server_addr()::text as addr, inet_server_port() as port, current_database() as db`;
+  if (!row?.standby) return;
+  const host = row.addr ? `${row.addr.replace(/\/\d+$/, '')}:${row.port}` : 'the local socket';
+  throw new StandbyError(`${host}/${row.db}`);
 }
