@@ -28,6 +28,12 @@ export interface ConnectOptions {
   /** Called with each NOTICE the server raises (progress of long procedures). */
   onNotice?: (message: string) => void;
   applicationName?: string;
+  /**
+   * Named prepared statements (postgres.js's default, true). Through PgBouncer in transaction
+   * mode they must be off (a statement prepared on one server connection is unknown on the
+   * next): pass false, or put `?prepare=false` in the URL (docs/scaling.md).
+   */
+  prepare?: boolean;
 }
 
 export function connect(url: string, opts: ConnectOptions = {}): Sql {
@@ -36,6 +42,7 @@ export function connect(url: string, opts: ConnectOptions = {}): Sql {
     onnotice: (n) => opts.onNotice?.(String(n.message)),
     connection: { application_name: opts.applicationName ?? 'scoreline' },
     idle_timeout: 30,
+    ...(opts.prepare === undefined ? {} : { prepare: opts.prepare }),
   }) as unknown as Sql;
 }
 
