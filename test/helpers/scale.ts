@@ -10,8 +10,12 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Test } from 'tap';
-import { connect, type Sql } from '../../src/db.ts';
+import { connect } from '../../src/db.ts';
+
+/** What to clean up with: a tap Test (t.teardown), or bench/replica.ts's list of steps. */
+export interface Teardown {
+  teardown: (fn: () => unknown) => void;
+}
 
 export const PG15_BIN = '/usr/lib/postgresql/15/bin';
 export const PGBOUNCER = '/usr/sbin/pgbouncer';
@@ -55,7 +59,7 @@ async function serviceIds(): Promise<Ids> {
 }
 
 /** A temporary folder the service user owns, removed at teardown. */
-export async function serviceDir(t: Test, prefix: string): Promise<string> {
+export async function serviceDir(t: Teardown, prefix: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `scoreline-${prefix}-`));
   const ids = await serviceIds();
   if (ids.uid !== undefined) await fs.chown(dir, ids.uid, ids.gid!);
@@ -121,7 +125,7 @@ const clusterUrl =
   (database = 'postgres') =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
-async function startCluster(t: Test, dir: string, port: number, password: string): Promise<Cluster> {
+async function startCluster(t: Teardown, dir: string, port: number, password: string): Promise<Cluster> {
   const log = path.join(dir, '..', `${path.basename(dir)}.log`);
   await fs.writeFile(log, '');
   await chownTree(log);
@@ -136,7 +140,7 @@ async function startCluster(t: Test, dir: string, port: number, password: string
  * A PostgreSQL 15 primary in `root`/primary on a free port (scram-sha-256, the initdb default
  * pg_hba.conf, which lets 127.0.0.1 replicate), with `scoreline` created.
  */
-export async function startPrimary(t: Test, root: string): Promise<Cluster> {
+export async function startPrimary(t: Teardown, root: string): Promise<Cluster> {
   const dir = path.join(root, 'primary');
   const password = randomBytes(12).toString('base64url');
   const pwfile = path.join(root, 'pw');
@@ -179,7 +183,7 @@ export async function startPrimary(t: Test, root: string): Promise<Cluster> {
 }
 
 /** A hot standby of `primary` by pg_basebackup -R (streaming, primary_conninfo written), started on a free port. */
-export async function startStandby(t: Test, root: string, primary: Cluster): Promise<Cluster> {
+export async function startStandby(t: Teardown, root: string, primary: Cluster): Promise<Cluster> {
   const dir = path.join(root, 'standby');
   await runAsService(
     path.join(PG15_BIN, 'pg_basebackup'),
@@ -204,7 +208,7 @@ export interface Bouncer {
  * server's user (userlist.txt holds its password), which PgBouncer also uses to log in.
  */
 export async function startPgbouncer(
-  t: Test,
+  t: Teardown,
   serverUrl: string,
   pools: Record<string, { database: string; mode: 'transaction' | 'session'; size?: number }>,
 ): Promise<Bouncer> {
