@@ -232,8 +232,6 @@ export async function startPgbouncer(
     `auth_file = ${path.join(dir, 'userlist.txt')}`,
     `logfile = ${path.join(dir, 'pgbouncer.log')}`,
     'max_client_conn = 200',
-    // graphile-worker (node-postgres) and postgres.js send these at startup
-    'ignore_startup_parameters = extra_float_digits,options',
     'server_reset_query = DISCARD ALL',
     '',
   ].join('\n');
