@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag status worker bench bench-parsers
+.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast scale-test bench-replica lint docs docs-check drift-check refresh dag status worker bench bench-parsers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -36,6 +36,9 @@ test: $(STAMP) ## the whole test suite against a real PostgreSQL (embedded, or D
 
 test-fast: $(STAMP) ## the suite without the slow fault, load and worker-process tests (scripts/test.mjs), for the edit-test loop
 	@node scripts/test.mjs --fast
+
+scale-test: $(STAMP) ## the scale tests in test/scale/: read replica (PostgreSQL 15 primary and standby), PgBouncer, worker fleet, Citus keys
+	@node scripts/test.mjs test/scale/*.test.ts
 
 lint: $(STAMP) ## type-check, formatting, eslint (import cycles, unused code, src/ never imports bench/ or test/), codespell, landed migrations unchanged, volatility stated, plpgsql_check
 	@node_modules/.bin/tsc --noEmit
@@ -70,6 +73,9 @@ status: $(STAMP) ## what is stale and why, SLA breaches, the queue, failures: ma
 
 worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 	@$(CLI) worker
+
+bench-replica: $(STAMP) ## standby freshness under load (PostgreSQL 15 primary and standby it creates): completion on the primary -> view current on the standby, replay lag; appends to bench/RESULTS.md
+	@node --import=tsx bench/replica.ts $(ARGS)
 
 bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
 	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(ARGS)

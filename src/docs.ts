@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { connect, databaseUrl, withDatabase, type Sql } from './db.ts';
+import { connect, databaseUrl, requirePrimary, withDatabase, type Sql } from './db.ts';
 import { repoRoot } from './embedded.ts';
 import { silent, type Logger } from './log.ts';
 import { migrate } from './migrate.ts';
@@ -368,6 +368,7 @@ export async function generateSchemaDoc(url: string, log: Logger = silent): Prom
   const name = `scoreline_docs_${randomBytes(5).toString('hex')}`;
   const admin = connect(withDatabase(url, 'postgres'), { max: 1, applicationName: 'scoreline docs' });
   try {
+    await requirePrimary(admin);
     await admin.unsafe(`create database ${name}`);
     try {
       const dbUrl = withDatabase(url, name);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Logger as GraphileLogger, runMigrations } from 'graphile-worker';
-import { connect } from './db.ts';
+import { connect, requirePrimary } from './db.ts';
 import { repoRoot } from './embedded.ts';
 import { silent, type Logger } from './log.ts';
 
@@ -121,6 +121,7 @@ export async function migrate(url: string, opts: MigrateOptions = {}): Promise<M
   const log = opts.log ?? silent;
   const sql = connect(url, { max: 1, applicationName: 'scoreline migrate', onNotice: () => {} });
   try {
+    await requirePrimary(sql);
     const lock = await sql.reserve();
     try {
       const [got] = await lock<{ ok: boolean }[]>`select pg_try_advisory_lock(${MIGRATE_LOCK[0]}, ${MIGRATE_LOCK[1]}) as ok`;

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from './config.ts';
-import { connect, databaseUrl, type Sql } from './db.ts';
+import { connect, databaseUrl, requirePrimary, type Sql } from './db.ts';
 import type { Logger } from './log.ts';
 
 export const TRIGGER_SOURCES = ['cron', 'manual', 'event', 'http'] as const;
@@ -250,6 +250,8 @@ export function register(program: Command, log: Logger): void {
       const sql = connect(url, { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log('info', m) });
       let result: RefreshResult;
       try {
+        // a dry run only reads the plan: it works on a standby too
+        if (!opts.dryRun) await requirePrimary(sql);
         result = await runRefresh(sql, opts);
       } catch (err) {
         // postgres.js may never settle end() after the server went away: do not wait for it.

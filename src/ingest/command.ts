@@ -1,7 +1,7 @@
 // `scoreline ingest <feed> <file>`: load one file with one feed and print its counts;
 // `scoreline ingest-map-code`: map a feed's league code to a competition.
 import { Argument, InvalidArgumentError, type Command } from 'commander';
-import { connect, databaseUrl } from '../db.ts';
+import { connect, databaseUrl, requirePrimary } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { BatchRow } from './feed.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
@@ -65,6 +65,7 @@ export function register(program: Command, log: Logger): void {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
       try {
+        await requirePrimary(sql);
         const batch = await loadFile(sql, feeds[feedCode]!, file, {
           onProgress: progressReporter(feedCode),
           ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
@@ -102,6 +103,7 @@ export function register(program: Command, log: Logger): void {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 1, applicationName: 'scoreline ingest-map-code' });
       try {
+        await requirePrimary(sql);
         const [mapped] = await sql<{ competition_id: number }[]>`
           select competition_id
             from ingest.map_competition_code(${feed}, ${code}, ${competition}, ${opts.name ?? null}, ${opts.country ?? null}, ${opts.sport ?? null})`;
@@ -121,6 +123,7 @@ export function register(program: Command, log: Logger): void {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: 'scoreline ingest-sync' });
       try {
+        await requirePrimary(sql);
         const results = await syncSources(sql, log);
         const batches = results.flatMap((r) => (r.batch ? [r.batch] : []));
         if (batches.length) console.log(formatBatches(batches));

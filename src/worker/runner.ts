@@ -7,7 +7,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../config.ts';
-import { connect, type Sql } from '../db.ts';
+import { connect, requirePrimary, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import maintain from '../tasks/maintain.ts';
 import nightlySync from '../tasks/nightly_sync.ts';
@@ -69,6 +69,12 @@ export async function startWorker({
   const processId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const plog = log.child({ process_id: processId });
   const sql: Sql = connect(url, { max: 3, applicationName: 'scoreline worker' });
+  try {
+    await requirePrimary(sql);
+  } catch (err) {
+    await sql.end({ timeout: 5 });
+    throw err;
+  }
 
   await sql`update worker.setting
                set job_max_attempts = ${config.JOB_MAX_ATTEMPTS},
