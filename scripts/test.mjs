@@ -16,6 +16,7 @@ const SLOW = [
   'test/worker-crash.test.ts', // 25 s
   'test/worker-scores-owed.test.ts', // 90 s: three storms of 400 corrections, a minute cron tick
   'test/demo.test.ts', // 20 s: make demo, twice
+  'test/partition-backlog.test.ts', // 60-150 s: 2,000 partitions created, then dropped one transaction each
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

@@ -9,12 +9,14 @@ import { syncSources } from './sync.ts';
 
 /** One line per batch: what a data engineer reads after a load. */
 export function formatBatches(batches: readonly BatchRow[]): string {
-  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'location'];
-  const rows = batches.map((b) => [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.location].map(String));
+  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'odds_kept', 'location'];
+  const rows = batches.map((b) =>
+    [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.odds_kept ?? 0, b.location].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
