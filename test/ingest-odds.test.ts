@@ -9,7 +9,8 @@ import t from 'tap';
 import { repoRoot } from '../src/embedded.ts';
 import { readCsv } from '../src/ingest/csv.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
-import { testDb } from './helpers/db.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
+import { makeRace, sourceId } from './helpers/timeseries.ts';
 
 const EPL = path.join(repoRoot, 'data', 'epl_2019_20_results_odds.csv');
 const PREFIXES = {
@@ -131,4 +132,37 @@ t.test('partition maintenance keeps every price a historical load reported', asy
   await sql`call maint.run_partition_maintenance()`;
   const [after] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_history`;
   t.equal(after?.n, 0, 'with a 3-year retention the 2019-20 prices go, by whole months');
+});
+
+t.test('historical prices: their keys are kept as the snapshots are, and their writer needs its load table', async (t) => {
+  const { sql } = await testDb(t);
+  const race = await makeRace(sql, { runners: 3 });
+  const hkjc = await sourceId(sql, 'hkjc');
+  const [batch] = await sql<{ batch_id: string }[]>`
+    insert into ingest.batch (feed, location) values ('hkjc_results', 'test') returning batch_id`;
+  const kept = await sql.begin(async (tx) => {
+    await tx`create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop`;
+    await tx`
+      insert into odds_history_load
+      select '1995-03-01T12:00:00Z'::timestamptz + n * interval '40 days', s, ${hkjc}::smallint, 2 + n
+        from unnest(${race.selections}::bigint[]) s cross join generate_series(0, 1) n
+      union all select '1995-03-01T12:00:00Z', ${race.selections[0]!}::bigint, ${hkjc}::smallint, 1`; // not a price: skipped
+    const [r] = await tx<{ n: number }[]>`select market.keep_odds_history(${batch!.batch_id}) as n`;
+    return r!.n;
+  });
+  t.equal(kept, 6, 'two prices of each of 3 selections written (a price of 1 is not one)');
+  const [b] = await sql<{ odds_kept: number }[]>`select odds_kept from ingest.batch where batch_id = ${batch!.batch_id}`;
+  t.equal(b?.odds_kept, 6, 'counted in the batch');
+  const parts = await sql<{ p: string }[]>`select distinct tableoid::regclass::text as p from market.odds_history order by 1`;
+  t.same(
+    parts.map((r) => r.p),
+    ['market.odds_history_p199503', 'market.odds_history_p199504'],
+    'in the monthly partitions it made',
+  );
+  await rejectsWith(t, sql`delete from market.source where source_id = ${hkjc}`, { code: 'SL106', message: /historical prices/ });
+  await sql`delete from market.selection where selection_id = ${race.selections[0]!}`;
+  const [left] = await sql<{ n: number; orphans: string }[]>`
+    select count(*)::int as n, maint.dq_orphaned_odds()::text as orphans from market.odds_history`;
+  t.same(left, { n: 4, orphans: '0' }, "a deleted selection's prices go with it");
+  await rejectsWith(t, sql`select market.keep_odds_history(${batch!.batch_id})`, { code: 'SL099', message: /odds_history_load/ });
 });
