@@ -71,5 +71,5 @@ status: $(STAMP) ## what is stale and why, SLA breaches, the queue, failures: ma
 worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 	@$(CLI) worker
 
-bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
-	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(ARGS)
+bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k; the ingest archive too: make bench SCALE=none ARCHIVE=30,5,120000 (seasons,divisions,players)
+	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(if $(ARCHIVE),--archive $(ARCHIVE)) $(ARGS)

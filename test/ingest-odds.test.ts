@@ -62,7 +62,7 @@ t.test('football_data prices are kept as historical prices, once', async (t) => 
     select s.code, count(*)::int as n from market.odds_history o join market.source s using (source_id) group by s.code order by s.code`;
   t.same(Object.fromEntries(bySource.map((r) => [r.code, r.n])), expected.bySource, 'every price, by source');
 
-  const lfc = await sql<{ source: string; selection: string; observed_at: Date; back: string; ltp: string }[]>`
+  const lfc = await sql<{ source: string; selection: string; observed_at: Date; back: string; ltp: string; origin: string }[]>`
     select src.code as source, s.code as selection, o.observed_at, o.back_price::text as back, o.last_traded_price::text as ltp, o.origin
       from core.event e
       join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
