@@ -456,4 +456,7 @@ t.test('progress is reported while reading, once at the end, and while merging',
   t.same(merge[0], { rows: 1997, rejected: 1, phase: 'merge', done: false }, 'the merge reported when it starts');
   t.same(merge.at(-1), { rows: 1997, rejected: 1, phase: 'merge', done: true }, 'and when it ended, last');
   t.same(seen.at(-1), merge.at(-1), 'nothing reported after the merge');
+  const [stats] = await sql<{ columns: number }[]>`
+    select count(*)::int as columns from pg_stats where schemaname = 'ingest' and tablename = 'stage_nfl_players' and attname = 'player_id'`;
+  t.equal(stats?.columns, 1, 'the merge planned on statistics of the staged rows (ingest.analyze_staging)');
 });
