@@ -77,8 +77,8 @@ worker: $(STAMP) ## run the graphile-worker process and its HTTP surface
 bench-replica: $(STAMP) ## standby freshness under load (PostgreSQL 15 primary and standby it creates): completion on the primary -> view current on the standby, replay lag; appends to bench/RESULTS.md
 	@node --import=tsx bench/replica.ts $(ARGS)
 
-bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k
-	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(ARGS)
+bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench SCALE=100k; the ingest archive too: make bench SCALE=none ARCHIVE=30,5,120000 (seasons,divisions,players)
+	@node --import=tsx bench/run.ts $(if $(SCALE),--scale $(SCALE)) $(if $(ARCHIVE),--archive $(ARCHIVE)) $(ARGS)
 
 bench-parsers: $(STAMP) ## the feeds' CSV and JSON readers against csv-parse, @streamparser/json and stream-json, appended to bench/RESULTS.md
 	@node --import=tsx bench/parsers.ts

@@ -13,6 +13,7 @@ import { cliLogger, makeLogger, type Logger } from '../src/log.ts';
 import { migrate } from '../src/migrate.ts';
 import { workerConfig } from '../src/worker/config.ts';
 import { startWorker } from '../src/worker/runner.ts';
+import { benchArchive, parseArchiveSpec } from './archive.ts';
 import { benchIngest } from './ingest.ts';
 import { appendResults as appendLoadResults, loadClean, pct, runLoad } from './load.ts';
 
@@ -109,6 +110,16 @@ async function machine(sql: Sql): Promise<string> {
     .map((l) => l.toFixed(1))
     .join(' ');
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${v?.v}; load average at the end of the run ${load}`;
+}
+
+/** machine() on a connection of its own. */
+async function machineOf(url: string): Promise<string> {
+  const sql = connect(url, { max: 1 });
+  try {
+    return await machine(sql);
+  } finally {
+    await sql.end();
+  }
 }
 
 export async function runBench(scale: Scale, log: Logger): Promise<Figure[]> {
@@ -369,7 +380,7 @@ async function appendResults(scale: string, predictions: number, machineLine: st
   const file = path.join(repoRoot, 'bench', 'RESULTS.md');
   const lines = [
     '',
-    `## ${scale}: ${predictions.toLocaleString('en-US')} predictions — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    `## ${scale}${predictions ? `: ${predictions.toLocaleString('en-US')} predictions` : ''} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machineLine}.`,
     '',
@@ -387,12 +398,28 @@ export function benchCommand(log: Logger): Command {
     .description('run the benchmarks at a scale (100k, 1m, 10m predictions) and append the figures to bench/RESULTS.md')
     .option('--scale <scale>', 'one of 100k, 1m, 10m, or a comma-separated list', '100k')
     .option('--load-seconds <n>', 'then the load test (bench/load.ts) for this many seconds; 0 skips it', '30')
-    .action(async (opts: { scale: string; loadSeconds: string }) => {
+    .option(
+      '--archive <seasons,divisions,players>',
+      'also the archive-scale ingest bench (bench/archive.ts), e.g. 30,5,120000 (default: the ARCHIVE environment variable; unset: not run)',
+      process.env.ARCHIVE,
+    )
+    .action(async (opts: { scale: string; loadSeconds: string; archive?: string }) => {
       const loadSeconds = Number(opts.loadSeconds);
       if (!Number.isInteger(loadSeconds) || loadSeconds < 0 || loadSeconds > 3600)
         throw new Error(`--load-seconds ${opts.loadSeconds}: a whole number of seconds from 0 to 3600`);
-      const list = opts.scale.split(',').map((x) => x.trim().toLowerCase());
-      for (const s of list) if (!(s in scales)) throw new Error(`unknown scale ${s}: use 100k, 1m or 10m`);
+      const archive = opts.archive ? parseArchiveSpec(opts.archive) : null;
+      // --scale none: only the archive (and the load test, unless --load-seconds 0)
+      const list = opts.scale.trim().toLowerCase() === 'none' ? [] : opts.scale.split(',').map((x) => x.trim().toLowerCase());
+      for (const s of list) if (!(s in scales)) throw new Error(`unknown scale ${s}: use 100k, 1m, 10m or none`);
+      if (archive) {
+        const url = await databaseUrl();
+        const t0 = performance.now();
+        const figures = await benchArchive(url, archive, (m) => log('info', m));
+        const minutes = ((performance.now() - t0) / 60000).toFixed(1);
+        const spec = `${archive.seasons} seasons x ${archive.divisions} divisions, ${archive.players.toLocaleString('en-US')} players`;
+        await appendResults(`archive ${spec}`, 0, `${await machineOf(url)}; the archive bench took ${minutes} min`, figures);
+        for (const f of figures) console.log(`archive\t${f.section}\t${f.what}\t${f.value}\t${f.baseline}\t${f.ratio}`);
+      }
       for (const s of list) {
         const figures = await runBench(s as Scale, log);
         for (const f of figures) console.log(`${s}\t${f.section}\t${f.what}\t${f.value}\t${f.baseline}\t${f.ratio}`);

@@ -72,7 +72,7 @@ begin
       left join core.runner x on x.runner_id = s.runner_id
       cross join lateral (
         select o.last_traded_price
-          from market.odds_snapshot o
+          from market.odds_all o
          where o.selection_id = s.selection_id and o.source_id = v_price_source_id
            and o.observed_at <= r.placed_at and o.observed_at > r.placed_at - interval '1 day'
            and o.last_traded_price is not null
@@ -105,4 +105,4 @@ begin
 end;
 $$;
 comment on function trade.create_race_strategy_bets(bigint[]) is
-  'Creates (once) the three race strategies of the demo and places their bets on the race_win markets of the given races (default: every race): favourite_back backs the shortest-priced runner (stake 10, at hkjc), value_back backs every runner priced 5 to 10 (stake 5, at hkjc), favourite_lay lays the shortest-priced runner (stake 10, at betfair, whose commission applies); the price is the runner''s latest hkjc win price (market.odds_snapshot.last_traded_price) 5 minutes before the start, when the bets are placed, matched. Historical back-test bets, written directly into trade.bet (external_ref demo:<strategy>:<selection>); re-running places only what is missing. SL098 when a source it needs does not exist. Returns the bets placed.';
+  'Creates (once) the three race strategies of the demo and places their bets on the race_win markets of the given races (default: every race): favourite_back backs the shortest-priced runner (stake 10, at hkjc), value_back backs every runner priced 5 to 10 (stake 5, at hkjc), favourite_lay lays the shortest-priced runner (stake 10, at betfair, whose commission applies); the price is the runner''s latest hkjc win price (market.odds_all.last_traded_price: a live snapshot or a price the feed kept in market.odds_history) 5 minutes before the start, when the bets are placed, matched. Historical back-test bets, written directly into trade.bet (external_ref demo:<strategy>:<selection>); re-running places only what is missing. SL098 when a source it needs does not exist. Returns the bets placed.';

@@ -111,6 +111,30 @@ $$;
 comment on function ingest.finish_batch(bigint, integer, integer, integer, boolean) is
   'Adds a merge''s counts to its batch (a resumable load merges chunk by chunk) and, when p_final, marks it completed; rejected counts every ingest.rejected_row of the batch (parse, validate and merge).';
 
+create or replace function ingest.analyze_staging(p_batch_id bigint) returns boolean
+language plpgsql
+volatile
+security definer -- ANALYZE needs the staging table's owner; the worker loads feeds too
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_table regclass;
+begin
+  select f.staging_table into v_table
+    from ingest.batch b join ingest.feed f on f.code = b.feed
+   where b.batch_id = p_batch_id and b.status = 'running';
+  if v_table is null then
+    return false;
+  end if;
+  -- SKIP_LOCKED: a concurrent load of the same feed holds the table's ANALYZE lock until
+  -- it commits; this load then goes on with the statistics there are rather than wait.
+  execute format('analyze (skip_locked) %s', v_table);
+  return true;
+end;
+$$;
+comment on function ingest.analyze_staging(bigint) is
+  'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Returns false for a batch that is not running.';
+
 create or replace function ingest.competition(p_code text, out competition_id integer, out sport_id smallint)
 language plpgsql
 stable strict

@@ -138,38 +138,35 @@ begin
 
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;
+  perform ingest.keep_football_data_odds(p_batch_id);
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
 $$;
 comment on function ingest.merge_football_data(bigint, boolean) is
-  'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds (every bookmaker, averages and maxima, opening and closing), match statistics in metadata->statistics, values that could not be read in metadata->unreadable, and a match_result market per match. Unmapped divisions are rejected (scoreline ingest-map-code maps one). Returns the finished batch.';
+  'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds (every bookmaker, averages and maxima, opening and closing), match statistics in metadata->statistics, values that could not be read in metadata->unreadable, a match_result market per match, and every price into market.odds_history (ingest.keep_football_data_odds; counted in the batch''s odds_kept). Unmapped divisions are rejected (scoreline ingest-map-code maps one). Returns the finished batch.';
 
 -- ---------------------------------------------------------------------------
--- football_data bookmaker prices as odds snapshots
+-- football_data bookmaker prices, kept as historical prices
 -- ---------------------------------------------------------------------------
 
-create or replace function ingest.football_data_odds_snapshots()
-returns table (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)
+-- the former way out (prices copied into market.odds_snapshot, where retention dropped them)
+drop function if exists ingest.football_data_odds_snapshots();
+
+create or replace function ingest.keep_football_data_odds(p_batch_id bigint) returns integer
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_lo timestamptz;
-  v_hi timestamptz;
 begin
-  -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch just
-  -- merged (pg_temp.ingest_fd, left by ingest.merge_football_data in the load's
-  -- transaction), their prices by source in the staged odds (bet365, pinnacle,
-  -- market_average, market_max, each also *_closing), one row per match_result selection
-  -- (home, draw, away) and price: opening prices observed at kick-off - 48 hours, closing
-  -- prices at kick-off - 5 minutes. Snapshots already loaded are left out (one hash anti
-  -- join over the file's time range, not a probe per price into every daily partition),
-  -- so a re-run copies nothing.
+  -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch being
+  -- merged (pg_temp.ingest_fd, made by ingest.merge_football_data), their prices by source
+  -- in the staged odds (bet365, pinnacle, market_average, market_max, each also
+  -- *_closing), one row per match_result selection (home, draw, away) and price: opening
+  -- prices observed at kick-off - 48 hours, closing prices at kick-off - 5 minutes.
   perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, statistics jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
-  drop table if exists pg_temp.ingest_fd_odds;
-  create temporary table ingest_fd_odds on commit drop as
+  drop table if exists pg_temp.odds_history_load;
+  create temporary table odds_history_load on commit drop as
   select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'
               else e.scheduled_start - interval '48 hours' end as observed_at,
          s.selection_id, src.source_id, (o.value ->> s.code)::numeric(10, 4) as price
@@ -180,19 +177,8 @@ begin
    cross join lateral jsonb_each(f.odds) o
     join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
    where jsonb_typeof(f.odds) = 'object';
-  perform 'PRAGMA:TABLE: pg_temp.ingest_fd_odds (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric(10, 4))'; -- its shape for plpgsql_check, which cannot see a table created at run time
-  delete from pg_temp.ingest_fd_odds x where x.price is null or x.price <= 1;
-  select min(x.observed_at), max(x.observed_at) into v_lo, v_hi from pg_temp.ingest_fd_odds x;
-  return query
-  select x.observed_at, x.selection_id, x.source_id, x.price
-    from pg_temp.ingest_fd_odds x
-    left join (select os.selection_id, os.source_id, os.observed_at
-                 from market.odds_snapshot os
-                where os.observed_at between v_lo and v_hi
-                  and os.source_id in (select distinct y.source_id from pg_temp.ingest_fd_odds y)) have
-      on have.selection_id = x.selection_id and have.source_id = x.source_id and have.observed_at = x.observed_at
-   where have.selection_id is null;
+  return market.keep_odds_history(p_batch_id);
 end;
 $$;
-comment on function ingest.football_data_odds_snapshots() is
-  'The bookmaker prices of the football_data batch just merged (pg_temp.ingest_fd, in the load''s transaction) as odds snapshots not yet loaded: one per match_result selection, source (every bookmaker of market.source the file quotes: bet365, pinnacle, william_hill, ...; market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. The feed copies them into market.odds_snapshot through copyOddsSnapshots.';
+comment on function ingest.keep_football_data_odds(bigint) is
+  'Called by ingest.merge_football_data: the bookmaker prices of the batch being merged (pg_temp.ingest_fd) into market.odds_history (market.keep_odds_history, which counts them in ingest.batch.odds_kept): one per match_result selection, source (every bookmaker of market.source the file quotes: bet365, pinnacle, william_hill, ...; market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. Returns the prices written (a re-run writes 0).';

@@ -38,10 +38,20 @@ begin
   select p_batch_id, line_number, 'merge', raw, format('player %s already appears on line %s of this file', player_id, first_line)
     from dup;
 
+  -- Each team code of each season resolved once (a franchise's code of that season), not
+  -- once per player row: the batch's few dozen (team, season) pairs.
+  drop table if exists pg_temp.ingest_np_team;
+  create temporary table ingest_np_team on commit drop as
+  select d.recent_team, d.season, core.team_for_code(v_comp.sport_id, d.recent_team, d.season::integer) as team_id
+    from (select distinct s.recent_team, s.season from ingest.stage_nfl_players s where s.batch_id = p_batch_id) d;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_np_team (recent_team text, season text, team_id integer)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  analyze pg_temp.ingest_np_team;
+
   with bad as (
     delete from ingest.stage_nfl_players s
      where s.batch_id = p_batch_id
-       and core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) is null
+       and not exists (select from pg_temp.ingest_np_team t
+                        where t.recent_team = s.recent_team and t.season = s.season and t.team_id is not null)
     returning s.line_number, s.raw, s.recent_team
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
@@ -78,10 +88,11 @@ begin
   select s.line_number, se.season_id, t.team_id, p.player_id, s.position, s.player_id as external_id
     from ingest.stage_nfl_players s
     join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
-    cross join lateral (select core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) as team_id) t
+    join pg_temp.ingest_np_team t on t.recent_team = s.recent_team and t.season = s.season
     join core.player p on p.sport_id = v_comp.sport_id and p.external_id = s.player_id
    where s.batch_id = p_batch_id;
   perform 'PRAGMA:TABLE: pg_temp.ingest_roster (line_number integer, season_id integer, team_id integer, player_id bigint, position text, external_id text)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  analyze pg_temp.ingest_roster;
 
   with ins as (
     insert into core.roster (season_id, team_id, player_id, position, external_id)

@@ -207,9 +207,24 @@ begin
     into v_inserted, v_updated
     from pg_temp.ingest_touched_line t;
   select count(*) into v_total from pg_temp.ingest_runner;
+
+  -- The runners' final win odds as historical prices of the hkjc source, observed 10
+  -- minutes before the race's (estimated) start: kept in market.odds_history, counted in
+  -- the batch's odds_kept (a re-run keeps 0 more).
+  drop table if exists pg_temp.odds_history_load;
+  create temporary table odds_history_load on commit drop as
+  select e.scheduled_start - interval '10 minutes' as observed_at, s.selection_id, src.source_id, r.win_odds::numeric(10, 4) as price
+    from pg_temp.ingest_hk r
+    join core.event e on e.external_id = r.external_id
+    join market.market m on m.event_id = e.event_id and m.market_type = 'race_win'
+    join market.selection s on s.market_id = m.market_id and s.code = coalesce(r.horse_no::text, r.horse_code)
+   cross join (select x.source_id from market.source x where x.code = 'hkjc') src
+   where r.win_odds is not null;
+  perform market.keep_odds_history(p_batch_id);
+
   delete from ingest.stage_hkjc_results s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_inserted, v_updated, v_total - v_inserted - v_updated, p_final);
 end;
 $$;
 comment on function ingest.merge_hkjc_results(bigint, boolean) is
-  'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win, and a race_win market with a selection per runner (a horse withdrawn before it had a number is a non_runner keyed by its brand code). Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';
+  'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win and as historical prices of the hkjc source at the start - 10 minutes (market.odds_history, counted in odds_kept), and a race_win market with a selection per runner (a horse withdrawn before it had a number is a non_runner keyed by its brand code). Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';

@@ -284,8 +284,9 @@ language plpgsql
 as $$
 begin
   if to_regprocedure('maint.run_partition_maintenance()') is not null then
-    execute 'call maint.run_partition_maintenance()';
-    commit;
+    -- a static CALL, not EXECUTE: a dynamic CALL runs atomically, and this one commits
+    -- after every partition (sql/066_partition_run.sql)
+    call maint.run_partition_maintenance();
   end if;
   if to_regprocedure('refresh.reap(regclass)') is not null then
     perform refresh.reap(null);

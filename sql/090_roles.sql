@@ -261,7 +261,8 @@ begin
     'ingest.merge_nfl_games(bigint,boolean)', 'ingest.merge_football_data(bigint,boolean)',
     'ingest.merge_nfl_players(bigint,boolean)', 'ingest.merge_hkjc_results(bigint,boolean)',
     'ingest.merge_external_markets(text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
-    'ingest.merge_kalshi_markets(bigint,boolean)', 'core.team_for_code(smallint,text,integer)'
+    'ingest.merge_kalshi_markets(bigint,boolean)', 'core.team_for_code(smallint,text,integer)',
+    'market.keep_odds_history(bigint)', 'ingest.keep_football_data_odds(bigint)', 'ingest.analyze_staging(bigint)'
   ] loop
     if to_regprocedure(v_f) is null then
       raise notice 'sql/090_roles.sql: % does not exist; the worker is not granted it', v_f;

@@ -46,11 +46,7 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
   t.equal(board.length, 4, 'the leaderboard: the four baseline models, 573 current-season matches each (193 NFL 2025 games + 380 EPL)');
   t.match(out, /^\s+stats\.user_leaderboard\s+\S+\s+fresh\b/m, 'refresh.status: the leaderboard is fresh');
   t.notMatch(out, /^\s+stats\.\S+\s+\S+\s+(stale|failed|blocked)\b/m, 'and nothing is stale, failed or blocked');
-  t.match(
-    out,
-    /Race meeting \(Sha Tin\): 10 races, 124 win-odds snapshots, 49 bets, 49 settled/,
-    'the race meeting: odds, bets and settlement',
-  );
+  t.match(out, /Race meeting \(Sha Tin\): 10 races, 124 win prices, 49 bets, 49 settled/, 'the race meeting: odds, bets and settlement');
   const [scored] = await db.sql<{ events: number; unscored: number }[]>`
     select count(distinct ps.event_id)::int as events,
            (select count(*)::int from forecast.prediction p join market.market m using (market_id) join core.event e using (event_id)

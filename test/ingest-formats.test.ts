@@ -89,7 +89,7 @@ t.test('a mid-season file, then the full season: only the new matches are added'
   const half = await tmpFile(t, 'E2_half.csv', lines.slice(0, 151).join('\r\n'));
   t.same(counts(await load(sql, half)), { inserted: 150, updated: 0, unchanged: 0, rejected: 0 }, 'the first 150 matches');
   const before = await sql`select * from core.event order by event_id`;
-  const beforeSnapshots = await sql`select * from market.odds_snapshot order by selection_id, source_id, observed_at`;
+  const beforeSnapshots = await sql`select * from market.odds_history order by selection_id, source_id, observed_at`;
   t.same(
     counts(await load(sql, file('E2_2020-21.csv'))),
     { inserted: 107, updated: 0, unchanged: 150, rejected: 0 },
@@ -98,7 +98,7 @@ t.test('a mid-season file, then the full season: only the new matches are added'
   const after = await sql`select * from core.event where event_id <= ${before.at(-1)!.event_id} order by event_id`;
   t.same(after, before, 'the first 150 matches exactly as they were');
   const kept = await sql`
-    select o.* from market.odds_snapshot o join market.selection s using (selection_id) join market.market m using (market_id)
+    select o.* from market.odds_history o join market.selection s using (selection_id) join market.market m using (market_id)
      where m.event_id <= ${before.at(-1)!.event_id} order by o.selection_id, o.source_id, o.observed_at`;
   t.same(kept, beforeSnapshots, 'and their prices');
 });

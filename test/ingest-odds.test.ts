@@ -1,5 +1,7 @@
-// football_data: the bookmakers' opening and closing prices as odds snapshots, through
-// the COPY path, in the load's transaction; kept in core.event.metadata->'odds' too.
+// football_data: the bookmakers' opening and closing prices kept as historical prices
+// (market.odds_history, monthly partitions, kept forever by default), in the load's
+// transaction, counted in the batch's odds_kept; in core.event.metadata->'odds' too.
+// Partition maintenance never drops them (issue: it used to drop the 2019-20 prices).
 import fs from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +9,8 @@ import t from 'tap';
 import { repoRoot } from '../src/embedded.ts';
 import { readCsv } from '../src/ingest/csv.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
-import { testDb } from './helpers/db.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
+import { makeRace, sourceId } from './helpers/timeseries.ts';
 
 const EPL = path.join(repoRoot, 'data', 'epl_2019_20_results_odds.csv');
 const PREFIXES = {
@@ -46,7 +49,7 @@ async function expectedSnapshots(): Promise<{ total: number; bySource: Record<st
   return { total, bySource };
 }
 
-t.test('football_data prices become odds snapshots, once', async (t) => {
+t.test('football_data prices are kept as historical prices, once', async (t) => {
   const { sql } = await testDb(t);
   t.ok((await fs.stat(EPL)).size > 0);
   const expected = await expectedSnapshots();
@@ -54,45 +57,112 @@ t.test('football_data prices become odds snapshots, once', async (t) => {
 
   const first = await loadFile(sql, feeds.football_data!, EPL);
   t.equal(first.inserted, 380);
+  t.equal(first.odds_kept, expected.total, `the load says it kept ${expected.total} prices`);
   const bySource = await sql<{ code: string; n: number }[]>`
-    select s.code, count(*)::int as n from market.odds_snapshot o join market.source s using (source_id) group by s.code order by s.code`;
+    select s.code, count(*)::int as n from market.odds_history o join market.source s using (source_id) group by s.code order by s.code`;
   t.same(Object.fromEntries(bySource.map((r) => [r.code, r.n])), expected.bySource, 'every price, by source');
 
-  const lfc = await sql<{ source: string; selection: string; observed_at: Date; back: string; ltp: string }[]>`
-    select src.code as source, s.code as selection, o.observed_at, o.back_price::text as back, o.last_traded_price::text as ltp
+  const lfc = await sql<{ source: string; selection: string; observed_at: Date; back: string; ltp: string; origin: string }[]>`
+    select src.code as source, s.code as selection, o.observed_at, o.back_price::text as back, o.last_traded_price::text as ltp, o.origin
       from core.event e
       join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
       join market.selection s on s.market_id = m.market_id
-      join market.odds_snapshot o on o.selection_id = s.selection_id
+      join market.odds_all o on o.selection_id = s.selection_id
       join market.source src on src.source_id = o.source_id
      where e.external_id = 'epl_2019-20_20190809_Liverpool_Norwich' and src.code in ('bet365', 'pinnacle') and s.code = 'home'
      order by src.code, o.observed_at`;
   t.same(
-    lfc.map((r) => [r.source, r.observed_at.toISOString(), r.back, r.ltp]),
+    lfc.map((r) => [r.source, r.observed_at.toISOString(), r.back, r.ltp, r.origin]),
     [
-      ['bet365', '2019-08-07T19:00:00.000Z', '1.1400', '1.1400'],
-      ['bet365', '2019-08-09T18:55:00.000Z', '1.1400', '1.1400'],
-      ['pinnacle', '2019-08-07T19:00:00.000Z', '1.1500', '1.1500'],
-      ['pinnacle', '2019-08-09T18:55:00.000Z', '1.1400', '1.1400'],
+      ['bet365', '2019-08-07T19:00:00.000Z', '1.1400', '1.1400', 'history'],
+      ['bet365', '2019-08-09T18:55:00.000Z', '1.1400', '1.1400', 'history'],
+      ['pinnacle', '2019-08-07T19:00:00.000Z', '1.1500', '1.1500', 'history'],
+      ['pinnacle', '2019-08-09T18:55:00.000Z', '1.1400', '1.1400', 'history'],
     ],
-    'opening at kick-off (20:00 BST) - 48 h, closing at kick-off - 5 min',
+    'opening at kick-off (20:00 BST) - 48 h, closing at kick-off - 5 min, through market.odds_all',
   );
   const [meta] = await sql<{ odds: Record<string, unknown> }[]>`
     select metadata -> 'odds' as odds from core.event where external_id = 'epl_2019-20_20190809_Liverpool_Norwich'`;
   t.same(meta?.odds.bet365, { home: 1.14, draw: 10, away: 19 }, 'and still in metadata->odds (bookmaker_favourite reads it)');
-  const [where] = await sql<{ in_default: number; parts: number }[]>`
-    select count(*) filter (where tableoid = 'market.odds_snapshot_default'::regclass)::int as in_default,
-           count(distinct tableoid)::int as parts from market.odds_snapshot`;
-  t.equal(where?.in_default, 0, 'nothing in the default partition: the loader made the 2019-20 days');
-  t.ok(where!.parts > 50, `${where!.parts} daily partitions`);
+  const [where] = await sql<{ in_default: number; parts: string[]; batches: string[] }[]>`
+    select count(*) filter (where tableoid = 'market.odds_history_default'::regclass)::int as in_default,
+           array_agg(distinct tableoid::regclass::text) as parts, array_agg(distinct batch_id::text) as batches
+      from market.odds_history`;
+  t.equal(where?.in_default, 0, 'nothing in the default partition: the load made the 2019-20 months');
+  t.same(
+    where?.parts.sort(),
+    ['201908', '201909', '201910', '201911', '201912', '202001', '202002', '202003', '202006', '202007'].map(
+      (m) => `market.odds_history_p${m}`,
+    ),
+    'one monthly partition per month with matches (the season paused in April and May 2020)',
+  );
+  t.same(where?.batches, [first.batch_id], 'every price with the batch that loaded it');
+  const [live] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_snapshot`;
+  t.equal(live?.n, 0, 'nothing among the live-captured snapshots');
 
   const again = await loadFile(sql, feeds.football_data!, EPL);
-  t.same([again.inserted, again.updated], [0, 0], 're-run: inserted 0, updated 0');
+  t.same([again.inserted, again.updated, again.odds_kept], [0, 0, 0], 're-run: inserted 0, updated 0, no price kept twice');
   const [n] = await sql<
     { n: number; orphans: string }[]
-  >`select count(*)::int as n, maint.dq_orphaned_odds()::text as orphans from market.odds_snapshot`;
-  t.same(n, { n: expected.total, orphans: '0' }, 'and no snapshot added');
+  >`select count(*)::int as n, maint.dq_orphaned_odds()::text as orphans from market.odds_history`;
+  t.same(n, { n: expected.total, orphans: '0' }, 'and no price added');
+});
 
-  // Policy: raw odds are kept 2 years, so partition maintenance drops these 2019-20
-  // snapshots (data/README.md; retention is tested in test/partition-maintenance.test.ts).
+t.test('partition maintenance keeps every price a historical load reported', async (t) => {
+  const { sql } = await testDb(t);
+  const batch = await loadFile(sql, feeds.football_data!, EPL);
+  t.ok(batch.odds_kept > 18000, `the load reported ${batch.odds_kept} prices kept`);
+  // the worker's maintain job, every 15 minutes: the policies of now, retention included
+  await sql`call worker.maintain()`;
+  await sql`call maint.run_partition_maintenance()`;
+  const [held] = await sql<{ n: number; months: number }[]>`
+    select count(*)::int as n,
+           (select count(distinct tableoid) from market.odds_history h where h.batch_id = ${batch.batch_id})::int as months
+      from market.odds_all where origin = 'history' and batch_id = ${batch.batch_id}`;
+  t.same(held, { n: batch.odds_kept, months: 10 }, 'after maintenance every price is still there, in its 10 months');
+  const [drops] = await sql<{ n: number }[]>`
+    select count(*)::int as n from maint.maintenance_log where action = 'drop' and parent = 'market.odds_history'`;
+  t.equal(drops?.n, 0, 'no partition of the historical prices was dropped');
+  const [policy] = await sql<{ retention: string | null }[]>`
+    select retention::text from maint.partition_policy where parent = 'market.odds_history'::regclass`;
+  t.equal(policy?.retention, null, 'the default policy keeps them forever');
+
+  // a DBA who wants a retention sets one: counted from the prices' own time
+  await sql`update maint.partition_policy set retention = '3 years' where parent = 'market.odds_history'::regclass`;
+  await sql`call maint.run_partition_maintenance()`;
+  const [after] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_history`;
+  t.equal(after?.n, 0, 'with a 3-year retention the 2019-20 prices go, by whole months');
+});
+
+t.test('historical prices: their keys are kept as the snapshots are, and their writer needs its load table', async (t) => {
+  const { sql } = await testDb(t);
+  const race = await makeRace(sql, { runners: 3 });
+  const hkjc = await sourceId(sql, 'hkjc');
+  const [batch] = await sql<{ batch_id: string }[]>`
+    insert into ingest.batch (feed, location) values ('hkjc_results', 'test') returning batch_id`;
+  const kept = await sql.begin(async (tx) => {
+    await tx`create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop`;
+    await tx`
+      insert into odds_history_load
+      select '1995-03-01T12:00:00Z'::timestamptz + n * interval '40 days', s, ${hkjc}::smallint, 2 + n
+        from unnest(${race.selections}::bigint[]) s cross join generate_series(0, 1) n
+      union all select '1995-03-01T12:00:00Z', ${race.selections[0]!}::bigint, ${hkjc}::smallint, 1`; // not a price: skipped
+    const [r] = await tx<{ n: number }[]>`select market.keep_odds_history(${batch!.batch_id}) as n`;
+    return r!.n;
+  });
+  t.equal(kept, 6, 'two prices of each of 3 selections written (a price of 1 is not one)');
+  const [b] = await sql<{ odds_kept: number }[]>`select odds_kept from ingest.batch where batch_id = ${batch!.batch_id}`;
+  t.equal(b?.odds_kept, 6, 'counted in the batch');
+  const parts = await sql<{ p: string }[]>`select distinct tableoid::regclass::text as p from market.odds_history order by 1`;
+  t.same(
+    parts.map((r) => r.p),
+    ['market.odds_history_p199503', 'market.odds_history_p199504'],
+    'in the monthly partitions it made',
+  );
+  await rejectsWith(t, sql`delete from market.source where source_id = ${hkjc}`, { code: 'SL106', message: /historical prices/ });
+  await sql`delete from market.selection where selection_id = ${race.selections[0]!}`;
+  const [left] = await sql<{ n: number; orphans: string }[]>`
+    select count(*)::int as n, maint.dq_orphaned_odds()::text as orphans from market.odds_history`;
+  t.same(left, { n: 4, orphans: '0' }, "a deleted selection's prices go with it");
+  await rejectsWith(t, sql`select market.keep_odds_history(${batch!.batch_id})`, { code: 'SL099', message: /odds_history_load/ });
 });

@@ -434,15 +434,16 @@ t.test('ingest tables refuse bad rows by named constraints', async (t) => {
   );
 });
 
-t.test('progress is reported while reading and once at the end', async (t) => {
+t.test('progress is reported while reading, once at the end, and while merging', async (t) => {
   const { sql } = await testDb(t);
-  const seen: { rows: number; rejected: number; done: boolean }[] = [];
+  const seen: { rows: number; rejected: number; phase?: string; done: boolean }[] = [];
   await loadFile(sql, feeds.nfl_players!, PLAYERS, {
     progressEvery: 500,
-    onProgress: (p) => seen.push({ rows: p.rows, rejected: p.rejected, done: p.done }),
+    mergeProgressMs: 1,
+    onProgress: (p) => seen.push({ rows: p.rows, rejected: p.rejected, phase: p.phase, done: p.done }),
   });
   t.same(
-    seen.map((p) => [p.rows, p.done]),
+    seen.filter((p) => p.phase === 'read').map((p) => [p.rows, p.done]),
     [
       [500, false],
       [1000, false],
@@ -450,5 +451,12 @@ t.test('progress is reported while reading and once at the end', async (t) => {
       [1997, true],
     ],
   );
-  t.equal(seen.at(-1)?.rejected, 1, 'with the rejected count');
+  t.equal(seen.filter((p) => p.phase === 'read').at(-1)?.rejected, 1, 'with the rejected count');
+  const merge = seen.filter((p) => p.phase === 'merge');
+  t.same(merge[0], { rows: 1997, rejected: 1, phase: 'merge', done: false }, 'the merge reported when it starts');
+  t.same(merge.at(-1), { rows: 1997, rejected: 1, phase: 'merge', done: true }, 'and when it ended, last');
+  t.same(seen.at(-1), merge.at(-1), 'nothing reported after the merge');
+  const [stats] = await sql<{ columns: number }[]>`
+    select count(*)::int as columns from pg_stats where schemaname = 'ingest' and tablename = 'stage_nfl_players' and attname = 'player_id'`;
+  t.equal(stats?.columns, 1, 'the merge planned on statistics of the staged rows (ingest.analyze_staging)');
 });

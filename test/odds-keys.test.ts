@@ -39,15 +39,15 @@ t.test('a source or a selection id used by snapshots is kept (SL106)', async (t)
   await copyOddsSnapshots(sql, [{ observedAt: at(0), selectionId: race.selections[0]!, sourceId: src!.source_id, backPrice: 2 }]);
   await rejectsWith(t, sql`delete from market.source where source_id = ${src!.source_id}`, {
     code: 'SL106',
-    message: new RegExp(`^source odds_keys_test \\(${src!.source_id}\\) has odds snapshots: it cannot be deleted$`),
+    message: new RegExp(`^source odds_keys_test \\(${src!.source_id}\\) has odds snapshots or historical prices: it cannot be deleted$`),
   });
   await rejectsWith(t, sql`update market.source set source_id = default where source_id = ${src!.source_id}`, {
     code: 'SL106',
-    message: new RegExp(`^source odds_keys_test \\(${src!.source_id}\\) has odds snapshots: it cannot be renumbered$`),
+    message: new RegExp(`^source odds_keys_test \\(${src!.source_id}\\) has odds snapshots or historical prices: it cannot be renumbered$`),
   });
   await rejectsWith(t, sql`update market.selection set selection_id = default where selection_id = ${race.selections[0]!}`, {
     code: 'SL106',
-    message: new RegExp(`^selection ${race.selections[0]!} has odds snapshots: it cannot be renumbered$`),
+    message: new RegExp(`^selection ${race.selections[0]!} has odds snapshots or historical prices: it cannot be renumbered$`),
   });
   await sql`update market.source set name = 'Renamed' where source_id = ${src!.source_id}`;
   t.pass('other changes of a source with snapshots are fine');

@@ -1,12 +1,12 @@
 // The race domain end to end on the real Hong Kong file: races, runners, win market (the
-// hkjc_results feed), win odds as snapshots, three strategies betting
+// hkjc_results feed), win odds kept as historical prices, three strategies betting
 // (trade.create_race_strategy_bets), settlement and strategy performance.
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { recordWinOdds, runRaceDemo } from '../src/demo/race.ts';
+import { runRaceDemo } from '../src/demo/race.ts';
 import { readCsv } from '../src/ingest/csv.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
@@ -75,7 +75,8 @@ t.test('a Sha Tin meeting: load, bet, settle, performance', async (t) => {
   const summary = await runRaceDemo(sql, FILE);
   t.equal(summary.races, 10, '10 races');
   t.equal(summary.runners, 124, '124 runners');
-  t.equal(summary.snapshots, 124, 'one win-odds snapshot per runner');
+  t.equal(summary.prices, 124, 'one win price per runner');
+  t.equal(summary.pricesKept, 124, 'kept by the load');
   const expected = await expectedPnl();
   const totalBets = Object.values(expected).reduce((a, b) => a + b.bets, 0);
   t.equal(summary.bets, totalBets, `${totalBets} bets placed`);
@@ -97,8 +98,8 @@ t.test('a Sha Tin meeting: load, bet, settle, performance', async (t) => {
     select r.status from core.runner r join core.event e using (event_id)
      where e.external_id = 'hkjc_20240101_ST_R6' and r.number = 6`;
   t.equal(pulledUp?.status, 'did_not_finish', 'PU did not finish');
-  const [where] = await sql<{ part: string }[]>`select distinct tableoid::regclass::text as part from market.odds_snapshot`;
-  t.equal(where?.part, 'market.odds_snapshot_p20240101', 'snapshots in their daily partition (04:xx-09:xx UTC)');
+  const [where] = await sql<{ part: string }[]>`select distinct tableoid::regclass::text as part from market.odds_history`;
+  t.equal(where?.part, 'market.odds_history_p202401', 'prices in their monthly partition (04:xx-09:xx UTC)');
 
   for (const row of summary.performance) {
     const want = expected[row.strategy]!;
@@ -110,7 +111,7 @@ t.test('a Sha Tin meeting: load, bet, settle, performance', async (t) => {
 
   const again = await runRaceDemo(sql, FILE);
   t.same(
-    [again.races, again.runners, again.snapshots, again.bets, again.settled],
+    [again.races, again.runners, again.pricesKept, again.bets, again.settled],
     [10, 0, 0, 0, 0],
     'a second run loads, bets and settles nothing',
   );
@@ -133,7 +134,6 @@ t.test('two meetings: the daily rollup has every strategy and day, and refresh.s
     select event_id from core.event where external_id ~ '^hkjc_(20240101|20231111)_ST_R' order by event_id`;
   t.equal(races.length, 20, 'two meetings at Sha Tin, 10 races each');
   const ids = races.map((r) => r.event_id);
-  await recordWinOdds(sql, ids);
   await sql`select trade.create_race_strategy_bets(${sql.array(ids)}::bigint[])`;
   t.same(await status(), both('stale'), 'bets placed: stale');
   await sql`call refresh.run_due('manual')`;

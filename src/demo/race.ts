@@ -1,17 +1,14 @@
 // The race meeting of `make demo`: the Hong Kong results file is loaded by its feed
 // (hkjc_results: races, runners, race_win markets, the win odds in the runners'
-// metadata); here the win odds become odds snapshots through the COPY path, the race
-// strategies bet in SQL (trade.create_race_strategy_bets), the races' markets and bets
-// are settled and the strategy performance refreshed (refresh.refresh_object). Every step is idempotent.
+// metadata, and as historical prices in market.odds_history at the estimated start - 10
+// minutes, the file giving no post times); here the race strategies bet in SQL
+// (trade.create_race_strategy_bets), the races' markets and bets are settled and the
+// strategy performance refreshed (refresh.refresh_object). Every step is idempotent.
 import type { Sql } from '../db.ts';
 import { feeds, loadFile } from '../ingest/load.ts';
-import { copyOddsSnapshots } from '../ingest/odds-copy.ts';
 
 /** The names of the strategies trade.create_race_strategy_bets bets for. */
 export const RACE_STRATEGIES = ['favourite_back', 'favourite_lay', 'value_back'] as const;
-
-/** The file gives no post times: its final win odds are recorded as a snapshot 10 minutes before the estimated start. */
-export const ODDS_LEAD = '10 minutes';
 
 export interface StrategyDay {
   strategy: string;
@@ -28,7 +25,8 @@ export interface StrategyDay {
 
 export interface RaceMeetingSummary {
   races: number;
-  snapshots: number;
+  /** The races' hkjc win prices held in market.odds_history (the feed keeps them). */
+  prices: number;
   bets: number;
   settled: number;
   performance: StrategyDay[];
@@ -46,39 +44,22 @@ async function races(sql: Sql): Promise<string[]> {
   return rows.map((r) => r.event_id);
 }
 
-/** The runners' hkjc win odds (from the feed) as one hkjc snapshot each, unless recorded already. Returns the snapshots written. */
-export async function recordWinOdds(sql: Sql, eventIds: string[]): Promise<number> {
-  const rows = await sql<{ selection_id: string; source_id: number; observed_at: Date; price: string }[]>`
-    select s.selection_id, src.source_id, e.scheduled_start - ${ODDS_LEAD}::interval as observed_at,
-           r.metadata -> 'odds' ->> 'hkjc_win' as price
-      from core.event e
-      join market.market m on m.event_id = e.event_id and m.market_type = 'race_win'
-      join market.selection s on s.market_id = m.market_id
-      join core.runner r on r.runner_id = s.runner_id
-     cross join (select source_id from market.source where code = 'hkjc') src
-     where e.event_id = any (${sql.array(eventIds)}::bigint[])
-       and r.metadata -> 'odds' ->> 'hkjc_win' is not null
-       and not exists (select from market.odds_snapshot o
-                        where o.selection_id = s.selection_id and o.source_id = src.source_id
-                          and o.observed_at = e.scheduled_start - ${ODDS_LEAD}::interval)
-     order by e.scheduled_start, s.selection_id`;
-  const copied = await copyOddsSnapshots(
-    sql,
-    rows.map((r) => ({
-      observedAt: r.observed_at,
-      selectionId: r.selection_id,
-      sourceId: r.source_id,
-      backPrice: r.price,
-      lastTradedPrice: r.price,
-    })),
-  );
-  return copied.rows;
+/** The hkjc win prices the feed kept for these races (market.odds_history). */
+async function heldWinPrices(sql: Sql, eventIds: string[]): Promise<number> {
+  const [held] = await sql<{ n: number }[]>`
+    select count(*)::int as n
+      from market.odds_history h
+      join market.selection s on s.selection_id = h.selection_id
+      join market.market m on m.market_id = s.market_id and m.market_type = 'race_win'
+      join market.source src on src.source_id = h.source_id and src.code = 'hkjc'
+     where m.event_id = any (${sql.array(eventIds)}::bigint[])`;
+  return held?.n ?? 0;
 }
 
 /** Win odds, the strategies' bets, settlement and performance over the HKJC races loaded. */
 export async function runRaceMeeting(sql: Sql): Promise<RaceMeetingSummary> {
   const ids = await races(sql);
-  const snapshots = await recordWinOdds(sql, ids);
+  const prices = await heldWinPrices(sql, ids);
   const [placed] = await sql<{ n: number }[]>`select trade.create_race_strategy_bets(${sql.array(ids)}::bigint[]) as n`;
   // the feed loads the races completed: their markets are settled, then the bets on them
   await sql`
@@ -102,16 +83,18 @@ export async function runRaceMeeting(sql: Sql): Promise<RaceMeetingSummary> {
                        join market.market m using (market_id)
                       where m.event_id = any (${sql.array(ids)}::bigint[]) and b.strategy_id = st.strategy_id)
      order by st.name, d.day`;
-  return { races: ids.length, snapshots, bets: placed?.n ?? 0, settled: settled?.n ?? 0, performance };
+  return { races: ids.length, prices, bets: placed?.n ?? 0, settled: settled?.n ?? 0, performance };
 }
 
 export interface RaceDemoSummary extends RaceMeetingSummary {
   /** Runners the load inserted. */
   runners: number;
+  /** Prices the load kept (ingest.batch.odds_kept): new or changed ones. */
+  pricesKept: number;
 }
 
 /** The whole race pipeline on one HKJC results file: the feed's load, then the meeting. */
 export async function runRaceDemo(sql: Sql, file: string): Promise<RaceDemoSummary> {
   const batch = await loadFile(sql, feeds.hkjc_results!, file);
-  return { ...(await runRaceMeeting(sql)), runners: batch.inserted };
+  return { ...(await runRaceMeeting(sql)), runners: batch.inserted, pricesKept: batch.odds_kept };
 }

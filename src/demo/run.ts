@@ -53,7 +53,7 @@ export async function loadSampleData(ctx: DemoContext): Promise<void> {
   }
 }
 
-/** Step: the race meeting loaded with the sample data: win odds as snapshots, three strategies betting, settlement, performance. */
+/** Step: the race meeting loaded with the sample data: the win prices the feed kept, three strategies betting, settlement, performance. */
 export async function raceMeeting(ctx: DemoContext): Promise<void> {
   const r = await runRaceMeeting(ctx.sql);
   const lines = r.performance.map(
@@ -61,9 +61,7 @@ export async function raceMeeting(ctx: DemoContext): Promise<void> {
       `  ${p.strategy.padEnd(22)} ${p.day}  bets ${String(p.bets).padStart(3)}  won ${String(p.won).padStart(2)}  ` +
       `stake ${p.stake.padStart(8)}  P&L ${p.pnl.padStart(9)}  ROI ${p.roi ?? '-'}`,
   );
-  ctx.out(
-    `\nRace meeting (Sha Tin): ${r.races} races, ${r.snapshots} win-odds snapshots, ${r.bets} bets, ${r.settled} settled\n${lines.join('\n')}`,
-  );
+  ctx.out(`\nRace meeting (Sha Tin): ${r.races} races, ${r.prices} win prices, ${r.bets} bets, ${r.settled} settled\n${lines.join('\n')}`);
 }
 
 /** The demo's steps after the database is up and migrated, in order. */

@@ -9,12 +9,14 @@ import { syncSources } from './sync.ts';
 
 /** One line per batch: what a data engineer reads after a load. */
 export function formatBatches(batches: readonly BatchRow[]): string {
-  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'location'];
-  const rows = batches.map((b) => [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.location].map(String));
+  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'odds_kept', 'location'];
+  const rows = batches.map((b) =>
+    [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.odds_kept ?? 0, b.location].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -28,7 +30,16 @@ export function progressReporter(feed: string, tty: boolean = Boolean(process.st
   let lastLog = 0;
   return (p) => {
     const rate = p.elapsedMs > 0 ? Math.round((p.rows * 1000) / p.elapsedMs) : 0;
-    if (tty) {
+    if (p.phase === 'merge') {
+      const s = (p.elapsedMs / 1000).toFixed(0);
+      if (tty) process.stderr.write(p.done ? `\r${feed}: merged, ${s} s\x1b[K\n` : `\r${feed}: merging, ${s} s\x1b[K`);
+      else if (p.done || p.elapsedMs - lastLog >= 5000) {
+        lastLog = p.elapsedMs;
+        process.stderr.write(
+          JSON.stringify({ level: 'info', msg: p.done ? 'merged' : 'merging', feed, rows: p.rows, elapsed_s: Number(s) }) + '\n',
+        );
+      }
+    } else if (tty) {
       process.stderr.write(`\r${feed}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s, ${p.rejected} rejected`);
       if (p.done) process.stderr.write('\n');
     } else if (p.done || p.elapsedMs - lastLog >= 5000) {

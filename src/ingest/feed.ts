@@ -21,6 +21,8 @@ export interface BatchRow {
   updated: number;
   unchanged: number;
   rejected: number;
+  /** Prices the load kept in market.odds_history (new or changed ones). */
+  odds_kept: number;
   error: string | null;
 }
 

@@ -12,11 +12,11 @@
 // read (a price of 0) is left out and kept, as written, in metadata->'unreadable'.
 // Prices are kept as decimal odds in core.event.metadata->'odds' by source (bet365,
 // pinnacle, william_hill, ..., market_average, market_max, each also *_closing; the
-// bookmaker_favourite model reads them there), and go into market.odds_snapshot through
-// copyOddsSnapshots, in the load's transaction, one row per match_result selection and
-// source: opening prices observed at kick-off - 48 h, closing prices at kick-off - 5 min
-// (ingest.football_data_odds_snapshots; already loaded snapshots are skipped, so a re-run
-// copies none). Real files are ragged (trailing empty fields, lines of commas, a missing
+// bookmaker_favourite model reads them there), and are kept as historical prices in
+// market.odds_history by the merge, one row per match_result selection and source:
+// opening prices observed at kick-off - 48 h, closing prices at kick-off - 5 min
+// (ingest.keep_football_data_odds; prices already held are left alone, so a re-run keeps
+// none more, and the batch's odds_kept says how many this load kept). Real files are ragged (trailing empty fields, lines of commas, a missing
 // last field) and older ones Windows-1252: the CSV reader reads both (csv options below).
 // The SQL merge (ingest.merge_football_data) does the rest:
 // - clubs: a club not yet in core.team is CREATED under its short name ("Man United"):
@@ -25,7 +25,6 @@
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
-import { copyOddsSnapshots } from './odds-copy.ts';
 import { dayFirstDate, defineFeed, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
 
 /**
@@ -227,19 +226,8 @@ const feed = defineFeed({
   ],
   chunkable: false,
   async merge(tx, batchId, final) {
+    // the prices go into market.odds_history inside the merge (ingest.keep_football_data_odds)
     const [batch] = await tx<BatchRow[]>`select * from ingest.merge_football_data(${batchId}, ${final})`;
-    const prices = await tx<{ observed_at: Date; selection_id: string; source_id: number; price: string }[]>`
-      select observed_at, selection_id, source_id, price::text from ingest.football_data_odds_snapshots()`;
-    await copyOddsSnapshots(
-      tx,
-      prices.map((p) => ({
-        observedAt: p.observed_at,
-        selectionId: p.selection_id,
-        sourceId: p.source_id,
-        backPrice: p.price,
-        lastTradedPrice: p.price,
-      })),
-    );
     return batch!;
   },
 });

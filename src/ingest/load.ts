@@ -71,15 +71,19 @@ export interface Progress {
   rejected: number;
   /** Milliseconds since the load started. */
   elapsedMs: number;
+  /** read: every `progressEvery` records and when the rows are read (done); merge: every few seconds while the SQL merge runs, and when it ended (done). */
+  phase?: 'read' | 'merge';
   done: boolean;
 }
 
 export interface LoadOptions {
   /** Rejected rows are written in chunks of this many. */
   chunk?: number;
-  /** Called every `progressEvery` records while reading, and once when the rows are read. */
+  /** Called every `progressEvery` records while reading, once when the rows are read, every `mergeProgressMs` while the merge runs and once when it ended. */
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
+  /** How often progress is reported while the merge runs (default 5000 ms). */
+  mergeProgressMs?: number;
   /**
    * Resumable: commit every this many records (COPY, rejected rows, merge and the
    * checkpoint in one transaction per chunk). An interrupted load run again continues
@@ -141,13 +145,14 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
   if (!header) throw new IngestError(`${location}: empty file, no header line`);
 }
 
-/** Counts records for the progress callback. */
+/** Counts records for the progress callback, and reports the merge while it runs. */
 function progressCounter(opts: LoadOptions) {
   let rows = 0;
   let rejected = 0;
   const started = Date.now();
   const every = opts.progressEvery ?? 5000;
-  const report = (done: boolean) => opts.onProgress?.({ rows, rejected, elapsedMs: Date.now() - started, done });
+  const report = (done: boolean, phase: 'read' | 'merge' = 'read') =>
+    opts.onProgress?.({ rows, rejected, elapsedMs: Date.now() - started, phase, done });
   return {
     count(item: Checked) {
       rows += 1;
@@ -155,7 +160,29 @@ function progressCounter(opts: LoadOptions) {
       if (rows % every === 0) report(false);
     },
     done: () => report(true),
+    /** Runs the merge, reporting it every `mergeProgressMs` while it runs and once when it ended. */
+    async merging<T>(merge: Promise<T>): Promise<T> {
+      report(false, 'merge');
+      const timer = setInterval(() => report(false, 'merge'), opts.mergeProgressMs ?? 5000);
+      try {
+        const out = await merge;
+        report(true, 'merge');
+        return out;
+      } finally {
+        clearInterval(timer);
+      }
+    },
   };
+}
+
+/**
+ * Statistics of the staged rows before the merge (ingest.analyze_staging), so that the
+ * merge's plan fits the batch (hash joins for 100,000 rows, not nested loops for "1"),
+ * then the merge, reported while it runs.
+ */
+async function analyzeAndMerge(tx: Tx, feed: Feed, batchId: string, final: boolean, progress: ReturnType<typeof progressCounter>) {
+  await tx`select ingest.analyze_staging(${batchId})`;
+  return progress.merging(feed.merge(tx, batchId, final));
 }
 
 /** COPY these lines (COPY text) into the feed's staging table, in `tx`. */
@@ -221,7 +248,7 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
       await copyRows(tx, feed, copyText64k());
       progress.done();
       await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
-      return feed.merge(tx, batchId, true);
+      return analyzeAndMerge(tx, feed, batchId, true, progress);
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -269,7 +296,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     const batch = await sql.begin(async (tx) => {
       if (lines.length) await copyRows(tx, feed, lines);
       await insertRejected(tx, id, rejected, opts.chunk ?? 1000);
-      const merged = await feed.merge(tx, id, final);
+      const merged = await analyzeAndMerge(tx, feed, id, final, progress);
       if (final) await tx`select refresh.checkpoint_complete(${checkpointId})`;
       else await tx`select refresh.checkpoint_advance(${checkpointId}, ${lastLine}, null, interval '7 days')`;
       return merged;

@@ -82,7 +82,7 @@ export async function loadEvery(t: Test, sql: Sql, names: string[]): Promise<voi
     const { rows } = await rawRows(name);
     t.equal(rows.length, want.matches, `${name}: ${want.matches} matches in the raw file`);
     const before = await sql<{ code: string; n: number }[]>`
-      select s.code, count(*)::int as n from market.odds_snapshot o join market.source s using (source_id) group by s.code`;
+      select s.code, count(*)::int as n from market.odds_history o join market.source s using (source_id) group by s.code`;
     const batch = await loadFile(sql, feeds.football_data!, file(name));
     t.same(counts(batch), { inserted: want.matches, updated: 0, unchanged: 0, rejected: 0 }, `${name}: every match, none rejected`);
     const [season] = await sql<{ n: number }[]>`
@@ -90,13 +90,13 @@ export async function loadEvery(t: Test, sql: Sql, names: string[]): Promise<voi
        where c.code = ${want.competition} and s.label = ${want.season}`;
     t.equal(season?.n, want.matches, `${name}: in ${want.competition} ${want.season}`);
     const after = await sql<{ code: string; n: number }[]>`
-      select s.code, count(*)::int as n from market.odds_snapshot o join market.source s using (source_id) group by s.code`;
+      select s.code, count(*)::int as n from market.odds_history o join market.source s using (source_id) group by s.code`;
     const was = Object.fromEntries(before.map((r) => [r.code, r.n]));
     const added = Object.fromEntries(after.map((r) => [r.code, r.n - (was[r.code] ?? 0)]).filter(([, n]) => n !== 0));
     t.same(added, await expectedSnapshots(name), `${name}: every 1X2 price of every source as snapshots`);
   }
   const [events] = await sql<{ n: number }[]>`select count(*)::int as n from core.event`;
-  const [snapshots] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_snapshot`;
+  const [snapshots] = await sql<{ n: number }[]>`select count(*)::int as n from market.odds_history`;
   for (const name of names) {
     t.same(
       counts(await loadFile(sql, feeds.football_data!, file(name))),
@@ -105,5 +105,5 @@ export async function loadEvery(t: Test, sql: Sql, names: string[]): Promise<voi
     );
   }
   t.same(await sql`select count(*)::int as n from core.event`, [events], 'no event added by the re-runs');
-  t.same(await sql`select count(*)::int as n from market.odds_snapshot`, [snapshots], 'no snapshot added by the re-runs');
+  t.same(await sql`select count(*)::int as n from market.odds_history`, [snapshots], 'no snapshot added by the re-runs');
 }
