@@ -164,19 +164,39 @@ $$;
 comment on function worker.enqueue_refresh(text, integer) is
   'Queues a refresh now (or after a delay), replacing a pending debounced one: what POST /cron/update-stats calls.';
 
+-- The five-argument beat of before WORKER_ID; the sixth argument defaults to hostname:pid.
+drop function if exists worker.beat(text, text[], text, integer, integer);
 create or replace function worker.beat(
-  p_process_id text, p_worker_ids text[], p_hostname text, p_pid integer, p_concurrency integer
+  p_process_id text, p_worker_ids text[], p_hostname text, p_pid integer, p_concurrency integer, p_worker_id text default null
 ) returns void
 language sql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
-  insert into worker.heartbeat as h (process_id, worker_ids, hostname, pid, concurrency)
-  values (p_process_id, p_worker_ids, p_hostname, p_pid, p_concurrency)
+  insert into worker.heartbeat as h (process_id, worker_id, worker_ids, hostname, pid, concurrency)
+  values (p_process_id, coalesce(p_worker_id, p_hostname || ':' || p_pid), p_worker_ids, p_hostname, p_pid, p_concurrency)
   on conflict (process_id) do update
     set worker_ids = excluded.worker_ids, last_seen_at = now(), stopped_at = null
 $$;
-comment on function worker.beat(text, text[], text, integer, integer) is 'A worker process''s heartbeat: records its graphile-worker ids and the time.';
+comment on function worker.beat(text, text[], text, integer, integer, text) is
+  'A worker process''s heartbeat: records its name (WORKER_ID, hostname:pid when not given), its graphile-worker ids and the time.';
+
+create or replace view worker.fleet as
+with p as (
+  select h.*, (select count(*) from graphile_worker._private_jobs j where j.locked_by = any (h.worker_ids)) as jobs_locked
+    from worker.heartbeat h
+)
+select p.worker_id,
+       count(*) filter (where p.stopped_at is null) as processes_alive,
+       count(*) as processes,
+       coalesce(sum(p.concurrency) filter (where p.stopped_at is null), 0)::integer as concurrency_alive,
+       max(p.last_seen_at) as last_seen_at,
+       sum(p.jobs_locked)::bigint as jobs_locked,
+       array_agg(p.process_id order by p.started_at, p.process_id) as process_ids
+  from p
+ group by p.worker_id;
+comment on view worker.fleet is
+  'One row per worker name (WORKER_ID): its processes (alive: not stopped; a crashed one stays alive until its heartbeat is older than STALE_WORKER_SECONDS and another worker recovers it), their concurrency, when one last beat, and the jobs its processes hold locked.';
 
 create or replace function worker.recover_stale_workers(p_threshold interval, p_recovered_by text) returns integer
 language plpgsql

@@ -93,7 +93,7 @@ t.test('bad jobs and settings are refused with their SQLSTATE', async (t) => {
   await rejectsWith(t, sql`select worker.beat('p', '{}', 'h', 1, 0)`, { code: '23514', constraint: 'heartbeat_concurrency_positive' });
   await rejectsWith(
     t,
-    sql`insert into worker.heartbeat (process_id, hostname, pid, concurrency) values ('x', 'h', 1, 1), ('x', 'h', 1, 1)`,
+    sql`insert into worker.heartbeat (process_id, worker_id, hostname, pid, concurrency) values ('x', 'h:1', 'h', 1, 1), ('x', 'h:1', 'h', 1, 1)`,
     {
       code: '23505',
       constraint: 'heartbeat_pkey',

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import os from 'node:os';
-import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { Logger as GraphileLogger, run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../config.ts';
 import { connect, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -21,6 +21,9 @@ import { createHttpServer, listen } from './http.ts';
 import { WorkerMetrics } from './metrics.ts';
 
 export interface WorkerHandle {
+  /** WORKER_ID: the name this process gives itself (shared by a restarted worker). */
+  workerId: string;
+  /** WORKER_ID and a random part: this process's heartbeat, unique across restarts. */
   processId: string;
   port: number | undefined;
   /** Stop taking jobs, let running ones finish up to the timeout, then stop. */
@@ -38,6 +41,17 @@ export function taskList(ctx: TaskContext): TaskList {
     maintain: maintain(ctx),
     reconcile_scores: reconcileScores(ctx),
   };
+}
+
+/** The URL with application_name set (unless it names one): pg_stat_activity then shows which worker runs a job. */
+export function withApplicationName(url: string, name: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', name.slice(0, 63));
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 export interface StartOptions {
@@ -66,8 +80,11 @@ export async function startWorker({
     process.on('SIGTERM', onEarlySignal);
     process.on('SIGINT', onEarlySignal);
   }
-  const processId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const plog = log.child({ process_id: processId });
+  // WORKER_ID names the worker (a restarted one keeps it); the random part tells its
+  // processes apart, so that a new process never claims the jobs a dead one locked.
+  const workerId = config.WORKER_ID;
+  const processId = `${workerId}/${randomBytes(3).toString('hex')}`;
+  const plog = log.child({ worker: workerId, process_id: processId });
   const sql: Sql = connect(url, { max: 3, applicationName: 'scoreline worker' });
 
   await sql`update worker.setting
@@ -86,7 +103,7 @@ export async function startWorker({
   let stopped = false;
   const runningBeats = new Set<Promise<void>>();
   const beatOnce = async () => {
-    await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY})`;
+    await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY}, ${workerId})`;
     const [row] = await sql<
       { n: number }[]
     >`select worker.recover_stale_workers(make_interval(secs => ${config.STALE_WORKER_SECONDS}), ${processId}) as n`;
@@ -164,11 +181,17 @@ export async function startWorker({
     plog('error', 'job failed for good', { job_id: String(job.id), task: job.task_identifier, attempts: job.attempts }),
   );
 
+  // graphile-worker takes a worker id of ours only with concurrency 1 (its workers must have
+  // distinct ids); then the jobs' locked_by names the process too. Otherwise its ids are
+  // random and the heartbeat's worker_ids map them to this process.
+  const ownWorkerId: Partial<RunnerOptions> =
+    config.WORKER_CONCURRENCY === 1 ? ({ workerId: `${processId}/w` } as Partial<RunnerOptions>) : {};
   let runner: Runner;
   try {
     runner = await run({
+      ...ownWorkerId,
       events,
-      connectionString: url,
+      connectionString: withApplicationName(url, `scoreline worker ${workerId}`),
       concurrency: config.WORKER_CONCURRENCY,
       pollInterval: config.POLL_INTERVAL_MS,
       noHandleSignals: true,
@@ -249,5 +272,5 @@ export async function startWorker({
     if (earlySignal) onSignal(earlySignal);
   }
 
-  return { processId, port, stop, done };
+  return { workerId, processId, port, stop, done };
 }
