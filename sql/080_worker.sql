@@ -205,6 +205,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_stale text[];
+  v_backend integer;
   v_unlocked integer;
   v_superseded integer;
 begin
@@ -220,6 +221,24 @@ begin
   if v_stale is null then
     return 0;
   end if;
+  -- The dead processes' backends may still be running (or waiting inside) a job's statement:
+  -- PostgreSQL notices a closed client only when it next reads from it, so that statement
+  -- could still commit after the job runs again elsewhere. End them first (a role may end
+  -- its own backends) and wait for them to be gone; the workers also set
+  -- client_connection_check_interval so that a backend notices a dead client by itself.
+  for v_backend in
+    select a.pid
+      from pg_stat_activity a
+      join worker.heartbeat h on a.application_name = left('scoreline worker ' || h.process_id, 63)
+     where h.worker_ids && v_stale
+       and a.pid <> pg_backend_pid()
+  loop
+    begin
+      perform pg_terminate_backend(v_backend, 5000);
+    exception when insufficient_privilege then
+      null; -- another role's backend: client_connection_check_interval ends it
+    end;
+  end loop;
   -- A score_event or refresh job always has a key; one without it had been superseded
   -- while it ran (graphile-worker's add_job takes the key off a locked job with the same
   -- key and uses up its attempts). The job that replaced it does, or already did, the same
@@ -248,7 +267,7 @@ begin
 end;
 $$;
 comment on function worker.recover_stale_workers(interval, text) is
-  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
+  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, after ending the stale processes'' backends that are still connected (found by their application_name, scoreline worker <process_id>: a statement a killed worker left running must not commit after its job runs again), so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
 
 create or replace view worker.job as
 select j.id as job_id,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import os from 'node:os';
-import { Logger as GraphileLogger, run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../config.ts';
 import { connect, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -43,11 +43,22 @@ export function taskList(ctx: TaskContext): TaskList {
   };
 }
 
-/** The URL with application_name set (unless it names one): pg_stat_activity then shows which worker runs a job. */
-export function withApplicationName(url: string, name: string): string {
+/** The application_name of a worker process's connections (PostgreSQL keeps 63 bytes of it). */
+export function workerApplicationName(processId: string): string {
+  return `scoreline worker ${processId}`.slice(0, 63);
+}
+
+/**
+ * The URL graphile-worker connects with: application_name set (unless the URL names one),
+ * and client_connection_check_interval of 1 s, so that the backend of a process killed in
+ * the middle of a statement notices the closed socket and rolls back rather than commits
+ * what its job was doing after the job has been handed to another worker.
+ */
+export function workerConnectionUrl(url: string, applicationName: string): string {
   try {
     const u = new URL(url);
-    if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', name.slice(0, 63));
+    if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', applicationName);
+    if (!u.searchParams.has('options')) u.searchParams.set('options', '-c client_connection_check_interval=1000');
     return u.toString();
   } catch {
     return url;
@@ -85,7 +96,10 @@ export async function startWorker({
   const workerId = config.WORKER_ID;
   const processId = `${workerId}/${randomBytes(3).toString('hex')}`;
   const plog = log.child({ worker: workerId, process_id: processId });
-  const sql: Sql = connect(url, { max: 3, applicationName: 'scoreline worker' });
+  // Every connection of the process is named after it: pg_stat_activity shows which worker runs
+  // what, and the recovery of a dead process ends its backends (worker.recover_stale_workers).
+  const appName = workerApplicationName(processId);
+  const sql: Sql = connect(url, { max: 3, applicationName: appName });
 
   await sql`update worker.setting
                set job_max_attempts = ${config.JOB_MAX_ATTEMPTS},
@@ -181,17 +195,11 @@ export async function startWorker({
     plog('error', 'job failed for good', { job_id: String(job.id), task: job.task_identifier, attempts: job.attempts }),
   );
 
-  // graphile-worker takes a worker id of ours only with concurrency 1 (its workers must have
-  // distinct ids); then the jobs' locked_by names the process too. Otherwise its ids are
-  // random and the heartbeat's worker_ids map them to this process.
-  const ownWorkerId: Partial<RunnerOptions> =
-    config.WORKER_CONCURRENCY === 1 ? ({ workerId: `${processId}/w` } as Partial<RunnerOptions>) : {};
   let runner: Runner;
   try {
     runner = await run({
-      ...ownWorkerId,
       events,
-      connectionString: withApplicationName(url, `scoreline worker ${workerId}`),
+      connectionString: workerConnectionUrl(url, appName),
       concurrency: config.WORKER_CONCURRENCY,
       pollInterval: config.POLL_INTERVAL_MS,
       noHandleSignals: true,
