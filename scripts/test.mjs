@@ -16,6 +16,8 @@ const SLOW = [
   'test/worker-crash.test.ts', // 25 s
   'test/worker-scores-owed.test.ts', // 90 s: three storms of 400 corrections, a minute cron tick
   'test/demo.test.ts', // 20 s: make demo, twice
+  'test/soak.test.ts', // 38 s: bench/soak.ts for 10 s, a worker SIGKILLed every 1-3 s, then every check
+  'test/scale/fleet.test.ts', // 24 s: four worker processes, two SIGKILLed mid-job
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];
