@@ -162,6 +162,6 @@ t.test('four named worker processes, two SIGKILLed mid-job and restarted, one ad
   t.ok(apps.length >= 3, `the jobs were spread over the processes (application_name: ${apps.map((a) => a.app).join(', ')})`);
   t.ok(
     apps.every((a) => /^scoreline worker fleet-[abcd]\/[0-9a-f]{6}$/.test(a.app)),
-    "each scoring ran on a connection named after its worker process (scoreline worker <WORKER_ID>/<random>)",
+    'each scoring ran on a connection named after its worker process (scoreline worker <WORKER_ID>/<random>)',
   );
 });
