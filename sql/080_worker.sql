@@ -224,8 +224,7 @@ begin
   -- The dead processes' backends may still be running (or waiting inside) a job's statement:
   -- PostgreSQL notices a closed client only when it next reads from it, so that statement
   -- could still commit after the job runs again elsewhere. End them first (a role may end
-  -- its own backends) and wait for them to be gone; the workers also set
-  -- client_connection_check_interval so that a backend notices a dead client by itself.
+  -- its own backends; the workers connect as one role) and wait for them to be gone.
   for v_backend in
     select a.pid
       from pg_stat_activity a
@@ -236,7 +235,7 @@ begin
     begin
       perform pg_terminate_backend(v_backend, 5000);
     exception when insufficient_privilege then
-      null; -- another role's backend: client_connection_check_interval ends it
+      null; -- another role's backend (a superuser's): it cannot be ended from here
     end;
   end loop;
   -- A score_event or refresh job always has a key; one without it had been superseded

@@ -49,16 +49,13 @@ export function workerApplicationName(processId: string): string {
 }
 
 /**
- * The URL graphile-worker connects with: application_name set (unless the URL names one),
- * and client_connection_check_interval of 1 s, so that the backend of a process killed in
- * the middle of a statement notices the closed socket and rolls back rather than commits
- * what its job was doing after the job has been handed to another worker.
+ * The URL graphile-worker connects with: application_name set, unless the URL names one. No
+ * other startup parameter: a session-mode PgBouncer refuses unknown ones (such as options).
  */
 export function workerConnectionUrl(url: string, applicationName: string): string {
   try {
     const u = new URL(url);
     if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', applicationName);
-    if (!u.searchParams.has('options')) u.searchParams.set('options', '-c client_connection_check_interval=1000');
     return u.toString();
   } catch {
     return url;

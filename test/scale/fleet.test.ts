@@ -91,7 +91,7 @@ t.test('four named worker processes, two SIGKILLed mid-job and restarted, one ad
   const [orphans] = await sql<{ n: number }[]>`
     select count(*)::int as n from pg_stat_activity
      where application_name = any (array(select left('scoreline worker ' || p, 63) from unnest(${deadProcesses}::text[]) p))`;
-  t.equal(orphans!.n, 0, "the dead processes' backends were ended by the recovery (or noticed the closed socket themselves)");
+  t.equal(orphans!.n, 0, "the dead processes' backends were ended by the recovery");
   await blocker`rollback`;
   blocker.release();
 
