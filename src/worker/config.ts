@@ -5,12 +5,12 @@ import { ConfigError, optional, parseEnv } from '../config.ts';
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** A worker's name in its heartbeat and in graphile-worker's lock: a host name, host:pid, a pod or container name. */
+/** A worker's name in its heartbeat, its log lines and its connections' application_name: a host name, host:pid, a pod or container name. */
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
 
 export const workerSchema = z.object({
   // Unset: the host name and the process id. Two processes may share one (a restarted worker
-  // keeps its name): each process's heartbeat and lock ids add a random part of their own.
+  // keeps its name): each process's heartbeat (process_id) adds a random part of its own.
   WORKER_ID: optional(
     z
       .string()

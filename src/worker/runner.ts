@@ -49,13 +49,14 @@ export function workerApplicationName(processId: string): string {
 }
 
 /**
- * The URL graphile-worker connects with: application_name set, unless the URL names one. No
- * other startup parameter: a session-mode PgBouncer refuses unknown ones (such as options).
+ * The URL graphile-worker connects with: application_name set to the process's (replacing one
+ * the URL names: the recovery finds a dead process's backends by it). No other startup
+ * parameter: a session-mode PgBouncer refuses unknown ones (such as options).
  */
 export function workerConnectionUrl(url: string, applicationName: string): string {
   try {
     const u = new URL(url);
-    if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', applicationName);
+    u.searchParams.set('application_name', applicationName);
     return u.toString();
   } catch {
     return url;
