@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast scale-test bench-replica lint docs docs-check drift-check refresh dag status worker bench bench-parsers
+.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast scale-test bench-replica lint docs docs-check drift-check refresh dag status worker bench bench-parsers bench-fleet soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -82,3 +82,10 @@ bench: $(STAMP) ## run the benchmarks, appending to bench/RESULTS.md: make bench
 
 bench-parsers: $(STAMP) ## the feeds' CSV and JSON readers against csv-parse, @streamparser/json and stream-json, appended to bench/RESULTS.md
 	@node --import=tsx bench/parsers.ts
+
+bench-fleet: $(STAMP) ## jobs/s of 1, 2 and 4 worker processes on one database (1 is the baseline), appended to bench/RESULTS.md: make bench-fleet ARGS="--events 600 --concurrency 1"
+	@node --import=tsx bench/fleet.ts $(ARGS)
+
+SECONDS ?= 60
+soak: $(STAMP) ## corrections, deletes, feed re-loads and completions race a worker SIGKILLed at random for SECONDS (60), then every check must be 0; appended to bench/RESULTS.md
+	@node --import=tsx bench/soak.ts --seconds $(SECONDS) $(ARGS)

@@ -20,6 +20,8 @@ const SLOW = [
   'test/demo.test.ts', // 20 s: make demo, twice
   'test/scale/replica.test.ts', // 30 s: a PostgreSQL 15 primary and standby, nine CLI runs
   'test/partition-backlog.test.ts', // 20 s: 300 partitions created, then dropped one transaction each
+  'test/soak.test.ts', // 38 s: bench/soak.ts for 10 s, a worker SIGKILLed every 1-3 s, then every check
+  'test/scale/fleet.test.ts', // 24 s: four worker processes, two SIGKILLed mid-job
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

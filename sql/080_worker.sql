@@ -164,19 +164,39 @@ $$;
 comment on function worker.enqueue_refresh(text, integer) is
   'Queues a refresh now (or after a delay), replacing a pending debounced one: what POST /cron/update-stats calls.';
 
+-- The five-argument beat of before WORKER_ID; the sixth argument defaults to hostname:pid.
+drop function if exists worker.beat(text, text[], text, integer, integer);
 create or replace function worker.beat(
-  p_process_id text, p_worker_ids text[], p_hostname text, p_pid integer, p_concurrency integer
+  p_process_id text, p_worker_ids text[], p_hostname text, p_pid integer, p_concurrency integer, p_worker_id text default null
 ) returns void
 language sql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
-  insert into worker.heartbeat as h (process_id, worker_ids, hostname, pid, concurrency)
-  values (p_process_id, p_worker_ids, p_hostname, p_pid, p_concurrency)
+  insert into worker.heartbeat as h (process_id, worker_id, worker_ids, hostname, pid, concurrency)
+  values (p_process_id, coalesce(p_worker_id, p_hostname || ':' || p_pid), p_worker_ids, p_hostname, p_pid, p_concurrency)
   on conflict (process_id) do update
     set worker_ids = excluded.worker_ids, last_seen_at = now(), stopped_at = null
 $$;
-comment on function worker.beat(text, text[], text, integer, integer) is 'A worker process''s heartbeat: records its graphile-worker ids and the time.';
+comment on function worker.beat(text, text[], text, integer, integer, text) is
+  'A worker process''s heartbeat: records its name (WORKER_ID, hostname:pid when not given), its graphile-worker ids and the time.';
+
+create or replace view worker.fleet as
+with p as (
+  select h.*, (select count(*) from graphile_worker._private_jobs j where j.locked_by = any (h.worker_ids)) as jobs_locked
+    from worker.heartbeat h
+)
+select p.worker_id,
+       count(*) filter (where p.stopped_at is null) as processes_alive,
+       count(*) as processes,
+       coalesce(sum(p.concurrency) filter (where p.stopped_at is null), 0)::integer as concurrency_alive,
+       max(p.last_seen_at) as last_seen_at,
+       sum(p.jobs_locked)::bigint as jobs_locked,
+       array_agg(p.process_id order by p.started_at, p.process_id) as process_ids
+  from p
+ group by p.worker_id;
+comment on view worker.fleet is
+  'One row per worker name (WORKER_ID): its processes (alive: not stopped; a crashed one stays alive until its heartbeat is older than STALE_WORKER_SECONDS and another worker recovers it), their concurrency, when one last beat, and the jobs its processes hold locked.';
 
 create or replace function worker.recover_stale_workers(p_threshold interval, p_recovered_by text) returns integer
 language plpgsql
@@ -185,6 +205,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_stale text[];
+  v_backend integer;
   v_unlocked integer;
   v_superseded integer;
 begin
@@ -200,6 +221,23 @@ begin
   if v_stale is null then
     return 0;
   end if;
+  -- The dead processes' backends may still be running (or waiting inside) a job's statement:
+  -- PostgreSQL notices a closed client only when it next reads from it, so that statement
+  -- could still commit after the job runs again elsewhere. End them first (a role may end
+  -- its own backends; the workers connect as one role) and wait for them to be gone.
+  for v_backend in
+    select a.pid
+      from pg_stat_activity a
+      join worker.heartbeat h on a.application_name = left('scoreline worker ' || h.process_id, 63)
+     where h.worker_ids && v_stale
+       and a.pid <> pg_backend_pid()
+  loop
+    begin
+      perform pg_terminate_backend(v_backend, 5000);
+    exception when insufficient_privilege then
+      null; -- another role's backend (a superuser's): it cannot be ended from here
+    end;
+  end loop;
   -- A score_event or refresh job always has a key; one without it had been superseded
   -- while it ran (graphile-worker's add_job takes the key off a locked job with the same
   -- key and uses up its attempts). The job that replaced it does, or already did, the same
@@ -228,7 +266,7 @@ begin
 end;
 $$;
 comment on function worker.recover_stale_workers(interval, text) is
-  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
+  'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, after ending the stale processes'' backends that are still connected (found by their application_name, scoreline worker <process_id>: a statement a killed worker left running must not commit after its job runs again), so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
 
 create or replace view worker.job as
 select j.id as job_id,

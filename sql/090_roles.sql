@@ -225,7 +225,7 @@ begin
   -- the worker's entry points and what they call, function by function
   foreach v_f in array array[
     'worker.score_event(bigint,integer)', 'worker.maintain(interval)', 'worker.nightly_sync()',
-    'worker.enqueue_unscored()', 'worker.enqueue_owed()', 'worker.enqueue_refresh(text,integer)', 'worker.beat(text,text[],text,integer,integer)',
+    'worker.enqueue_unscored()', 'worker.enqueue_owed()', 'worker.enqueue_refresh(text,integer)', 'worker.beat(text,text[],text,integer,integer,text)',
     'worker.recover_stale_workers(interval,text)', 'worker.add_job(text,json,text,timestamptz,integer,text)',
     'worker.scoring_priority(timestamptz)',
     'forecast.score_event(bigint)', 'forecast.record_first_touchdown(bigint,bigint,integer,text)',

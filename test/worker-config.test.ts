@@ -1,5 +1,6 @@
 // The worker's configuration: parsed once from the environment, errors name the variable.
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ConfigError } from '../src/config.ts';
@@ -26,6 +27,14 @@ t.test('defaults', async (t) => {
   );
 });
 
+t.test('WORKER_ID: hostname:pid by default, a host or pod name when given', async (t) => {
+  t.equal(workerConfig({}).WORKER_ID, `${os.hostname()}:${process.pid}`, 'unset: hostname:pid');
+  t.equal(workerConfig({ WORKER_ID: '' }).WORKER_ID, `${os.hostname()}:${process.pid}`, 'empty is unset');
+  for (const id of ['worker-0', 'scoreline-worker-7d9f8b-x2x4q', 'host.example.org:4242', 'w@eu-1', 'A_1']) {
+    t.equal(workerConfig({ WORKER_ID: id }).WORKER_ID, id, `${id} is accepted`);
+  }
+});
+
 t.test('values from the environment', async (t) => {
   const c = workerConfig({
     REFRESH_DEBOUNCE_SECONDS: '0',
@@ -49,6 +58,10 @@ t.test('bad values fail fast, naming the variable', async (t) => {
     [{ CRON_SECRET: 'short' }, /CRON_SECRET: must be at least 16 characters/],
     [{ HTTP_PORT: '70000' }, /HTTP_PORT/],
     [{ NIGHTLY_SYNC_CRON: 'x' }, /NIGHTLY_SYNC_CRON/],
+    [{ WORKER_ID: 'two words' }, /WORKER_ID: must be 1 to 100 letters, digits/],
+    [{ WORKER_ID: '-leading-dash' }, /WORKER_ID/],
+    [{ WORKER_ID: 'x'.repeat(101) }, /WORKER_ID/],
+    [{ WORKER_ID: 'a/b' }, /WORKER_ID/],
   ];
   for (const [env, re] of cases) {
     t.throws(() => workerConfig(env), { name: 'ConfigError', message: re }, `${Object.keys(env)[0]}=${Object.values(env)[0]}`);

@@ -1,7 +1,8 @@
 // The worker's SQL side: jobs enqueued in the same transaction as the change that
 // causes them, their keys and priorities, the errors, recovery and maintenance.
 import t from 'tap';
-import { games, league } from './helpers/fixtures.ts';
+import { connect } from '../src/db.ts';
+import { eventually, games, league } from './helpers/fixtures.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 
 interface JobRow {
@@ -93,7 +94,7 @@ t.test('bad jobs and settings are refused with their SQLSTATE', async (t) => {
   await rejectsWith(t, sql`select worker.beat('p', '{}', 'h', 1, 0)`, { code: '23514', constraint: 'heartbeat_concurrency_positive' });
   await rejectsWith(
     t,
-    sql`insert into worker.heartbeat (process_id, hostname, pid, concurrency) values ('x', 'h', 1, 1), ('x', 'h', 1, 1)`,
+    sql`insert into worker.heartbeat (process_id, worker_id, hostname, pid, concurrency) values ('x', 'h:1', 'h', 1, 1), ('x', 'h:1', 'h', 1, 1)`,
     {
       code: '23505',
       constraint: 'heartbeat_pkey',
@@ -196,4 +197,51 @@ t.test('stale workers are recovered, maintenance cleans up', async (t) => {
   t.same(await sql`select 1 from worker.failed_job`, [], 'maintenance deleted the old failed job');
   t.same(await sql`select 1 from worker.heartbeat`, [], 'and the stopped heartbeat');
   t.same(await sql`select 1 from worker.recovery`, [], 'and the old recovery record');
+});
+
+t.test("recovery ends a dead process's backends before it unlocks their jobs, and a name defaults to hostname:pid", async (t) => {
+  const { sql, url } = await testDb(t);
+  const [job] = await sql<{ id: string }[]>`select worker.add_job('maintain', '{}'::json)::text as id`;
+  await sql`select worker.beat('ghost-host:7/a1b2c3', array['pool-ghost'], 'ghost-host', 7, 1, 'ghost-host:7')`;
+  await sql`select worker.beat('nameless/d4e5f6', array['pool-nameless'], 'h', 42, 1)`;
+  const [named] = await sql<{ worker_id: string }[]>`select worker_id from worker.heartbeat where process_id = 'nameless/d4e5f6'`;
+  t.equal(named?.worker_id, 'h:42', 'a beat without a name records hostname:pid');
+  await sql`update worker.heartbeat set last_seen_at = now() - interval '1 minute' where process_id = 'ghost-host:7/a1b2c3'`;
+  await sql`update graphile_worker._private_jobs set locked_by = 'pool-ghost', locked_at = now() - interval '1 minute' where id = ${job!.id}`;
+
+  // The dead process's connection, still inside a statement.
+  const orphan = connect(url, { max: 1, applicationName: 'scoreline worker ghost-host:7/a1b2c3' });
+  t.teardown(() => orphan.end({ timeout: 1 }).catch(() => {}));
+  const sleeping = orphan`select pg_sleep(120)`.then(
+    () => 'finished',
+    (err: { code?: string }) => err.code ?? 'error',
+  );
+  t.ok(
+    await eventually(async () => {
+      const [r] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where application_name = 'scoreline worker ghost-host:7/a1b2c3' and state = 'active'`;
+      return r!.n === 1;
+    }, 30),
+    "the dead process's statement is running",
+  );
+  const [one] = await sql<{ n: number }[]>`select worker.recover_stale_workers('30 seconds', 'test') as n`;
+  t.equal(one?.n, 1, 'its job is unlocked');
+  t.match(
+    await sleeping,
+    /^(57P01|CONNECTION_CLOSED)$/,
+    'and its statement was ended first (terminated: admin_shutdown, the connection closed), not left to commit later',
+  );
+  const [left] = await sql<{ n: number }[]>`
+    select count(*)::int as n from pg_stat_activity where application_name = 'scoreline worker ghost-host:7/a1b2c3'`;
+  t.equal(left?.n, 0, 'no backend of it is left');
+  const fleet = await sql<{ worker_id: string; processes_alive: number; jobs_locked: number }[]>`
+    select worker_id, processes_alive::int, jobs_locked::int from worker.fleet order by worker_id`;
+  t.same(
+    fleet,
+    [
+      { worker_id: 'ghost-host:7', processes_alive: 0, jobs_locked: 0 },
+      { worker_id: 'h:42', processes_alive: 1, jobs_locked: 0 },
+    ],
+    'worker.fleet: the recovered name has no live process and no lock left',
+  );
 });

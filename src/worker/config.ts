@@ -1,10 +1,24 @@
 // The worker's configuration, from the environment through zod; an error names the variable.
+import os from 'node:os';
 import { z } from 'zod';
 import { ConfigError, optional, parseEnv } from '../config.ts';
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A worker's name in its heartbeat, its log lines and its connections' application_name: a host name, host:pid, a pod or container name. */
+export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
+
 export const workerSchema = z.object({
+  // Unset: the host name and the process id. Two processes may share one (a restarted worker
+  // keeps its name): each process's heartbeat (process_id) adds a random part of its own.
+  WORKER_ID: optional(
+    z
+      .string()
+      .regex(
+        WORKER_ID_PATTERN,
+        'must be 1 to 100 letters, digits and . _ : @ - starting with a letter or digit (a host or pod name; unset: hostname:pid)',
+      ),
+  ).default(() => `${os.hostname()}:${process.pid}`),
   WORKER_CONCURRENCY: optional(seconds(1, 64)).default(4),
   JOB_MAX_ATTEMPTS: optional(seconds(1, 100)).default(10),
   REFRESH_DEBOUNCE_SECONDS: optional(seconds(0, 86_400)).default(60),

@@ -21,6 +21,9 @@ import { createHttpServer, listen } from './http.ts';
 import { WorkerMetrics } from './metrics.ts';
 
 export interface WorkerHandle {
+  /** WORKER_ID: the name this process gives itself (shared by a restarted worker). */
+  workerId: string;
+  /** WORKER_ID and a random part: this process's heartbeat, unique across restarts. */
   processId: string;
   port: number | undefined;
   /** Stop taking jobs, let running ones finish up to the timeout, then stop. */
@@ -38,6 +41,26 @@ export function taskList(ctx: TaskContext): TaskList {
     maintain: maintain(ctx),
     reconcile_scores: reconcileScores(ctx),
   };
+}
+
+/** The application_name of a worker process's connections (PostgreSQL keeps 63 bytes of it). */
+export function workerApplicationName(processId: string): string {
+  return `scoreline worker ${processId}`.slice(0, 63);
+}
+
+/**
+ * The URL graphile-worker connects with: application_name set to the process's (replacing one
+ * the URL names: the recovery finds a dead process's backends by it). No other startup
+ * parameter: a session-mode PgBouncer refuses unknown ones (such as options).
+ */
+export function workerConnectionUrl(url: string, applicationName: string): string {
+  try {
+    const u = new URL(url);
+    u.searchParams.set('application_name', applicationName);
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 export interface StartOptions {
@@ -66,9 +89,15 @@ export async function startWorker({
     process.on('SIGTERM', onEarlySignal);
     process.on('SIGINT', onEarlySignal);
   }
-  const processId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const plog = log.child({ process_id: processId });
-  const sql: Sql = connect(url, { max: 3, applicationName: 'scoreline worker' });
+  // WORKER_ID names the worker (a restarted one keeps it); the random part tells its
+  // processes apart, so that a new process never claims the jobs a dead one locked.
+  const workerId = config.WORKER_ID;
+  const processId = `${workerId}/${randomBytes(3).toString('hex')}`;
+  const plog = log.child({ worker: workerId, process_id: processId });
+  // Every connection of the process is named after it: pg_stat_activity shows which worker runs
+  // what, and the recovery of a dead process ends its backends (worker.recover_stale_workers).
+  const appName = workerApplicationName(processId);
+  const sql: Sql = connect(url, { max: 3, applicationName: appName });
   try {
     await requirePrimary(sql);
   } catch (err) {
@@ -92,7 +121,7 @@ export async function startWorker({
   let stopped = false;
   const runningBeats = new Set<Promise<void>>();
   const beatOnce = async () => {
-    await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY})`;
+    await sql`select worker.beat(${processId}, ${[...workerIds]}::text[], ${os.hostname()}, ${process.pid}, ${config.WORKER_CONCURRENCY}, ${workerId})`;
     const [row] = await sql<
       { n: number }[]
     >`select worker.recover_stale_workers(make_interval(secs => ${config.STALE_WORKER_SECONDS}), ${processId}) as n`;
@@ -174,7 +203,7 @@ export async function startWorker({
   try {
     runner = await run({
       events,
-      connectionString: url,
+      connectionString: workerConnectionUrl(url, appName),
       concurrency: config.WORKER_CONCURRENCY,
       pollInterval: config.POLL_INTERVAL_MS,
       noHandleSignals: true,
@@ -255,5 +284,5 @@ export async function startWorker({
     if (earlySignal) onSignal(earlySignal);
   }
 
-  return { processId, port, stop, done };
+  return { workerId, processId, port, stop, done };
 }
