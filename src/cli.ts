@@ -6,12 +6,20 @@ import { embeddedPaths, stopEmbedded } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { registerCommands } from './commands.ts';
 import { cliLogger } from './log.ts';
+import { OUTPUT_FORMATS, setOutputFormat } from './output.ts';
 
 const log = cliLogger('scoreline');
 
 const program = new Command('scoreline')
   .description('A PostgreSQL-native warehouse for sports predictions, picks, odds and bets whose statistics keep themselves fresh.')
-  .showHelpAfterError();
+  .option(
+    '--format <format>',
+    `results as ${OUTPUT_FORMATS.join(' or ')} (default: a table on a terminal, JSON lines otherwise; or SCORELINE_FORMAT)`,
+  )
+  .showHelpAfterError()
+  .hook('preAction', (cmd) => {
+    setOutputFormat(cmd.opts<{ format?: string }>().format);
+  });
 
 const db = program.command('db').description('the database scoreline uses: DATABASE_URL, or the embedded PostgreSQL in .pgdata/');
 db.command('start')
