@@ -28,9 +28,14 @@ export interface StrategyDay {
 
 export interface RaceMeetingSummary {
   races: number;
+  /** Written, placed, settled by this run (0 on a run after the first). */
   snapshots: number;
   bets: number;
   settled: number;
+  /** What the races have in all, this run's and earlier runs'. */
+  totalSnapshots: number;
+  totalBets: number;
+  totalSettled: number;
   performance: StrategyDay[];
 }
 
@@ -102,7 +107,23 @@ export async function runRaceMeeting(sql: Sql): Promise<RaceMeetingSummary> {
                        join market.market m using (market_id)
                       where m.event_id = any (${sql.array(ids)}::bigint[]) and b.strategy_id = st.strategy_id)
      order by st.name, d.day`;
-  return { races: ids.length, snapshots, bets: placed?.n ?? 0, settled: settled?.n ?? 0, performance };
+  const [total] = await sql<{ snapshots: number; bets: number; settled: number }[]>`
+    select (select count(*)::int from market.odds_snapshot o
+              join market.selection s using (selection_id) join market.market m using (market_id)
+             where m.event_id = any (${sql.array(ids)}::bigint[]) and m.market_type = 'race_win') as snapshots,
+           count(*)::int as bets, count(*) filter (where b.status in ('settled', 'void'))::int as settled
+      from trade.bet b join market.selection s using (selection_id) join market.market m using (market_id)
+     where m.event_id = any (${sql.array(ids)}::bigint[])`;
+  return {
+    races: ids.length,
+    snapshots,
+    bets: placed?.n ?? 0,
+    settled: settled?.n ?? 0,
+    totalSnapshots: total?.snapshots ?? 0,
+    totalBets: total?.bets ?? 0,
+    totalSettled: total?.settled ?? 0,
+    performance,
+  };
 }
 
 export interface RaceDemoSummary extends RaceMeetingSummary {

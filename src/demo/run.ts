@@ -61,8 +61,12 @@ export async function raceMeeting(ctx: DemoContext): Promise<void> {
       `  ${p.strategy.padEnd(22)} ${p.day}  bets ${String(p.bets).padStart(3)}  won ${String(p.won).padStart(2)}  ` +
       `stake ${p.stake.padStart(8)}  P&L ${p.pnl.padStart(9)}  ROI ${p.roi ?? '-'}`,
   );
+  const now =
+    r.snapshots === r.totalSnapshots && r.bets === r.totalBets && r.settled === r.totalSettled
+      ? ''
+      : ` (this run: ${r.snapshots} snapshots written, ${r.bets} bets placed, ${r.settled} settled; the rest by an earlier run)`;
   ctx.out(
-    `\nRace meeting (Sha Tin): ${r.races} races, ${r.snapshots} win-odds snapshots, ${r.bets} bets, ${r.settled} settled\n${lines.join('\n')}`,
+    `\nRace meeting (Sha Tin): ${r.races} races, ${r.totalSnapshots} win-odds snapshots, ${r.totalBets} bets, ${r.totalSettled} settled${now}\n${lines.join('\n')}`,
   );
 }
 
@@ -102,6 +106,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
     dataDir: opts.dataDir ?? path.join(repoRoot, 'data'),
     tmp: await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-demo-')),
     batches: [],
+    startedAt: Date.now(),
   };
   try {
     for (const step of opts.steps ?? demoSteps) {
