@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url reset migrate ingest migrations-manifest demo test test-fast lint docs docs-check drift-check refresh dag status worker bench
+.PHONY: help install db-start db-stop db-url reset migrate ingest migrations-manifest demo test test-fast lint docs docs-check schema-dump schema-check drift-check refresh dag status worker bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/; s/[$$][$$]/$$/g' | column -t -s $$'\t'
@@ -66,6 +66,12 @@ docs: $(STAMP) ## regenerate docs/schema.md from the catalog
 
 docs-check: $(STAMP) ## fail when docs/schema.md differs from a fresh generation
 	@$(CLI) docs --check
+
+schema-dump: $(STAMP) ## write db/schema.sql: pg_dump --schema-only of a database migrated on PostgreSQL 15 (SCHEMA_DUMP_URL, PG_DUMP; scripts/schema-dump.ts)
+	@node --import=tsx scripts/schema-dump.ts
+
+schema-check: $(STAMP) ## fail when db/schema.sql differs from a fresh make schema-dump (CI runs it)
+	@node --import=tsx scripts/schema-dump.ts --check
 
 refresh: $(STAMP) ## refresh what is stale or due: make refresh ARGS="--dry-run | --force | --object stats.x"
 	@$(CLI) refresh $(ARGS)
