@@ -282,7 +282,10 @@ export function register(program: Command, log: Logger): void {
   program
     .command('refresh')
     .description('refresh what is stale or due, parents first; --object: that object and its dependents')
-    .option('--object <regclass>', 'refresh this object (e.g. stats.mv_model_stats_overall) and what depends on it')
+    .option(
+      '--object <regclass>',
+      'refresh this object (e.g. stats.user_leaderboard) and what depends on it; for a plain view (stats.mv_model_stats_overall), say why there is nothing to refresh',
+    )
     .option('--force', 'refresh even what is fresh')
     .option('--dry-run', 'print the plan in order and change nothing')
     .option('--trigger <source>', 'audit trigger source: cron, manual, event, http', 'manual')
