@@ -5129,7 +5129,6 @@ declare
   v_rel regclass := pg_catalog.to_regclass(p_name);
   v_kind "char";
   v_reads text[];
-  v_registered text[];
   v_materialized text[];
   v_maintained text[];
 begin
@@ -5158,10 +5157,9 @@ begin
                                  and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid <> r.ev_class and d.deptype = 'n'
   )
   select pg_catalog.array_agg(x.rel::regclass::text order by x.rel::regclass::text),
-         pg_catalog.array_agg(x.rel::regclass::text order by x.rel::regclass::text) filter (where o.object is not null),
          pg_catalog.array_agg(x.rel::regclass::text order by x.rel::regclass::text) filter (where o.kind = 'materialized_view'),
          pg_catalog.array_agg(x.rel::regclass::text order by x.rel::regclass::text) filter (where o.method = 'maintained')
-    into v_reads, v_registered, v_materialized, v_maintained
+    into v_reads, v_materialized, v_maintained
     from read_rel x
     left join refresh.object o on o.object = x.rel;
   object := v_rel::text;

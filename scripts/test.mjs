@@ -15,7 +15,8 @@ const SLOW = [
   'test/worker-http.test.ts', // 27 s
   'test/worker-crash.test.ts', // 25 s
   'test/worker-scores-owed.test.ts', // 90 s: three storms of 400 corrections, a minute cron tick
-  'test/demo.test.ts', // 20 s: make demo, twice
+  'test/demo.test.ts', // 75 s: make demo, twice
+  'test/cli-output.test.ts', // 50 s: the CLI in some 25 child processes, on pipes and a pseudo-terminal
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

@@ -124,7 +124,13 @@ t.test('refresh --object answers for plain views and maintained tables; an unkno
   const [overall] = jsonRows((await scoreline(['refresh', '--object', 'stats.mv_model_stats_overall'], env)).stdout);
   t.same(
     overall?.reads,
-    ['core.season', 'stats.model_stats_competition_agg', 'stats.model_stats_competition_current', 'stats.model_stats_competition_delta'],
+    [
+      'core.season',
+      'forecast.forecaster',
+      'stats.model_stats_competition_agg',
+      'stats.model_stats_competition_current',
+      'stats.model_stats_competition_delta',
+    ],
     'with what it reads, directly and through stats.model_stats_competition_current',
   );
   const table = await scoreline(['refresh', '--object', 'stats.mv_model_stats_overall', '--format', 'table'], env);
@@ -151,7 +157,11 @@ t.test('dag shows the plain views after what they read', async (t) => {
   const overall = byName.get('stats.mv_model_stats_overall');
   const current = byName.get('stats.model_stats_competition_current');
   const agg = byName.get('stats.model_stats_competition_agg');
-  t.match(overall, { method: 'view', state: 'current', reads: ['core.season', 'stats.model_stats_competition_current'] });
+  t.match(overall, {
+    method: 'view',
+    state: 'current',
+    reads: ['core.season', 'forecast.forecaster', 'stats.model_stats_competition_current'],
+  });
   t.match(current, { method: 'view', reads: ['stats.model_stats_competition_agg', 'stats.model_stats_competition_delta'] });
   t.ok((overall!.level as number) > (current!.level as number), 'a view is a level below the view it reads');
   t.ok((current!.level as number) > (agg!.level as number), 'which is below the registered table it reads');
@@ -162,9 +172,25 @@ t.test('dag shows the plain views after what they read', async (t) => {
   const text = await onTerminal(['dag'], env);
   t.match(
     text,
-    /\n {2}stats\.mv_model_stats_overall {2}\[view, current\]\n {4}<- core\.season {2}\(table, hard, view\)\n {4}<- stats\.model_stats_competition_current {2}\(view, hard, view\)/,
+    /\n {2}stats\.mv_model_stats_overall {2}\[view, current\]\n {4}<- core\.season {2}\(table, hard, view\)\n {4}<- forecast\.forecaster {2}\(table, hard, view\)\n {4}<- stats\.model_stats_competition_current {2}\(view, hard, view\)/,
     'a terminal gets the indented graph',
   );
   const mermaid = await scoreline(['dag', '--mermaid'], env);
   t.match(mermaid.stdout, /\["stats\.mv_model_stats_overall"\]/, 'the flowchart draws the view');
+});
+
+t.test('make help prints commands as they are typed; make reset refuses a database it does not own', async (t) => {
+  const help = await run('make', ['-s', 'help'], { cwd: repoRoot });
+  t.match(help.stdout, /^db-url +print a URL for psql: psql "\$\(make -s db-url\)"$/m, 'psql "$(make -s db-url)", as typed');
+  t.notMatch(help.stdout, /\$\$/, 'no $$ anywhere');
+  t.match(help.stdout, /^ingest +load a feed file or URL: make ingest FEED=/m);
+  t.match(help.stdout, /^reset +drop and recreate the embedded database/m);
+
+  const usage = await run('make', ['-s', 'ingest'], { cwd: repoRoot }).catch((e: { code: number; stderr: string }) => e);
+  t.equal((usage as { code: number }).code, 2, 'make ingest without FEED and FILE is a usage error');
+  t.match((usage as { stderr: string }).stderr, /usage: make ingest FEED=<feed> FILE=<file or URL>/);
+
+  const reset = await scoreline(['db', 'reset', '--yes'], { ...process.env, DATABASE_URL: 'postgres://someone@db.example/prod' });
+  t.equal(reset.code, 2, 'db reset with DATABASE_URL set: refused');
+  t.match(reset.stderr, /db reset drops only the embedded database, and DATABASE_URL is set/);
 });
