@@ -4,10 +4,10 @@ SHELL := /bin/bash
 CLI := bin/scoreline
 STAMP := node_modules/.scoreline-installed
 
-.PHONY: help install db-start db-stop db-url migrate migrations-manifest demo test test-fast scale-test bench-replica lint docs docs-check drift-check refresh dag status worker bench bench-parsers bench-fleet soak
+.PHONY: help install db-start db-stop db-url reset migrate ingest migrations-manifest demo test test-fast scale-test bench-replica lint docs docs-check schema-dump schema-check drift-check refresh dag status worker bench bench-parsers bench-fleet soak
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/; s/[$$][$$]/$$/g' | column -t -s $$'\t'
 
 $(STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund >&2
@@ -25,8 +25,16 @@ db-stop: $(STAMP) ## stop the embedded PostgreSQL
 db-url: $(STAMP) ## print a URL for psql: psql "$$(make -s db-url)"
 	@$(CLI) db url
 
+reset: $(STAMP) ## drop and recreate the embedded database (not a DATABASE_URL one), then migrate: a clean start for make demo
+	@$(CLI) db reset --yes
+	@$(CLI) migrate
+
 migrate: $(STAMP) ## apply migrations, then sql/ (idempotent, advisory-locked)
 	@$(CLI) migrate
+
+ingest: $(STAMP) ## load a feed file or URL: make ingest FEED=football_data FILE=data/epl_2019_20_results_odds.csv (ARGS="--show-rejected")
+	@test -n "$(FEED)" -a -n "$(FILE)" || { echo 'usage: make ingest FEED=<feed> FILE=<file or URL> [ARGS=...]; feeds: npx scoreline ingest --help' >&2; exit 2; }
+	@$(CLI) ingest $(FEED) $(FILE) $(ARGS)
 
 demo: $(STAMP) ## the main job end to end on the embedded PostgreSQL, with real data
 	@$(CLI) demo
@@ -61,6 +69,12 @@ docs: $(STAMP) ## regenerate docs/schema.md from the catalog
 
 docs-check: $(STAMP) ## fail when docs/schema.md differs from a fresh generation
 	@$(CLI) docs --check
+
+schema-dump: $(STAMP) ## write db/schema.sql: pg_dump --schema-only of a database migrated on PostgreSQL 15 (SCHEMA_DUMP_URL, PG_DUMP; scripts/schema-dump.ts)
+	@node --import=tsx scripts/schema-dump.ts
+
+schema-check: $(STAMP) ## fail when db/schema.sql differs from a fresh make schema-dump (CI runs it)
+	@node --import=tsx scripts/schema-dump.ts --check
 
 refresh: $(STAMP) ## refresh what is stale or due: make refresh ARGS="--dry-run | --force | --object stats.x"
 	@$(CLI) refresh $(ARGS)

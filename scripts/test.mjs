@@ -17,11 +17,12 @@ const SLOW = [
   'test/worker-http.test.ts', // 27 s
   'test/worker-crash.test.ts', // 25 s
   'test/worker-scores-owed.test.ts', // 90 s: three storms of 400 corrections, a minute cron tick
-  'test/demo.test.ts', // 20 s: make demo, twice
+  'test/demo.test.ts', // 75 s: make demo, twice
   'test/scale/replica.test.ts', // 30 s: a PostgreSQL 15 primary and standby, nine CLI runs
   'test/partition-backlog.test.ts', // 20 s: 300 partitions created, then dropped one transaction each
   'test/soak.test.ts', // 38 s: bench/soak.ts for 10 s, a worker SIGKILLed every 1-3 s, then every check
   'test/scale/fleet.test.ts', // 24 s: four worker processes, two SIGKILLed mid-job
+  'test/cli-output.test.ts', // 50 s: the CLI in some 25 child processes, on pipes and a pseudo-terminal
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

@@ -355,42 +355,56 @@ comment on view stats.model_stats_club_current is
 create or replace view stats.mv_model_stats_competition as
 select a.model_id, a.competition_id, a.season_id, s.label as season,
        a.total_matches, a.total_points,
-       a.total_points / a.total_matches as avg_points,
-       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
+       round(a.total_points / a.total_matches, 4) as avg_points,
+       round(a.win_count::numeric / nullif(a.win_count + a.loss_count, 0), 4) as win_rate,
        a.win_count, a.draw_count, a.loss_count,
-       case when a.units_count > 0 then a.total_units end as total_units
+       case when a.units_count > 0 then a.total_units end as total_units,
+       f.name as model_name, f.version as model_version, c.code as competition,
+       a.total_points / a.total_matches as avg_points_exact,
+       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate_exact
   from stats.model_stats_competition_current a
-  join core.season s on s.season_id = a.season_id;
+  join core.season s on s.season_id = a.season_id
+  join core.competition c on c.competition_id = a.competition_id
+  join forecast.forecaster f on f.forecaster_id = a.model_id;
 comment on view stats.mv_model_stats_competition is
-  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over sums that scoring maintains in its own transaction (stats.model_stats_competition_current); not materialized, despite the mv_ prefix of its name.';
+  'Model performance per competition and season: matches (events) predicted, points, average points per match, win rate = wins / (wins + losses), win/draw/loss counts (win = correct, loss = wrong, draw = void), units. Refresh policy: none needed — a plain view over sums that scoring maintains in its own transaction (stats.model_stats_competition_current); not materialized, despite the mv_ prefix of its name. Ratios people read are rounded to 4 decimals (avg_points, win_rate); avg_points_exact and win_rate_exact keep full precision. model_name and model_version name the model_id, competition its code.';
 
 create or replace view stats.mv_model_stats_overall as
 select a.model_id,
        sum(a.total_matches)::integer as total_matches,
        sum(a.total_points) as total_points,
-       sum(a.total_points) / sum(a.total_matches) as avg_points,
-       sum(a.win_count)::numeric / nullif(sum(a.win_count) + sum(a.loss_count), 0) as win_rate,
+       round(sum(a.total_points) / sum(a.total_matches), 4) as avg_points,
+       round(sum(a.win_count)::numeric / nullif(sum(a.win_count) + sum(a.loss_count), 0), 4) as win_rate,
        sum(a.win_count)::integer as win_count,
        sum(a.draw_count)::integer as draw_count,
        sum(a.loss_count)::integer as loss_count,
-       case when sum(a.units_count) > 0 then sum(a.total_units) end as total_units
+       case when sum(a.units_count) > 0 then sum(a.total_units) end as total_units,
+       f.name as model_name, f.version as model_version,
+       sum(a.total_points) / sum(a.total_matches) as avg_points_exact,
+       sum(a.win_count)::numeric / nullif(sum(a.win_count) + sum(a.loss_count), 0) as win_rate_exact
   from stats.model_stats_competition_current a
   join core.season s on s.season_id = a.season_id and s.is_current
- group by a.model_id;
+  join forecast.forecaster f on f.forecaster_id = a.model_id
+ group by a.model_id, f.forecaster_id;
 comment on view stats.mv_model_stats_overall is
-  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season sums of each model, current when scoring commits; not materialized, despite the mv_ prefix of its name.';
+  'Model performance over current seasons only (core.season.is_current), same measures as stats.mv_model_stats_competition. Refresh policy: none needed — a plain view summing the few current-season sums of each model, current when scoring commits; not materialized, despite the mv_ prefix of its name. Ratios people read are rounded to 4 decimals (avg_points, win_rate); avg_points_exact and win_rate_exact keep full precision. model_name and model_version name the model_id.';
 
 create or replace view stats.mv_model_stats_club as
 select a.model_id, a.club_id, a.season_id, s.label as season, a.is_home,
        a.total_matches, a.total_points,
-       a.total_points / a.total_matches as avg_points,
-       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate,
+       round(a.total_points / a.total_matches, 4) as avg_points,
+       round(a.win_count::numeric / nullif(a.win_count + a.loss_count, 0), 4) as win_rate,
        a.win_count, a.draw_count, a.loss_count,
-       case when a.units_count > 0 then a.total_units end as total_units
+       case when a.units_count > 0 then a.total_units end as total_units,
+       f.name as model_name, f.version as model_version, t.name as club_name,
+       a.total_points / a.total_matches as avg_points_exact,
+       a.win_count::numeric / nullif(a.win_count + a.loss_count, 0) as win_rate_exact
   from stats.model_stats_club_current a
-  join core.season s on s.season_id = a.season_id;
+  join core.season s on s.season_id = a.season_id
+  join core.team t on t.team_id = a.club_id
+  join forecast.forecaster f on f.forecaster_id = a.model_id;
 comment on view stats.mv_model_stats_club is
-  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over sums maintained by scoring in its own transaction (stats.model_stats_club_current); not materialized, despite the mv_ prefix of its name.';
+  'Model performance per club, season and home/away: every prediction on a match counts for its home club (is_home) and its away club. Refresh policy: none needed — a plain view over sums maintained by scoring in its own transaction (stats.model_stats_club_current); not materialized, despite the mv_ prefix of its name. Ratios people read are rounded to 4 decimals (avg_points, win_rate); avg_points_exact and win_rate_exact keep full precision. model_name and model_version name the model_id, club_name the club.';
 
 -- Summary tables still empty while model scores exist: fill them once from the scores.
 do $$

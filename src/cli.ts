@@ -1,17 +1,33 @@
 // The `scoreline` command: every make target is a subcommand here.
 import { Command } from 'commander';
-import { ConfigError } from './config.ts';
+import { baseConfig, ConfigError, loadDotEnv } from './config.ts';
 import { connect, databaseUrl } from './db.ts';
-import { embeddedPaths, stopEmbedded } from './embedded.ts';
+import { embeddedPaths, resetEmbedded, stopEmbedded } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { registerCommands } from './commands.ts';
 import { cliLogger } from './log.ts';
+import { OUTPUT_FORMATS, setOutputFormat } from './output.ts';
+
+// .env of the current directory, as docker compose reads it: the real environment wins.
+try {
+  loadDotEnv();
+} catch (err) {
+  console.error(`scoreline: ${(err as Error).message}`);
+  process.exit(2);
+}
 
 const log = cliLogger('scoreline');
 
 const program = new Command('scoreline')
   .description('A PostgreSQL-native warehouse for sports predictions, picks, odds and bets whose statistics keep themselves fresh.')
-  .showHelpAfterError();
+  .option(
+    '--format <format>',
+    `results as ${OUTPUT_FORMATS.join(' or ')} (default: a table on a terminal, JSON lines otherwise; or SCORELINE_FORMAT)`,
+  )
+  .showHelpAfterError()
+  .hook('preAction', (cmd) => {
+    setOutputFormat(cmd.opts<{ format?: string }>().format);
+  });
 
 const db = program.command('db').description('the database scoreline uses: DATABASE_URL, or the embedded PostgreSQL in .pgdata/');
 db.command('start')
@@ -30,6 +46,19 @@ db.command('stop')
       'info',
       (await stopEmbedded()) ? 'embedded PostgreSQL stopped' : `embedded PostgreSQL was not running (${embeddedPaths().cluster})`,
     );
+  });
+db.command('reset')
+  .description('drop the embedded database and create it empty (then run migrate); never a DATABASE_URL or PGHOST one')
+  .option('--yes', 'really: every row in the embedded database is lost')
+  .action(async (opts: { yes?: boolean }) => {
+    const config = baseConfig();
+    if (config.DATABASE_URL || config.PGHOST)
+      throw new ConfigError(
+        `db reset drops only the embedded database, and ${config.DATABASE_URL ? 'DATABASE_URL' : 'PGHOST'} is set: drop that one yourself`,
+      );
+    if (!opts.yes) throw new ConfigError(`db reset drops every row of the embedded database in ${embeddedPaths().cluster}: add --yes`);
+    const state = await resetEmbedded(undefined, log);
+    log('info', `embedded database ${state.database} dropped and created empty: run scoreline migrate (make reset does)`);
   });
 db.command('url')
   .description('print a URL psql accepts: psql "$(scoreline db url)"')

@@ -1,6 +1,12 @@
 // Configuration: read once from the environment, validated with zod, failing fast
 // with a message that names the variable.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv as parseEnvText } from 'node:util';
 import { z } from 'zod';
+
+/** The variables loadDotEnv took from a file, and the file: named in configuration errors. */
+const fromDotEnv = new Map<string, string>();
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -15,7 +21,7 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv 
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    return `  ${name}: ${issue.message}`;
+    return `  ${name}${fromDotEnv.has(name) ? ` (from ${fromDotEnv.get(name)})` : ''}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
 }
@@ -81,4 +87,28 @@ export function pgEnvUrl(config: BaseConfig, readFile: (file: string) => string,
   const u = new URL(`postgres://${auth}${host}:${config.PGPORT ?? 5432}/${encodeURIComponent(config.PGDATABASE ?? user)}`);
   if (config.PGSSLMODE) u.searchParams.set('sslmode', config.PGSSLMODE);
   return u.toString();
+}
+
+/**
+ * Read `file` (default: .env in the current directory) as docker compose does, into `env`:
+ * a variable already in the environment wins over the file, as compose's shell variables win
+ * over its .env. Returns the names taken from the file; no file, no change.
+ * Syntax: NAME=value lines, # comments, quotes, `export NAME=value` (Node's util.parseEnv).
+ */
+export function loadDotEnv(file: string = path.resolve('.env'), env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const taken: string[] = [];
+  for (const [name, value] of Object.entries(parseEnvText(text))) {
+    if (env[name] !== undefined) continue;
+    env[name] = value;
+    taken.push(name);
+    fromDotEnv.set(name, path.relative(process.cwd(), file) || file);
+  }
+  return taken;
 }

@@ -25,8 +25,8 @@ export async function databaseUrl(log: Logger = silent): Promise<string> {
 
 export interface ConnectOptions {
   max?: number;
-  /** Called with each NOTICE the server raises (progress of long procedures). */
-  onNotice?: (message: string) => void;
+  /** Called with each NOTICE (or WARNING …) the server raises, with its severity: progress of long procedures. */
+  onNotice?: (message: string, severity: string) => void;
   applicationName?: string;
   /**
    * Named prepared statements (postgres.js's default, true). Through PgBouncer in transaction
@@ -39,7 +39,7 @@ export interface ConnectOptions {
 export function connect(url: string, opts: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: opts.max ?? 4,
-    onnotice: (n) => opts.onNotice?.(String(n.message)),
+    onnotice: (n) => opts.onNotice?.(String(n.message), String(n.severity)),
     connection: { application_name: opts.applicationName ?? 'scoreline' },
     idle_timeout: 30,
     ...(opts.prepare === undefined ? {} : { prepare: opts.prepare }),

@@ -260,3 +260,21 @@ export async function stopEmbedded(paths = embeddedPaths()): Promise<boolean> {
   await run(bin.pg_ctl, ['stop', '-D', paths.cluster, '-m', 'fast', '-w', '-t', '60'], ids);
   return true;
 }
+
+/**
+ * Drop the embedded server's scoreline database (disconnecting its sessions) and create it
+ * empty again, starting the server when needed: `scoreline db reset`, `make reset`. The
+ * cluster, and the other databases in it (the tests'), stay.
+ */
+export async function resetEmbedded(paths = embeddedPaths(), log: Logger = silent): Promise<EmbeddedState> {
+  const state = await startEmbedded(paths, log);
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(embeddedUrl(state, 'postgres'), { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists ${state.database} with (force)`);
+  } finally {
+    await sql.end();
+  }
+  await ensureDatabase(state);
+  return state;
+}

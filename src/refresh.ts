@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from './config.ts';
 import { connect, databaseUrl, requirePrimary, type Sql } from './db.ts';
 import type { Logger } from './log.ts';
+import { output, type Output } from './output.ts';
 
 export const TRIGGER_SOURCES = ['cron', 'manual', 'event', 'http'] as const;
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
@@ -56,6 +57,22 @@ export async function planRefresh(sql: Sql, object: string | undefined, force: b
       from refresh.plan(${object ?? null}::regclass, ${force}) p
       join refresh.object o on o.object = p.object
      order by p.step`;
+}
+
+export interface Explained {
+  object: string;
+  kind: string;
+  answer: string;
+  reads: string[];
+}
+
+/**
+ * What `refresh --object` answers for an object that is not refreshed (a plain view): null
+ * for a registered object or a relation that is not a view; SL075 when no relation has the name.
+ */
+export async function explainObject(sql: Sql, name: string): Promise<Explained | null> {
+  const [row] = await sql<Explained[]>`select object, kind, answer, reads from refresh.explain(${name})`;
+  return row ?? null;
 }
 
 /**
@@ -169,15 +186,40 @@ export async function loadDag(sql: Sql): Promise<{ nodes: DagNode[]; edges: DagE
      order by l.level, s.priority desc, s.object::text`;
   const edges = await sql<DagEdge[]>`
     select parent::text as parent, parent_kind, dependent::text as dependent, strength, origin
-      from refresh.dag_edge order by dependent::text, parent::text`;
-  return { nodes, edges };
+      from refresh.dag_edge
+    union all
+    select parent::text, parent_kind, dependent::text, 'hard', 'view'
+      from refresh.view_edge
+     order by 3, 1`;
+  return { nodes: [...nodes, ...viewNodes(nodes, edges)], edges };
+}
+
+/**
+ * The plain views (edges of origin 'view'), each a level below the deepest object it reads:
+ * not registered, method "view", state "current" (at commit).
+ */
+function viewNodes(registered: readonly DagNode[], edges: readonly DagEdge[]): DagNode[] {
+  const level = new Map(registered.map((n) => [n.object, n.level]));
+  const views = [...new Set(edges.filter((e) => e.origin === 'view').map((e) => e.dependent))];
+  const parents = (v: string) => edges.filter((e) => e.dependent === v).map((e) => e.parent);
+  const levelOf = (v: string, seen: Set<string>): number => {
+    const known = level.get(v);
+    if (known !== undefined) return known;
+    if (!views.includes(v) || seen.has(v)) return -1; // a source table
+    const l = 1 + Math.max(-1, ...parents(v).map((p) => levelOf(p, new Set([...seen, v]))));
+    level.set(v, l);
+    return l;
+  };
+  return views
+    .map((v) => ({ object: v, level: levelOf(v, new Set()), method: 'view', state: 'current' }))
+    .sort((a, b) => a.level - b.level || a.object.localeCompare(b.object));
 }
 
 /** The dependency graph as indented text: each object under its level, with what it reads. */
 export function dagText(nodes: DagNode[], edges: DagEdge[]): string {
   const lines: string[] = [];
   let level = -1;
-  for (const n of nodes) {
+  for (const n of [...nodes].sort((a, b) => a.level - b.level)) {
     if (n.level !== level) {
       level = n.level;
       lines.push(`level ${level}`);
@@ -207,31 +249,43 @@ export function dagMermaid(nodes: DagNode[], edges: DagEdge[]): string {
   return lines.join('\n');
 }
 
-function printPlan(plan: PlanStep[]): void {
-  if (!plan.length) {
-    console.log('nothing to refresh: every registered object is fresh');
-    return;
-  }
-  for (const s of plan) console.log(`${String(s.step).padStart(3)}  level ${s.level}  ${s.object}  ${s.method}  (${s.reason})`);
+const NOTHING = 'nothing to refresh: every registered object is fresh';
+
+function printPlan(out: Output, plan: PlanStep[]): void {
+  out.rows(
+    plan.map((s) => ({ step: s.step, level: s.level, object: s.object, method: s.method, reason: s.reason })),
+    { empty: NOTHING },
+  );
 }
 
-function printRuns(runs: RunRow[]): void {
-  for (const r of runs) {
-    const rows = r.rows_before !== null || r.rows_after !== null ? `  rows ${r.rows_before ?? '-'} -> ${r.rows_after ?? '-'}` : '';
-    const ms = r.duration_ms !== null && r.status !== 'skipped' ? `  ${r.duration_ms} ms` : '';
-    const why = r.error_message ? `  ${r.error_message}${r.error_sqlstate ? ` (SQLSTATE ${r.error_sqlstate})` : ''}` : '';
-    const skip = r.status === 'skipped' ? `  ${r.reason}` : '';
-    console.log(
-      `${r.status.padEnd(8)} ${r.object_name}${r.method && r.status !== 'skipped' ? ` (${r.method})` : ''}${rows}${ms}${why}${skip}`,
-    );
-  }
+function printRuns(out: Output, runs: RunRow[]): void {
+  out.rows(
+    runs.map((r) => ({
+      status: r.status,
+      object: r.object_name,
+      method: r.status === 'skipped' ? null : r.method,
+      rows_before: r.rows_before,
+      rows_after: r.rows_after,
+      ms: r.status === 'skipped' ? null : r.duration_ms,
+      detail:
+        r.status === 'skipped'
+          ? r.reason
+          : r.error_message
+            ? `${r.error_message}${r.error_sqlstate ? ` (SQLSTATE ${r.error_sqlstate})` : ''}`
+            : null,
+    })),
+    { empty: NOTHING },
+  );
 }
 
 export function register(program: Command, log: Logger): void {
   program
     .command('refresh')
     .description('refresh what is stale or due, parents first; --object: that object and its dependents')
-    .option('--object <regclass>', 'refresh this object (e.g. stats.mv_model_stats_overall) and what depends on it')
+    .option(
+      '--object <regclass>',
+      'refresh this object (e.g. stats.user_leaderboard) and what depends on it; for a plain view (stats.mv_model_stats_overall), say why there is nothing to refresh',
+    )
     .option('--force', 'refresh even what is fresh')
     .option('--dry-run', 'print the plan in order and change nothing')
     .option('--trigger <source>', 'audit trigger source: cron, manual, event, http', 'manual')
@@ -247,9 +301,22 @@ export function register(program: Command, log: Logger): void {
       if (!reconnect.success)
         throw new ConfigError(`--reconnect-seconds ${reconnectSeconds}: must be a whole number of seconds, 0 to 3600`);
       const url = await databaseUrl(log);
-      const sql = connect(url, { max: 1, applicationName: 'scoreline refresh', onNotice: (m) => log('info', m) });
+      // refresh_object's notices say what the printed runs say: stdout has them once, stderr only warnings.
+      const sql = connect(url, {
+        max: 1,
+        applicationName: 'scoreline refresh',
+        onNotice: (m, severity) => {
+          if (severity === 'WARNING') log('warn', m);
+        },
+      });
       let result: RefreshResult;
       try {
+        const explained = opts.object ? await explainObject(sql, opts.object) : null;
+        if (explained) {
+          await sql.end();
+          output().rows([{ ...explained }], { columns: ['object', 'kind', 'answer', 'reads'] });
+          return;
+        }
         // a dry run only reads the plan: it works on a standby too
         if (!opts.dryRun) await requirePrimary(sql);
         result = await runRefresh(sql, opts);
@@ -261,21 +328,31 @@ export function register(program: Command, log: Logger): void {
         return;
       }
       await sql.end();
-      if (opts.dryRun) printPlan(result.plan);
-      else if (!result.runs.length) console.log('nothing to refresh: every registered object is fresh');
-      else printRuns(result.runs);
+      if (opts.dryRun) printPlan(output(), result.plan);
+      else printRuns(output(), result.runs);
       if (result.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
     });
 
   program
     .command('dag')
-    .description('print the dependency graph of registered objects (text, or --mermaid)')
+    .description(
+      'print the dependency graph of registered objects and the plain views of stats, with what each reads (--mermaid: a flowchart)',
+    )
     .option('--mermaid', 'print a mermaid flowchart')
     .action(async (opts: { mermaid?: boolean }) => {
       const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline dag' });
       try {
         const { nodes, edges } = await loadDag(sql);
-        console.log(opts.mermaid ? dagMermaid(nodes, edges) : dagText(nodes, edges));
+        const out = output();
+        if (opts.mermaid) out.raw(dagMermaid(nodes, edges));
+        else if (out.format === 'table') out.raw(dagText(nodes, edges));
+        else
+          out.rows(
+            nodes.map((n) => ({
+              ...n,
+              reads: edges.filter((e) => e.dependent === n.object).map((e) => e.parent),
+            })),
+          );
       } finally {
         await sql.end();
       }

@@ -53,7 +53,38 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
              where e.status = 'completed' and m.status in ('settled', 'void')
                and not exists (select from forecast.prediction_score s where s.prediction_id = p.prediction_id)) as unscored
       from forecast.prediction_score ps`;
-  t.equal(scored?.unscored, 0, 'every prediction on a settled market was scored by the worker (first-touchdown picks wait for a scorer)');
+  t.equal(scored?.unscored, 0, 'every prediction on a settled market was scored by the worker');
+  const [td] = await db.sql<{ games: number; labelled: number; picks: number; unscored: number }[]>`
+    select count(*)::int as games, count(*) filter (where source = 'demo data: drawn, not the real scorer')::int as labelled,
+           (select count(*)::int from forecast.prediction p join market.market m using (market_id) where m.market_type = 'first_td_scorer') as picks,
+           (select count(*)::int from forecast.prediction p join market.market m using (market_id)
+             where m.market_type = 'first_td_scorer' and not exists (select from forecast.prediction_score s where s.prediction_id = p.prediction_id)) as unscored
+      from forecast.first_touchdown`;
+  t.ok(td!.games > 0 && td!.labelled === td!.games, `first touchdowns of ${td?.games} games recorded, each labelled demo data`);
+  t.same([td?.picks, td?.unscored], [192, 0], "the demo users' 192 first-touchdown picks are all scored");
+  const users = await db.sql<{ handle: string; predictions: number }[]>`
+    select handle, predictions from stats.user_leaderboard order by handle`;
+  t.same(
+    users.map((u) => u.handle),
+    ['demo_user_1', 'demo_user_2', 'demo_user_3'],
+    'stats.user_leaderboard has the three demo users',
+  );
+  t.ok(
+    users.every((u) => u.predictions === 64),
+    '64 scored picks each',
+  );
+  t.match(
+    out,
+    /User leaderboard \(stats\.user_leaderboard; the first touchdowns the picks are scored on are demo data, drawn\)\n\s+season\s+user/,
+  );
+  t.match(out, /^\s+2024\s+demo_user_\d\s+64\s/m, 'and the demo prints it');
+  const [named] = await db.sql<{ model_name: string; win_rate: string; win_rate_exact: string }[]>`
+    select model_name, win_rate::text, win_rate_exact::text from stats.mv_model_stats_overall where model_name = 'elo'`;
+  t.match(
+    named,
+    { model_name: 'elo', win_rate: /^0\.\d{4}$/, win_rate_exact: /^0\.\d{10,}$/ },
+    'the views name the model and round what people read',
+  );
   t.ok((scored?.events ?? 0) >= 858, `the worker scored ${scored?.events} events`);
   const line = (re: RegExp) => out.split('\n').some((l) => re.test(l));
   t.ok(line(/^\s+nfl\s+NFL\s+american_football$/), 'competition nfl');
@@ -71,10 +102,27 @@ t.test('the demo loads the sample data and prints the summary', async (t) => {
   t.ok(line(/^\s+hkjc\s+2023-24\s+regular\s+completed\s+10$/), '10 completed races');
   t.ok(line(/^Players: 1996, roster rows: 1996, race runners: 124$/), 'players, rosters and runners');
 
-  // A second run: the loads change nothing.
+  // A second run: the loads change nothing, and what it prints is true of this run.
   let again = '';
   await runDemo({ url: db.url, out: (s) => (again += s + '\n'), log: silent });
   const loads = again.split('\n').filter((l) => /^\s+\d+\s+(nfl_games|football_data|nfl_players|hkjc_results)\s/.test(l));
   t.equal(loads.length, 4, 'four loads reported');
   for (const l of loads) t.match(l, /^\s+\d+\s+\S+\s+0\s+0\s+\d+\s+\d+\s/, `re-run inserts and updates nothing: ${l.trim()}`);
+  t.match(
+    again,
+    /Freshness: no results arrived in this run \(the 2025 season was loaded by an earlier one; make reset starts over from an empty database\); every derived object was fresh [\d.]+ s after the run started\./,
+    'the second run prints a freshness line that says why nothing was timed',
+  );
+  t.match(
+    again,
+    /Race meeting \(Sha Tin\): 10 races, 124 win prices, 49 bets, 49 settled \(this run: 0 bets placed, 0 settled; the rest by an earlier run\)\n/,
+    'the race meeting counts the bets that are there (no "0 bets" above a list of 49)',
+  );
+  t.notMatch(again, /\b0 bets, 0 settled\b/);
+  t.match(again, /^\s+2024\s+demo_user_\d\s+64\s/m, 'the user leaderboard is the same');
+  t.equal(
+    again.split('\n').filter((l) => /^\s+(bookmaker_favourite|elo|always_home|random)\s+573\s/.test(l)).length,
+    4,
+    'and so is the model leaderboard',
+  );
 });

@@ -104,20 +104,28 @@ t.test('scoreline refresh and scoreline dag', async (t) => {
   const cli = path.join(repoRoot, 'bin', 'scoreline');
   const env = { ...process.env, DATABASE_URL: url };
   const dry = await run(cli, ['refresh', '--dry-run'], { env });
-  t.match(dry.stdout, /1 {2}level 0 {2}stats\.best_lap {2}full {2}\(stale since/, '--dry-run prints the plan');
+  t.match(
+    JSON.parse(dry.stdout),
+    { step: 1, level: 0, object: 'stats.best_lap', method: 'full', reason: /^stale since/ },
+    '--dry-run prints the plan',
+  );
   const [still] = await sql<
     { populated: boolean }[]
   >`select relispopulated as populated from pg_class where oid = 'stats.best_lap'::regclass`;
   t.equal(still?.populated, false, 'and refreshes nothing');
 
-  const real = await run(cli, ['refresh', '--trigger', 'cron'], { env });
-  t.match(real.stdout, /success {2}stats\.best_lap \(full\) {2}rows - -> 1/, 'refresh prints what it did');
+  const real = await run(cli, ['refresh', '--trigger', 'cron', '--format', 'table'], { env });
+  t.match(
+    real.stdout,
+    /^status +object +method +rows_before +rows_after +ms +detail\nsuccess +stats\.best_lap +full +1 +\d+\n$/,
+    'refresh prints what it did',
+  );
   const [audit] = await sql<
     { trigger_source: string; status: string }[]
   >`select trigger_source, status from refresh.run order by run_id desc limit 1`;
   t.same(audit, { trigger_source: 'cron', status: 'success' });
 
-  const nothing = await run(cli, ['refresh'], { env });
+  const nothing = await run(cli, ['refresh'], { env: { ...env, SCORELINE_FORMAT: 'table' } });
   t.match(nothing.stdout, /nothing to refresh/, 'a second run finds nothing to do');
 
   const dag = await run(cli, ['dag', '--mermaid'], { env });

@@ -184,10 +184,18 @@ t.test('`scoreline status` prints the summary and `--html FILE` writes the page'
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       child.on('exit', (code) => resolve({ code, out }));
     });
-  const text = await run([]);
+  const text = await run(['--format', 'table']);
   t.equal(text.code, 0, text.out);
   t.match(text.out, /registered objects fresh/);
   t.match(text.out, /^queue: /m);
+  const json = await run([]);
+  t.equal(json.code, 0, json.out);
+  const summary = JSON.parse(json.out) as { objects: { object: string; state: string }[]; queue: unknown[] };
+  t.ok(
+    summary.objects.some((o) => o.object === 'stats.user_leaderboard'),
+    'on a pipe, one JSON object: the registered objects',
+  );
+  t.ok(Array.isArray(summary.queue), 'and the queue');
   const file = path.join(dir, 'status.html');
   const html = await run(['--html', file]);
   t.equal(html.code, 0, html.out);

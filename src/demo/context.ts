@@ -33,6 +33,8 @@ export interface DemoContext {
   dataDir: string;
   /** A scratch directory for the files the demo writes, removed when it ends. */
   tmp: string;
+  /** When the run started (ms since the epoch). */
+  startedAt: number;
   /** The batches the load steps ran, for later steps to report on. */
   batches: BatchRow[];
   /** Set by the NFL load step. */

@@ -75,11 +75,18 @@ export async function loadNflHoldingBackResults(ctx: DemoContext): Promise<void>
   );
 }
 
-/** Step: the baseline models predict every open match market; demo users pick first touchdown scorers. */
+/** Step: the baseline models predict every open match market; demo users pick first touchdown scorers, which demo data settles. */
 export async function predict(ctx: DemoContext): Promise<void> {
   const [p] = await ctx.sql<{ n: number }[]>`select forecast.create_baseline_predictions() as n`;
   const [u] = await ctx.sql<{ n: number }[]>`select forecast.create_demo_picks() as n`;
   ctx.log('info', `baseline models made ${p?.n ?? 0} predictions; demo users made ${u?.n ?? 0} first-touchdown picks`);
+  // the sample files have no play-by-play: the first touchdowns are drawn, and labelled so
+  const [td] = await ctx.sql<{ n: number }[]>`select forecast.record_demo_first_touchdowns() as n`;
+  if (td?.n)
+    ctx.log(
+      'info',
+      `first touchdowns recorded for ${td.n} games as demo data (drawn, not the real scorers: the sample files have no play-by-play), so the picks are scored`,
+    );
 }
 
 /** Step: start the real worker in this process (no HTTP), debounce 1 s unless configured. */
@@ -138,12 +145,19 @@ export async function waitUntilFresh(ctx: DemoContext): Promise<void> {
   // the debounced refresh has run once the queue drained; anything still stale is refreshed now
   await ctx.sql`call refresh.run_due('manual')`;
   const freshAt = Date.now();
-  if (s.lastCompletion) {
+  if (s.lastCompletion && s.completions) {
     ctx.out(
       `\nFreshness: ${s.completions} results arrived in ${[...new Set(s.rows.map((r) => r.week))].length} weekly files; ` +
         `after the last one, the model-stats views were current in ${((scoredAt - s.lastCompletion) / 1000).toFixed(2)} s ` +
         `(scored by the worker; the views are maintained in the scoring transaction) and every derived object was fresh in ` +
         `${((freshAt - s.lastCompletion) / 1000).toFixed(2)} s.`,
+    );
+  } else {
+    // a run on a database an earlier demo filled: nothing arrived, so there is nothing to time
+    ctx.out(
+      `\nFreshness: no results arrived in this run (the ${s.season} season was loaded by an earlier one; ` +
+        `make reset starts over from an empty database); every derived object was fresh ` +
+        `${((freshAt - ctx.startedAt) / 1000).toFixed(2)} s after the run started.`,
     );
   }
   await stopDemoWorker(ctx);

@@ -25,10 +25,14 @@ export interface StrategyDay {
 
 export interface RaceMeetingSummary {
   races: number;
-  /** The races' hkjc win prices held in market.odds_history (the feed keeps them). */
+  /** The races' hkjc win prices held in market.odds_history (the feed keeps them; all runs'). */
   prices: number;
+  /** Placed and settled by this run (0 on a run after the first). */
   bets: number;
   settled: number;
+  /** What the races have in all, this run's and earlier runs'. */
+  totalBets: number;
+  totalSettled: number;
   performance: StrategyDay[];
 }
 
@@ -83,7 +87,19 @@ export async function runRaceMeeting(sql: Sql): Promise<RaceMeetingSummary> {
                        join market.market m using (market_id)
                       where m.event_id = any (${sql.array(ids)}::bigint[]) and b.strategy_id = st.strategy_id)
      order by st.name, d.day`;
-  return { races: ids.length, prices, bets: placed?.n ?? 0, settled: settled?.n ?? 0, performance };
+  const [total] = await sql<{ bets: number; settled: number }[]>`
+    select count(*)::int as bets, count(*) filter (where b.status in ('settled', 'void'))::int as settled
+      from trade.bet b join market.selection s using (selection_id) join market.market m using (market_id)
+     where m.event_id = any (${sql.array(ids)}::bigint[])`;
+  return {
+    races: ids.length,
+    prices,
+    bets: placed?.n ?? 0,
+    settled: settled?.n ?? 0,
+    totalBets: total?.bets ?? 0,
+    totalSettled: total?.settled ?? 0,
+    performance,
+  };
 }
 
 export interface RaceDemoSummary extends RaceMeetingSummary {

@@ -92,11 +92,11 @@ export async function leaderboard(ctx: DemoContext): Promise<void> {
       units: string | null;
     }[]
   >`
-    select f.name, v.total_matches, v.total_points::text, round(v.avg_points, 2)::text as avg_points,
+    select v.model_name as name, v.total_matches, v.total_points::text, round(v.avg_points, 2)::text as avg_points,
            round(v.win_rate * 100, 1)::text as win_rate, v.win_count as w, v.draw_count as d, v.loss_count as l,
            round(v.total_units, 1)::text as units
-      from stats.mv_model_stats_overall v join forecast.forecaster f on f.forecaster_id = v.model_id
-     order by v.total_points desc, f.name`;
+      from stats.mv_model_stats_overall v
+     order by v.total_points desc, v.model_name`;
   const head = `  ${'model'.padEnd(20)} ${'matches'.padStart(7)} ${'points'.padStart(7)} ${'avg'.padStart(5)} ${'win %'.padStart(6)}   W-D-L        units`;
   ctx.out(
     `\nModel leaderboard, current seasons (stats.mv_model_stats_overall)\n${head}\n` +
@@ -107,6 +107,20 @@ export async function leaderboard(ctx: DemoContext): Promise<void> {
             `${(r.win_rate ?? '-').padStart(6)}   ${`${r.w}-${r.d}-${r.l}`.padEnd(12)} ${(r.units ?? '-').padStart(6)}`,
         )
         .join('\n'),
+  );
+  const users = await ctx.sql<
+    { season: string; handle: string; predictions: number; w: number; l: number; points: string; rank: number }[]
+  >`
+    select se.label as season, u.handle, u.predictions, u.win_count as w, u.loss_count as l, u.points::text, u.rank
+      from stats.user_leaderboard u join core.season se on se.season_id = u.season_id
+     order by se.label, u.rank, u.handle`;
+  ctx.out(
+    `\nUser leaderboard (stats.user_leaderboard; the first touchdowns the picks are scored on are demo data, drawn)\n` +
+      table(
+        ['season', 'user', 'picks', 'won', 'lost', 'points', 'rank'],
+        users.map((u) => [u.season, u.handle, u.predictions, u.w, u.l, u.points, u.rank]),
+        [2, 3, 4, 5, 6],
+      ),
   );
   const status = await ctx.sql<{ object: string; method: string; state: string; last_duration: string | null; reason: string | null }[]>`
     select object::text, method, state, round(extract(epoch from last_duration)::numeric * 1000)::text as last_duration, reason

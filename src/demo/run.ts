@@ -61,7 +61,13 @@ export async function raceMeeting(ctx: DemoContext): Promise<void> {
       `  ${p.strategy.padEnd(22)} ${p.day}  bets ${String(p.bets).padStart(3)}  won ${String(p.won).padStart(2)}  ` +
       `stake ${p.stake.padStart(8)}  P&L ${p.pnl.padStart(9)}  ROI ${p.roi ?? '-'}`,
   );
-  ctx.out(`\nRace meeting (Sha Tin): ${r.races} races, ${r.prices} win prices, ${r.bets} bets, ${r.settled} settled\n${lines.join('\n')}`);
+  const now =
+    r.bets === r.totalBets && r.settled === r.totalSettled
+      ? ''
+      : ` (this run: ${r.bets} bets placed, ${r.settled} settled; the rest by an earlier run)`;
+  ctx.out(
+    `\nRace meeting (Sha Tin): ${r.races} races, ${r.prices} win prices, ${r.totalBets} bets, ${r.totalSettled} settled${now}\n${lines.join('\n')}`,
+  );
 }
 
 /** The demo's steps after the database is up and migrated, in order. */
@@ -100,6 +106,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
     dataDir: opts.dataDir ?? path.join(repoRoot, 'data'),
     tmp: await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-demo-')),
     batches: [],
+    startedAt: Date.now(),
   };
   try {
     for (const step of opts.steps ?? demoSteps) {

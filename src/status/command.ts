@@ -6,6 +6,7 @@ import { connect, databaseUrl } from '../db.ts';
 import type { Logger } from '../log.ts';
 import { loadStatus, type StatusData } from './data.ts';
 import { renderStatusPage } from './html.ts';
+import { output } from '../output.ts';
 
 export function statusText(d: StatusData): string {
   const lines: string[] = [];
@@ -25,10 +26,31 @@ export function statusText(d: StatusData): string {
   return lines.join('\n');
 }
 
+/** The same summary as one JSON object (one line), for a program or jq. */
+export function statusJson(d: StatusData) {
+  return {
+    database: d.database,
+    generated_at: d.generatedAt,
+    objects: d.objects.map((o) => ({
+      object: o.object,
+      method: o.method,
+      state: o.state,
+      sla_breached: o.sla_breached,
+      reason: o.reason,
+      last_success: o.last_success,
+    })),
+    queue: d.queue,
+    failed_runs: d.failedRuns.slice(0, 5),
+    failed_jobs: d.failedJobs.length,
+  };
+}
+
 export function register(program: Command, log: Logger): void {
   program
     .command('status')
-    .description('what is stale and why, SLA breaches, the queue and recent failures; --html FILE writes the status page')
+    .description(
+      'what is stale and why, SLA breaches, the queue and recent failures (text on a terminal, one JSON object otherwise); --html FILE writes the status page',
+    )
     .option('--html <file>', 'write the status page (HTML with inline SVG, as the worker serves at GET /status) to this file')
     .action(async (opts: { html?: string }) => {
       const sql = connect(await databaseUrl(log), { max: 1, applicationName: 'scoreline status' });
@@ -38,7 +60,8 @@ export function register(program: Command, log: Logger): void {
           await fs.writeFile(opts.html, renderStatusPage(data));
           log('info', `status page written to ${opts.html}`);
         } else {
-          console.log(statusText(data));
+          const out = output();
+          out.raw(out.format === 'table' ? statusText(data) : JSON.stringify(statusJson(data)));
         }
       } finally {
         await sql.end();

@@ -285,6 +285,8 @@ interface ViewRow {
   total_points: string;
   avg_points: string;
   win_rate: string | null;
+  avg_points_exact: string;
+  win_rate_exact: string | null;
   win_count: number;
   draw_count: number;
   loss_count: number;
@@ -304,14 +306,25 @@ function sameStats(t: Tap, label: string, rows: (ViewRow & { key: string })[], e
     const checks: [string, unknown, number | null][] = [
       ['total_matches', row.total_matches, n],
       ['total_points', row.total_points, a.points],
-      ['avg_points', row.avg_points, a.points / n],
-      ['win_rate', row.win_rate, a.win + a.loss ? a.win / (a.win + a.loss) : null],
+      ['avg_points_exact', row.avg_points_exact, a.points / n],
+      ['win_rate_exact', row.win_rate_exact, a.win + a.loss ? a.win / (a.win + a.loss) : null],
       ['win_count', row.win_count, a.win],
       ['draw_count', row.draw_count, a.void],
       ['loss_count', row.loss_count, a.loss],
       ['total_units', row.total_units, a.units],
     ];
     for (const [col, got, want] of checks) if (!close(got, want)) problems.push(`${row.key} ${col}: ${String(got)} != ${want}`);
+    // what people read: the same, rounded to 4 decimals
+    for (const [col, got, exact] of [
+      ['avg_points', row.avg_points, row.avg_points_exact],
+      ['win_rate', row.win_rate, row.win_rate_exact],
+    ] as const) {
+      const ok =
+        exact === null
+          ? got === null
+          : got !== null && /^-?\d+\.\d{4}$/.test(got) && Math.abs(Number(got) - Number(exact)) <= 0.00005 + 1e-12;
+      if (!ok) problems.push(`${row.key} ${col}: ${String(got)} is not ${String(exact)} rounded to 4 decimals`);
+    }
   }
   t.same(problems.slice(0, 10), [], `${label}: ${rows.length} rows equal the recomputation`);
 }
