@@ -2253,6 +2253,36 @@ $$;
 COMMENT ON FUNCTION "ingest"."american_to_decimal"("p_american" integer) IS 'Converts American (moneyline) odds to decimal odds, rounded to 4 places: +230 -> 3.3000, -285 -> 1.3509. Values between -100 and +100 are not prices (SL100).';
 
 --
+-- Name: analyze_staging(bigint); Type: FUNCTION; Schema: ingest; Owner: -
+--
+
+CREATE FUNCTION "ingest"."analyze_staging"("p_batch_id" bigint) RETURNS boolean
+    LANGUAGE "plpgsql" SECURITY DEFINER
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_table regclass;
+begin
+  select f.staging_table into v_table
+    from ingest.batch b join ingest.feed f on f.code = b.feed
+   where b.batch_id = p_batch_id and b.status = 'running';
+  if v_table is null then
+    return false;
+  end if;
+  -- SKIP_LOCKED: a concurrent load of the same feed holds the table's ANALYZE lock until
+  -- it commits; this load then goes on with the statistics there are rather than wait.
+  execute format('analyze (skip_locked) %s', v_table);
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION "analyze_staging"("p_batch_id" bigint); Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON FUNCTION "ingest"."analyze_staging"("p_batch_id" bigint) IS 'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Returns false for a batch that is not running.';
+
+--
 -- Name: batch; Type: TABLE; Schema: ingest; Owner: -
 --
 
@@ -2268,9 +2298,11 @@ CREATE TABLE "ingest"."batch" (
     "unchanged" integer DEFAULT 0 NOT NULL,
     "rejected" integer DEFAULT 0 NOT NULL,
     "error" "text",
+    "odds_kept" integer DEFAULT 0 NOT NULL,
     CONSTRAINT "batch_counts_non_negative" CHECK ((("inserted" >= 0) AND ("updated" >= 0) AND ("unchanged" >= 0) AND ("rejected" >= 0))),
     CONSTRAINT "batch_failed_has_error" CHECK ((("status" <> 'failed'::"text") OR ("error" IS NOT NULL))),
     CONSTRAINT "batch_finished_has_time" CHECK ((("status" = 'running'::"text") OR ("finished_at" IS NOT NULL))),
+    CONSTRAINT "batch_odds_kept_non_negative" CHECK (("odds_kept" >= 0)),
     CONSTRAINT "batch_status_known" CHECK (("status" = ANY (ARRAY['running'::"text", 'completed'::"text", 'failed'::"text"])))
 );
 
@@ -2315,6 +2347,12 @@ COMMENT ON COLUMN "ingest"."batch"."rejected" IS 'Rows kept in ingest.rejected_r
 --
 
 COMMENT ON COLUMN "ingest"."batch"."error" IS 'Why a failed batch failed (a missing column, an unreadable file, an SQL error); nothing of it was merged.';
+
+--
+-- Name: COLUMN "batch"."odds_kept"; Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON COLUMN "ingest"."batch"."odds_kept" IS 'Prices this load wrote into market.odds_history (new ones, and changed ones of a corrected file): kept there under its own policy, forever by default. A re-run of the same file keeps 0 more.';
 
 --
 -- Name: begin_merge(bigint, "text"); Type: FUNCTION; Schema: ingest; Owner: -
@@ -2400,60 +2438,6 @@ $$;
 COMMENT ON FUNCTION "ingest"."finish_batch"("p_batch_id" bigint, "p_inserted" integer, "p_updated" integer, "p_unchanged" integer, "p_final" boolean) IS 'Adds a merge''s counts to its batch (a resumable load merges chunk by chunk) and, when p_final, marks it completed; rejected counts every ingest.rejected_row of the batch (parse, validate and merge).';
 
 --
--- Name: football_data_odds_snapshots(); Type: FUNCTION; Schema: ingest; Owner: -
---
-
-CREATE FUNCTION "ingest"."football_data_odds_snapshots"() RETURNS TABLE("observed_at" timestamp with time zone, "selection_id" bigint, "source_id" smallint, "price" numeric)
-    LANGUAGE "plpgsql"
-    SET "search_path" TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-  v_lo timestamptz;
-  v_hi timestamptz;
-begin
-  -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch just
-  -- merged (pg_temp.ingest_fd, left by ingest.merge_football_data in the load's
-  -- transaction), their prices by source in the staged odds (bet365, pinnacle,
-  -- market_average, market_max, each also *_closing), one row per match_result selection
-  -- (home, draw, away) and price: opening prices observed at kick-off - 48 hours, closing
-  -- prices at kick-off - 5 minutes. Snapshots already loaded are left out (one hash anti
-  -- join over the file's time range, not a probe per price into every daily partition),
-  -- so a re-run copies nothing.
-  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, statistics jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
-  drop table if exists pg_temp.ingest_fd_odds;
-  create temporary table ingest_fd_odds on commit drop as
-  select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'
-              else e.scheduled_start - interval '48 hours' end as observed_at,
-         s.selection_id, src.source_id, (o.value ->> s.code)::numeric(10, 4) as price
-    from pg_temp.ingest_fd f
-    join core.event e on e.external_id = f.external_id
-    join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
-    join market.selection s on s.market_id = m.market_id
-   cross join lateral jsonb_each(f.odds) o
-    join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
-   where jsonb_typeof(f.odds) = 'object';
-  perform 'PRAGMA:TABLE: pg_temp.ingest_fd_odds (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric(10, 4))'; -- its shape for plpgsql_check, which cannot see a table created at run time
-  delete from pg_temp.ingest_fd_odds x where x.price is null or x.price <= 1;
-  select min(x.observed_at), max(x.observed_at) into v_lo, v_hi from pg_temp.ingest_fd_odds x;
-  return query
-  select x.observed_at, x.selection_id, x.source_id, x.price
-    from pg_temp.ingest_fd_odds x
-    left join (select os.selection_id, os.source_id, os.observed_at
-                 from market.odds_snapshot os
-                where os.observed_at between v_lo and v_hi
-                  and os.source_id in (select distinct y.source_id from pg_temp.ingest_fd_odds y)) have
-      on have.selection_id = x.selection_id and have.source_id = x.source_id and have.observed_at = x.observed_at
-   where have.selection_id is null;
-end;
-$_$;
-
---
--- Name: FUNCTION "football_data_odds_snapshots"(); Type: COMMENT; Schema: ingest; Owner: -
---
-
-COMMENT ON FUNCTION "ingest"."football_data_odds_snapshots"() IS 'The bookmaker prices of the football_data batch just merged (pg_temp.ingest_fd, in the load''s transaction) as odds snapshots not yet loaded: one per match_result selection, source (every bookmaker of market.source the file quotes: bet365, pinnacle, william_hill, ...; market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. The feed copies them into market.odds_snapshot through copyOddsSnapshots.';
-
---
 -- Name: football_season_label("date"); Type: FUNCTION; Schema: ingest; Owner: -
 --
 
@@ -2470,6 +2454,43 @@ $$;
 --
 
 COMMENT ON FUNCTION "ingest"."football_season_label"("p_first_match" "date") IS 'The football season a file belongs to, named by its first match: a first match from July on starts a season (2019-08-09 -> 2019-20), an earlier one belongs to the season that started the year before. Taken from the first match, not each match, because 2019-20 ended in July 2020.';
+
+--
+-- Name: keep_football_data_odds(bigint); Type: FUNCTION; Schema: ingest; Owner: -
+--
+
+CREATE FUNCTION "ingest"."keep_football_data_odds"("p_batch_id" bigint) RETURNS integer
+    LANGUAGE "plpgsql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  -- (plpgsql: pg_temp.ingest_fd exists only during a load.) The matches of the batch being
+  -- merged (pg_temp.ingest_fd, made by ingest.merge_football_data), their prices by source
+  -- in the staged odds (bet365, pinnacle, market_average, market_max, each also
+  -- *_closing), one row per match_result selection (home, draw, away) and price: opening
+  -- prices observed at kick-off - 48 hours, closing prices at kick-off - 5 minutes.
+  perform 'PRAGMA:TABLE: pg_temp.ingest_fd (batch_id bigint, line_number integer, raw text, division text, match_date date, kickoff time, home_team text, away_team text, home_goals smallint, away_goals smallint, half_time_home_goals smallint, half_time_away_goals smallint, referee text, odds jsonb, statistics jsonb, competition_id integer, season_label text, external_id text, season_id integer, week_number smallint)'; -- its shape for plpgsql_check: ingest.merge_football_data creates it at run time
+  drop table if exists pg_temp.odds_history_load;
+  create temporary table odds_history_load on commit drop as
+  select case when o.key like '%\_closing' then e.scheduled_start - interval '5 minutes'
+              else e.scheduled_start - interval '48 hours' end as observed_at,
+         s.selection_id, src.source_id, (o.value ->> s.code)::numeric(10, 4) as price
+    from pg_temp.ingest_fd f
+    join core.event e on e.external_id = f.external_id
+    join market.market m on m.event_id = e.event_id and m.market_type = 'match_result'
+    join market.selection s on s.market_id = m.market_id
+   cross join lateral jsonb_each(f.odds) o
+    join market.source src on src.code = regexp_replace(o.key, '_closing$', '')
+   where jsonb_typeof(f.odds) = 'object';
+  return market.keep_odds_history(p_batch_id);
+end;
+$_$;
+
+--
+-- Name: FUNCTION "keep_football_data_odds"("p_batch_id" bigint); Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON FUNCTION "ingest"."keep_football_data_odds"("p_batch_id" bigint) IS 'Called by ingest.merge_football_data: the bookmaker prices of the batch being merged (pg_temp.ingest_fd) into market.odds_history (market.keep_odds_history, which counts them in ingest.batch.odds_kept): one per match_result selection, source (every bookmaker of market.source the file quotes: bet365, pinnacle, william_hill, ...; market_average, market_max) and time; opening prices at kick-off - 48 h, closing (*_closing) at kick-off - 5 min. Returns the prices written (a re-run writes 0).';
 
 --
 -- Name: competition_code; Type: TABLE; Schema: ingest; Owner: -
@@ -2906,6 +2927,7 @@ begin
 
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;
+  perform ingest.keep_football_data_odds(p_batch_id);
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
 end;
@@ -2915,7 +2937,7 @@ $$;
 -- Name: FUNCTION "merge_football_data"("p_batch_id" bigint, "p_final" boolean); Type: COMMENT; Schema: ingest; Owner: -
 --
 
-COMMENT ON FUNCTION "ingest"."merge_football_data"("p_batch_id" bigint, "p_final" boolean) IS 'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds (every bookmaker, averages and maxima, opening and closing), match statistics in metadata->statistics, values that could not be read in metadata->unreadable, and a match_result market per match. Unmapped divisions are rejected (scoreline ingest-map-code maps one). Returns the finished batch.';
+COMMENT ON FUNCTION "ingest"."merge_football_data"("p_batch_id" bigint, "p_final" boolean) IS 'Merges one football_data batch: the competition from the Div code (ingest.competition_code), the season named by the file''s first match (2019-20), clubs by short name (unknown ones are created), matchdays derived from each club''s match order, matches (external_id like epl_2019-20_20190809_Liverpool_Norwich, completed with FTHG/FTAG), bookmaker decimal odds in metadata->odds (every bookmaker, averages and maxima, opening and closing), match statistics in metadata->statistics, values that could not be read in metadata->unreadable, a match_result market per match, and every price into market.odds_history (ingest.keep_football_data_odds; counted in the batch''s odds_kept). Unmapped divisions are rejected (scoreline ingest-map-code maps one). Returns the finished batch.';
 
 --
 -- Name: merge_hkjc_results(bigint, boolean); Type: FUNCTION; Schema: ingest; Owner: -
@@ -3125,6 +3147,21 @@ begin
     into v_inserted, v_updated
     from pg_temp.ingest_touched_line t;
   select count(*) into v_total from pg_temp.ingest_runner;
+
+  -- The runners' final win odds as historical prices of the hkjc source, observed 10
+  -- minutes before the race's (estimated) start: kept in market.odds_history, counted in
+  -- the batch's odds_kept (a re-run keeps 0 more).
+  drop table if exists pg_temp.odds_history_load;
+  create temporary table odds_history_load on commit drop as
+  select e.scheduled_start - interval '10 minutes' as observed_at, s.selection_id, src.source_id, r.win_odds::numeric(10, 4) as price
+    from pg_temp.ingest_hk r
+    join core.event e on e.external_id = r.external_id
+    join market.market m on m.event_id = e.event_id and m.market_type = 'race_win'
+    join market.selection s on s.market_id = m.market_id and s.code = coalesce(r.horse_no::text, r.horse_code)
+   cross join (select x.source_id from market.source x where x.code = 'hkjc') src
+   where r.win_odds is not null;
+  perform market.keep_odds_history(p_batch_id);
+
   delete from ingest.stage_hkjc_results s where s.batch_id = p_batch_id;
   return ingest.finish_batch(p_batch_id, v_inserted, v_updated, v_total - v_inserted - v_updated, p_final);
 end;
@@ -3134,7 +3171,7 @@ $$;
 -- Name: FUNCTION "merge_hkjc_results"("p_batch_id" bigint, "p_final" boolean); Type: COMMENT; Schema: ingest; Owner: -
 --
 
-COMMENT ON FUNCTION "ingest"."merge_hkjc_results"("p_batch_id" bigint, "p_final" boolean) IS 'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win, and a race_win market with a selection per runner (a horse withdrawn before it had a number is a non_runner keyed by its brand code). Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';
+COMMENT ON FUNCTION "ingest"."merge_hkjc_results"("p_batch_id" bigint, "p_final" boolean) IS 'Merges one hkjc_results batch (one row per runner): races as events of kind race (external_id hkjc_20240101_ST_R1, Hong Kong season September-July, start times estimated), runners with draw, jockey, trainer, weight, finishing position and time, win odds in runner metadata->odds->hkjc_win and as historical prices of the hkjc source at the start - 10 minutes (market.odds_history, counted in odds_kept), and a race_win market with a selection per runner (a horse withdrawn before it had a number is a non_runner keyed by its brand code). Changed positions of a completed race go through core.correct_event_result. Counts are per runner row. Returns the finished batch.';
 
 --
 -- Name: merge_kalshi_markets(bigint, boolean); Type: FUNCTION; Schema: ingest; Owner: -
@@ -3356,10 +3393,20 @@ begin
   select p_batch_id, line_number, 'merge', raw, format('player %s already appears on line %s of this file', player_id, first_line)
     from dup;
 
+  -- Each team code of each season resolved once (a franchise's code of that season), not
+  -- once per player row: the batch's few dozen (team, season) pairs.
+  drop table if exists pg_temp.ingest_np_team;
+  create temporary table ingest_np_team on commit drop as
+  select d.recent_team, d.season, core.team_for_code(v_comp.sport_id, d.recent_team, d.season::integer) as team_id
+    from (select distinct s.recent_team, s.season from ingest.stage_nfl_players s where s.batch_id = p_batch_id) d;
+  perform 'PRAGMA:TABLE: pg_temp.ingest_np_team (recent_team text, season text, team_id integer)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  analyze pg_temp.ingest_np_team;
+
   with bad as (
     delete from ingest.stage_nfl_players s
      where s.batch_id = p_batch_id
-       and core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) is null
+       and not exists (select from pg_temp.ingest_np_team t
+                        where t.recent_team = s.recent_team and t.season = s.season and t.team_id is not null)
     returning s.line_number, s.raw, s.recent_team
   )
   insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
@@ -3396,10 +3443,11 @@ begin
   select s.line_number, se.season_id, t.team_id, p.player_id, s.position, s.player_id as external_id
     from ingest.stage_nfl_players s
     join core.season se on se.competition_id = v_comp.competition_id and se.label = s.season
-    cross join lateral (select core.team_for_code(v_comp.sport_id, s.recent_team, s.season::integer) as team_id) t
+    join pg_temp.ingest_np_team t on t.recent_team = s.recent_team and t.season = s.season
     join core.player p on p.sport_id = v_comp.sport_id and p.external_id = s.player_id
    where s.batch_id = p_batch_id;
   perform 'PRAGMA:TABLE: pg_temp.ingest_roster (line_number integer, season_id integer, team_id integer, player_id bigint, position text, external_id text)'; -- its shape for plpgsql_check, which cannot see a table created at run time
+  analyze pg_temp.ingest_roster;
 
   with ins as (
     insert into core.roster (season_id, team_id, player_id, position, external_id)
@@ -3665,17 +3713,21 @@ CREATE FUNCTION "maint"."dq_orphaned_odds"() RETURNS bigint
     LANGUAGE "sql" STABLE
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
-  select count(*)
-    from market.odds_snapshot o
-   where not exists (select from market.selection s where s.selection_id = o.selection_id)
-      or not exists (select from market.source r where r.source_id = o.source_id);
+  select (select count(*)
+            from market.odds_snapshot o
+           where not exists (select from market.selection s where s.selection_id = o.selection_id)
+              or not exists (select from market.source r where r.source_id = o.source_id))
+       + (select count(*)
+            from market.odds_history h
+           where not exists (select from market.selection s where s.selection_id = h.selection_id)
+              or not exists (select from market.source r where r.source_id = h.source_id));
 $$;
 
 --
 -- Name: FUNCTION "dq_orphaned_odds"(); Type: COMMENT; Schema: maint; Owner: -
 --
 
-COMMENT ON FUNCTION "maint"."dq_orphaned_odds"() IS 'Data-quality check: odds snapshots whose selection or source does not exist (0 = healthy). The COPY path checks its keys (market.lock_odds_keys) and deletes follow the selection''s trigger; a row written by a plain INSERT with an unknown id, or a TRUNCATE of market.selection, shows up here. To run it nightly, register it: insert into refresh."check" (name, query, expected, severity) values (''odds_no_orphaned_snapshots'', ''select maint.dq_orphaned_odds()'', 0, ''error'').';
+COMMENT ON FUNCTION "maint"."dq_orphaned_odds"() IS 'Data-quality check: odds snapshots and historical prices whose selection or source does not exist (0 = healthy). The COPY path checks its keys (market.lock_odds_keys) and deletes follow the selection''s trigger; a row written by a plain INSERT with an unknown id, or a TRUNCATE of market.selection, shows up here. To run it nightly, register it: insert into refresh."check" (name, query, expected, severity) values (''odds_no_orphaned_snapshots'', ''select maint.dq_orphaned_odds()'', 0, ''error'').';
 
 --
 -- Name: drop_partition("regclass", "regclass"); Type: FUNCTION; Schema: maint; Owner: -
@@ -3896,14 +3948,18 @@ COMMENT ON FUNCTION "maint"."partition_unit"("p_granularity" interval) IS 'The d
 --
 
 CREATE PROCEDURE "maint"."run_partition_maintenance"()
-    LANGUAGE "sql"
-    AS $$ call maint.run_partition_maintenance(now()) $$;
+    LANGUAGE "plpgsql"
+    AS $$
+begin
+  call maint.run_partition_maintenance(pg_catalog.now());
+end;
+$$;
 
 --
 -- Name: PROCEDURE "run_partition_maintenance"(); Type: COMMENT; Schema: maint; Owner: -
 --
 
-COMMENT ON PROCEDURE "maint"."run_partition_maintenance"() IS 'call maint.run_partition_maintenance(): the maintenance the worker''s maintain job runs, as of now() (see maint.run_partition_maintenance(timestamptz)).';
+COMMENT ON PROCEDURE "maint"."run_partition_maintenance"() IS 'call maint.run_partition_maintenance(): the maintenance the worker''s maintain job runs, as of now() (see maint.run_partition_maintenance(timestamptz)); commits after every partition, so outside a transaction block only (2D000 inside one).';
 
 --
 -- Name: run_partition_maintenance(timestamp with time zone); Type: PROCEDURE; Schema: maint; Owner: -
@@ -3911,30 +3967,41 @@ COMMENT ON PROCEDURE "maint"."run_partition_maintenance"() IS 'call maint.run_pa
 
 CREATE PROCEDURE "maint"."run_partition_maintenance"(IN "p_now" timestamp with time zone)
     LANGUAGE "plpgsql"
-    SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_at_ts timestamptz := coalesce(p_now, now());
-  v_pol maint.partition_policy;
+  v_at_ts timestamptz := coalesce(p_now, pg_catalog.now());
+  v_pol record;
   v_part record;
   v_n bigint;
   v_d record;
 begin
-  if v_at_ts > now() then
+  if v_at_ts > pg_catalog.now() then
     -- retention is judged on the server's time: as of a later time it would drop partitions too early
-    raise exception 'partition maintenance as of % (after now(), %) would drop partitions before their retention', v_at_ts, now()
+    raise exception 'partition maintenance as of % (after now(), %) would drop partitions before their retention', v_at_ts, pg_catalog.now()
       using errcode = 'SL092', hint = 'call maint.run_partition_maintenance() (as of now); maint.ensure_partitions creates partitions for any range ahead';
   end if;
-  for v_pol in select * from maint.partition_policy where enabled order by parent::text loop
-    -- partitions ahead
+  -- Commit first, before anything is done: inside a transaction block (after BEGIN) or
+  -- from a function, PostgreSQL refuses this COMMIT with 2D000 "invalid transaction
+  -- termination" (CONTEXT: ... maint.run_partition_maintenance ... at COMMIT), and nothing
+  -- was changed. A clearer message of our own is not possible: PL/pgSQL cannot catch it
+  -- (a block with an exception handler may not commit at all), and nothing tells an
+  -- explicit transaction block from an implicit one.
+  commit;
+
+  for v_pol in
+    select p.parent, p.premake, p.retention, p.downsample_after, p.downsample_into
+      from maint.partition_policy p where p.enabled order by p.parent::text
+  loop
+    -- partitions ahead (few: one transaction)
     v_n := maint.ensure_partitions(v_pol.parent, v_at_ts, v_at_ts + v_pol.premake);
     if v_n > 0 then
       insert into maint.maintenance_log (parent, action, rows, range_from, range_to)
       values (v_pol.parent::text, 'create', v_n, v_at_ts, v_at_ts + v_pol.premake);
     end if;
+    commit;
 
-    -- retention: whole partitions past it are dropped, without downsampling
-    -- (maint.drop_partition checks the policy again, against now(), and logs the drop)
+    -- retention: whole partitions past it are dropped, without downsampling, one per
+    -- transaction (maint.drop_partition checks the policy again, against now(), and logs the drop)
     if v_pol.retention is not null then
       for v_part in
         select pb.partition from maint.partition_bounds pb
@@ -3942,10 +4009,11 @@ begin
          order by pb.range_from
       loop
         perform maint.drop_partition(v_pol.parent, v_part.partition);
+        commit;
       end loop;
     end if;
 
-    -- downsampling: aggregate, then drop the raw partition
+    -- downsampling: aggregate, then drop the raw partition, one per transaction
     if v_pol.downsample_after is not null then
       if (v_pol.parent, v_pol.downsample_into) is distinct from ('market.odds_snapshot'::regclass, 'market.odds_bar_1m'::regclass) then
         raise exception 'no downsampler from % into %', v_pol.parent, v_pol.downsample_into
@@ -3959,13 +4027,14 @@ begin
          order by pb.range_from
       loop
         perform maint.downsample_partition(v_pol.parent, v_part.partition);
+        commit;
       end loop;
     end if;
   end loop;
 
-  for v_d in select * from maint.default_partition_rows() r where r.rows > 0 loop
+  for v_d in select r.parent, r.rows from maint.default_partition_rows() r where r.rows > 0 loop
     raise warning 'default partition of % holds % rows: they have no partition of their own', v_d.parent, v_d.rows
-      using hint = format('call maint.ensure_partitions(%L, <from>, <to>) for their time range: it moves them', v_d.parent::text);
+      using hint = pg_catalog.format('call maint.ensure_partitions(%L, <from>, <to>) for their time range: it moves them', v_d.parent::text);
   end loop;
 end;
 $$;
@@ -3974,7 +4043,7 @@ $$;
 -- Name: PROCEDURE "run_partition_maintenance"(IN "p_now" timestamp with time zone); Type: COMMENT; Schema: maint; Owner: -
 --
 
-COMMENT ON PROCEDURE "maint"."run_partition_maintenance"(IN "p_now" timestamp with time zone) IS 'Partition maintenance as of p_now (null: now(); a time after now() is refused, SL092); call maint.run_partition_maintenance() runs it as of now. For every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions.';
+COMMENT ON PROCEDURE "maint"."run_partition_maintenance"(IN "p_now" timestamp with time zone) IS 'Partition maintenance as of p_now (null: now(); a time after now() is refused, SL092); call maint.run_partition_maintenance() runs it as of now. For every enabled table in maint.partition_policy, creates partitions from now to now + premake, detaches and drops partitions entirely older than the retention, downsamples raw odds partitions older than downsample_after into market.odds_bar_1m and drops them; logs each action in maint.maintenance_log and warns about rows in default partitions. Commits after every partition (any backlog fits in max_locks_per_transaction), so it must be CALLed outside a transaction block: inside one it fails with 2D000 before doing anything.';
 
 --
 -- Name: tg_partition_policy__check(); Type: FUNCTION; Schema: maint; Owner: -
@@ -4166,6 +4235,53 @@ $$;
 --
 
 COMMENT ON FUNCTION "market"."dead_heats"("p_event_id" bigint) IS 'The dead heats of an event''s race_win and race_place markets: each selection whose runner finished tied with others for the last places paid, with places = the paid places left for the tied runners and tied = how many tied (two runners tied for first in a win market: places 1, tied 2). A winning stake on it is paid places / tied at full odds, the rest lost (market.settled_pnl). Selections without a dead heat on a paid place are not listed (their share is 1). Used by forecast.score_event and trade.settle_bets.';
+
+--
+-- Name: keep_odds_history(bigint); Type: FUNCTION; Schema: market; Owner: -
+--
+
+CREATE FUNCTION "market"."keep_odds_history"("p_batch_id" bigint) RETURNS integer
+    LANGUAGE "plpgsql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_lo timestamptz;
+  v_hi timestamptz;
+  v_kept integer;
+begin
+  if to_regclass('pg_temp.odds_history_load') is null then
+    raise exception 'market.keep_odds_history(%): no load table pg_temp.odds_history_load', p_batch_id
+      using errcode = 'SL099',
+            hint = 'create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop, fill it, then call this';
+  end if;
+  perform 'PRAGMA:TABLE: pg_temp.odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)'; -- its shape for plpgsql_check: the merge creates it at run time
+  select min(l.observed_at), max(l.observed_at) into v_lo, v_hi
+    from pg_temp.odds_history_load l where l.price > 1;
+  if v_lo is null then
+    return 0;
+  end if;
+  perform maint.ensure_partitions('market.odds_history'::regclass, v_lo, v_hi);
+  -- one price per key (a file naming a match twice keeps its last line's); a re-load
+  -- rewrites only prices that changed, stamped with its batch
+  insert into market.odds_history as h (observed_at, selection_id, source_id, price, batch_id)
+  select distinct on (l.selection_id, l.source_id, l.observed_at) l.observed_at, l.selection_id, l.source_id, l.price, p_batch_id
+    from pg_temp.odds_history_load l
+   where l.price > 1 and l.observed_at is not null and l.selection_id is not null and l.source_id is not null
+   order by l.selection_id, l.source_id, l.observed_at
+  on conflict (selection_id, source_id, observed_at) do update
+    set price = excluded.price, batch_id = excluded.batch_id
+    where h.price is distinct from excluded.price;
+  get diagnostics v_kept = row_count;
+  update ingest.batch b set odds_kept = b.odds_kept + v_kept where b.batch_id = p_batch_id;
+  return v_kept;
+end;
+$$;
+
+--
+-- Name: FUNCTION "keep_odds_history"("p_batch_id" bigint); Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON FUNCTION "market"."keep_odds_history"("p_batch_id" bigint) IS 'Used by the feeds'' merges, in the load''s transaction: writes the prices in pg_temp.odds_history_load (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) into market.odds_history under batch p_batch_id, creating the monthly partitions they need; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number (a re-run of the same file writes 0). SL099 without the load table.';
 
 --
 -- Name: lock_odds_keys(bigint[], smallint[]); Type: FUNCTION; Schema: market; Owner: -
@@ -4383,14 +4499,16 @@ begin
   perform 'PRAGMA:DISABLE:CHECK'; -- plpgsql_check: one function for two tables, each branch reads its own table's columns
   if tg_table_name = 'source' then
     v_what := format('source %s (%s)', old.code, old.source_id);
-    select exists (select from market.odds_snapshot o where o.source_id = old.source_id) into v_used;
+    select exists (select from market.odds_snapshot o where o.source_id = old.source_id)
+        or exists (select from market.odds_history h where h.source_id = old.source_id) into v_used;
   else
     v_what := format('selection %s', old.selection_id);
-    select exists (select from market.odds_snapshot o where o.selection_id = old.selection_id) into v_used;
+    select exists (select from market.odds_snapshot o where o.selection_id = old.selection_id)
+        or exists (select from market.odds_history h where h.selection_id = old.selection_id) into v_used;
   end if;
   perform 'PRAGMA:ENABLE:CHECK';
   if v_used then
-    raise exception '% has odds snapshots: it cannot be %', v_what, case tg_op when 'DELETE' then 'deleted' else 'renumbered' end
+    raise exception '% has odds snapshots or historical prices: it cannot be %', v_what, case tg_op when 'DELETE' then 'deleted' else 'renumbered' end
       using errcode = 'SL106',
             hint = case when tg_table_name = 'source' then 'odds snapshots keep their source; drop or detach the partitions holding them first'
                         else 'odds snapshots keep their selection id' end;
@@ -4403,7 +4521,7 @@ $$;
 -- Name: FUNCTION "tg__keep_odds_key"(); Type: COMMENT; Schema: market; Owner: -
 --
 
-COMMENT ON FUNCTION "market"."tg__keep_odds_key"() IS 'Shared by market.source and market.selection (triggers _500_odds_snapshot_restrict, _510_odds_snapshot_key_change): before deleting a market.source, or changing a source''s or selection''s id, refuses (SL106) when odds snapshots use it (ON DELETE RESTRICT / ON UPDATE NO ACTION without a foreign key). Sources are few and rarely deleted; the check scans the snapshots of that source.';
+COMMENT ON FUNCTION "market"."tg__keep_odds_key"() IS 'Shared by market.source and market.selection (triggers _500_odds_snapshot_restrict, _510_odds_snapshot_key_change): before deleting a market.source, or changing a source''s or selection''s id, refuses (SL106) when odds snapshots or historical prices (market.odds_history) use it (ON DELETE RESTRICT / ON UPDATE NO ACTION without a foreign key). Sources are few and rarely deleted; the check scans the snapshots of that source.';
 
 --
 -- Name: tg_market__defaults(); Type: FUNCTION; Schema: market; Owner: -
@@ -4521,9 +4639,10 @@ CREATE FUNCTION "market"."tg_selection__delete_odds"() RETURNS "trigger"
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-  -- One delete for the whole statement; the primary key (selection_id leading) finds the
-  -- rows in every daily partition.
+  -- One delete per table for the whole statement; the primary keys (selection_id leading)
+  -- find the rows in every partition.
   delete from market.odds_snapshot o using old_rows d where o.selection_id = d.selection_id;
+  delete from market.odds_history h using old_rows d where h.selection_id = d.selection_id;
   return null;
 end;
 $$;
@@ -4532,7 +4651,7 @@ $$;
 -- Name: FUNCTION "tg_selection__delete_odds"(); Type: COMMENT; Schema: market; Owner: -
 --
 
-COMMENT ON FUNCTION "market"."tg_selection__delete_odds"() IS 'After a delete of market.selection rows (directly or cascaded from their market): deletes their odds snapshots in one set-based statement (ON DELETE CASCADE without a foreign key).';
+COMMENT ON FUNCTION "market"."tg_selection__delete_odds"() IS 'After a delete of market.selection rows (directly or cascaded from their market): deletes their odds snapshots and historical prices, one set-based statement per table (ON DELETE CASCADE without a foreign key).';
 
 --
 -- Name: tg_selection__guard_delete(); Type: FUNCTION; Schema: market; Owner: -
@@ -7141,7 +7260,7 @@ begin
       left join core.runner x on x.runner_id = s.runner_id
       cross join lateral (
         select o.last_traded_price
-          from market.odds_snapshot o
+          from market.odds_all o
          where o.selection_id = s.selection_id and o.source_id = v_price_source_id
            and o.observed_at <= r.placed_at and o.observed_at > r.placed_at - interval '1 day'
            and o.last_traded_price is not null
@@ -7178,7 +7297,7 @@ $$;
 -- Name: FUNCTION "create_race_strategy_bets"("p_event_ids" bigint[]); Type: COMMENT; Schema: trade; Owner: -
 --
 
-COMMENT ON FUNCTION "trade"."create_race_strategy_bets"("p_event_ids" bigint[]) IS 'Creates (once) the three race strategies of the demo and places their bets on the race_win markets of the given races (default: every race): favourite_back backs the shortest-priced runner (stake 10, at hkjc), value_back backs every runner priced 5 to 10 (stake 5, at hkjc), favourite_lay lays the shortest-priced runner (stake 10, at betfair, whose commission applies); the price is the runner''s latest hkjc win price (market.odds_snapshot.last_traded_price) 5 minutes before the start, when the bets are placed, matched. Historical back-test bets, written directly into trade.bet (external_ref demo:<strategy>:<selection>); re-running places only what is missing. SL098 when a source it needs does not exist. Returns the bets placed.';
+COMMENT ON FUNCTION "trade"."create_race_strategy_bets"("p_event_ids" bigint[]) IS 'Creates (once) the three race strategies of the demo and places their bets on the race_win markets of the given races (default: every race): favourite_back backs the shortest-priced runner (stake 10, at hkjc), value_back backs every runner priced 5 to 10 (stake 5, at hkjc), favourite_lay lays the shortest-priced runner (stake 10, at betfair, whose commission applies); the price is the runner''s latest hkjc win price (market.odds_all.last_traded_price: a live snapshot or a price the feed kept in market.odds_history) 5 minutes before the start, when the bets are placed, matched. Historical back-test bets, written directly into trade.bet (external_ref demo:<strategy>:<selection>); re-running places only what is missing. SL098 when a source it needs does not exist. Returns the bets placed.';
 
 --
 -- Name: dq_bets_disagree_with_selections(); Type: FUNCTION; Schema: trade; Owner: -
@@ -7817,24 +7936,24 @@ $$;
 COMMENT ON FUNCTION "worker"."add_job"("p_task" "text", "p_payload" "json", "p_job_key" "text", "p_run_at" timestamp with time zone, "p_priority" integer, "p_job_key_mode" "text") IS 'Enqueues a job for one of the worker''s tasks (SL120 otherwise) with the configured max attempts. Security definer so triggers fired by any role can enqueue without rights on graphile_worker.';
 
 --
--- Name: beat("text", "text"[], "text", integer, integer); Type: FUNCTION; Schema: worker; Owner: -
+-- Name: beat("text", "text"[], "text", integer, integer, "text"); Type: FUNCTION; Schema: worker; Owner: -
 --
 
-CREATE FUNCTION "worker"."beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer) RETURNS "void"
+CREATE FUNCTION "worker"."beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer, "p_worker_id" "text" DEFAULT NULL::"text") RETURNS "void"
     LANGUAGE "sql"
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
-  insert into worker.heartbeat as h (process_id, worker_ids, hostname, pid, concurrency)
-  values (p_process_id, p_worker_ids, p_hostname, p_pid, p_concurrency)
+  insert into worker.heartbeat as h (process_id, worker_id, worker_ids, hostname, pid, concurrency)
+  values (p_process_id, coalesce(p_worker_id, p_hostname || ':' || p_pid), p_worker_ids, p_hostname, p_pid, p_concurrency)
   on conflict (process_id) do update
     set worker_ids = excluded.worker_ids, last_seen_at = now(), stopped_at = null
 $$;
 
 --
--- Name: FUNCTION "beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer); Type: COMMENT; Schema: worker; Owner: -
+-- Name: FUNCTION "beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer, "p_worker_id" "text"); Type: COMMENT; Schema: worker; Owner: -
 --
 
-COMMENT ON FUNCTION "worker"."beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer) IS 'A worker process''s heartbeat: records its graphile-worker ids and the time.';
+COMMENT ON FUNCTION "worker"."beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer, "p_worker_id" "text") IS 'A worker process''s heartbeat: records its name (WORKER_ID, hostname:pid when not given), its graphile-worker ids and the time.';
 
 --
 -- Name: enqueue_owed(); Type: FUNCTION; Schema: worker; Owner: -
@@ -7929,8 +8048,9 @@ CREATE PROCEDURE "worker"."maintain"(IN "p_keep_failed" interval DEFAULT '14 day
     AS $$
 begin
   if to_regprocedure('maint.run_partition_maintenance()') is not null then
-    execute 'call maint.run_partition_maintenance()';
-    commit;
+    -- a static CALL, not EXECUTE: a dynamic CALL runs atomically, and this one commits
+    -- after every partition (sql/066_partition_run.sql)
+    call maint.run_partition_maintenance();
   end if;
   if to_regprocedure('refresh.reap(regclass)') is not null then
     perform refresh.reap(null);
@@ -8018,6 +8138,7 @@ CREATE FUNCTION "worker"."recover_stale_workers"("p_threshold" interval, "p_reco
     AS $$
 declare
   v_stale text[];
+  v_backend integer;
   v_unlocked integer;
   v_superseded integer;
 begin
@@ -8033,6 +8154,23 @@ begin
   if v_stale is null then
     return 0;
   end if;
+  -- The dead processes' backends may still be running (or waiting inside) a job's statement:
+  -- PostgreSQL notices a closed client only when it next reads from it, so that statement
+  -- could still commit after the job runs again elsewhere. End them first (a role may end
+  -- its own backends; the workers connect as one role) and wait for them to be gone.
+  for v_backend in
+    select a.pid
+      from pg_stat_activity a
+      join worker.heartbeat h on a.application_name = left('scoreline worker ' || h.process_id, 63)
+     where h.worker_ids && v_stale
+       and a.pid <> pg_backend_pid()
+  loop
+    begin
+      perform pg_terminate_backend(v_backend, 5000);
+    exception when insufficient_privilege then
+      null; -- another role's backend (a superuser's): it cannot be ended from here
+    end;
+  end loop;
   -- A score_event or refresh job always has a key; one without it had been superseded
   -- while it ran (graphile-worker's add_job takes the key off a locked job with the same
   -- key and uses up its attempts). The job that replaced it does, or already did, the same
@@ -8065,7 +8203,7 @@ $$;
 -- Name: FUNCTION "recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text"); Type: COMMENT; Schema: worker; Owner: -
 --
 
-COMMENT ON FUNCTION "worker"."recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text") IS 'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
+COMMENT ON FUNCTION "worker"."recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text") IS 'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, after ending the stale processes'' backends that are still connected (found by their application_name, scoreline worker <process_id>: a statement a killed worker left running must not commit after its job runs again), so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
 
 --
 -- Name: score_event(bigint, integer); Type: FUNCTION; Schema: worker; Owner: -
@@ -9959,6 +10097,177 @@ COMMENT ON COLUMN "market"."market_type"."allows_multiple_picks" IS 'Default for
 COMMENT ON COLUMN "market"."market_type"."event_kinds" IS 'The event kinds this market type can be opened on.';
 
 --
+-- Name: odds_history; Type: TABLE; Schema: market; Owner: -
+--
+
+CREATE TABLE "market"."odds_history" (
+    "observed_at" timestamp with time zone NOT NULL,
+    "selection_id" bigint NOT NULL,
+    "source_id" smallint NOT NULL,
+    "price" numeric(10,4) NOT NULL,
+    "batch_id" bigint NOT NULL,
+    CONSTRAINT "odds_history_price_above_one" CHECK (("price" > (1)::numeric))
+)
+PARTITION BY RANGE ("observed_at");
+
+--
+-- Name: TABLE "odds_history"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON TABLE "market"."odds_history" IS 'Prices loaded from files (historical opening and closing prices, final win odds): one decimal price of a selection at a source at a time, with the ingest batch that loaded it (or last changed it). Partitioned by month on observed_at; kept forever by default (maint.partition_policy.retention null, which a DBA may change). No per-row foreign keys: rows are written set-based by the feeds'' merges from selections and sources that exist in the same transaction; deleting a selection deletes its prices, deleting a source with prices is refused (triggers on market.selection and market.source), and maint.dq_orphaned_odds() counts orphans.';
+
+--
+-- Name: COLUMN "odds_history"."observed_at"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_history"."observed_at" IS 'When the price held, as the file gives it (football-data: opening at kick-off - 48 h, closing at kick-off - 5 min; HKJC: final win odds at the estimated start - 10 min); the partition key.';
+
+--
+-- Name: COLUMN "odds_history"."selection_id"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_history"."selection_id" IS 'The selection priced (market.selection).';
+
+--
+-- Name: COLUMN "odds_history"."source_id"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_history"."source_id" IS 'The bookmaker, exchange or aggregate quoting the price (market.source).';
+
+--
+-- Name: COLUMN "odds_history"."price"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_history"."price" IS 'Decimal odds (> 1).';
+
+--
+-- Name: COLUMN "odds_history"."batch_id"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_history"."batch_id" IS 'The ingest.batch that loaded the price, or that last changed it (a corrected file re-loaded).';
+
+--
+-- Name: odds_snapshot; Type: TABLE; Schema: market; Owner: -
+--
+
+CREATE TABLE "market"."odds_snapshot" (
+    "observed_at" timestamp with time zone NOT NULL,
+    "selection_id" bigint NOT NULL,
+    "source_id" smallint NOT NULL,
+    "back_price" numeric(10,4),
+    "back_size" numeric(14,2),
+    "lay_price" numeric(10,4),
+    "lay_size" numeric(14,2),
+    "last_traded_price" numeric(10,4),
+    "volume" numeric(16,2),
+    CONSTRAINT "odds_snapshot_back_price_above_one" CHECK (("back_price" > (1)::numeric)),
+    CONSTRAINT "odds_snapshot_back_size_non_negative" CHECK (("back_size" >= (0)::numeric)),
+    CONSTRAINT "odds_snapshot_has_a_price" CHECK (("num_nonnulls"("back_price", "lay_price", "last_traded_price") > 0)),
+    CONSTRAINT "odds_snapshot_last_traded_price_above_one" CHECK (("last_traded_price" > (1)::numeric)),
+    CONSTRAINT "odds_snapshot_lay_price_above_one" CHECK (("lay_price" > (1)::numeric)),
+    CONSTRAINT "odds_snapshot_lay_size_non_negative" CHECK (("lay_size" >= (0)::numeric)),
+    CONSTRAINT "odds_snapshot_volume_non_negative" CHECK (("volume" >= (0)::numeric))
+)
+PARTITION BY RANGE ("observed_at");
+
+--
+-- Name: TABLE "odds_snapshot"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON TABLE "market"."odds_snapshot" IS 'Prices of a selection at a source over time (decimal odds), partitioned by day on observed_at (UTC days). Partitions are created ahead by maint.run_partition_maintenance (or maint.ensure_partitions before a historic load); rows outside every partition land in market.odds_snapshot_default, which maint.default_partition_rows() reports. Raw partitions older than 7 days are downsampled into market.odds_bar_1m and dropped. A race''s prices over a time range: join market.market (event_id) -> market.selection -> this table; the primary key (selection_id leading) serves it within the daily partitions the time range prunes to.';
+
+--
+-- Name: COLUMN "odds_snapshot"."observed_at"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."observed_at" IS 'When the price was seen at the source; the partition key.';
+
+--
+-- Name: COLUMN "odds_snapshot"."back_price"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."back_price" IS 'Best price available to back (decimal odds, > 1).';
+
+--
+-- Name: COLUMN "odds_snapshot"."back_size"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."back_size" IS 'Money available to back at back_price.';
+
+--
+-- Name: COLUMN "odds_snapshot"."lay_price"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."lay_price" IS 'Best price available to lay (decimal odds, > 1).';
+
+--
+-- Name: COLUMN "odds_snapshot"."lay_size"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."lay_size" IS 'Money available to lay at lay_price.';
+
+--
+-- Name: COLUMN "odds_snapshot"."last_traded_price"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."last_traded_price" IS 'Price of the last matched trade; for a bookmaker or pari-mutuel source, its quoted odds.';
+
+--
+-- Name: COLUMN "odds_snapshot"."volume"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_snapshot"."volume" IS 'Cumulative money traded on the selection at the source up to observed_at (monotone, like Betfair totalMatched).';
+
+--
+-- Name: odds_all; Type: VIEW; Schema: market; Owner: -
+--
+
+CREATE VIEW "market"."odds_all" AS
+ SELECT 'live'::"text" AS "origin",
+    "o"."observed_at",
+    "o"."selection_id",
+    "o"."source_id",
+    "o"."back_price",
+    "o"."back_size",
+    "o"."lay_price",
+    "o"."lay_size",
+    "o"."last_traded_price",
+    "o"."volume",
+    NULL::bigint AS "batch_id"
+   FROM "market"."odds_snapshot" "o"
+UNION ALL
+ SELECT 'history'::"text" AS "origin",
+    "h"."observed_at",
+    "h"."selection_id",
+    "h"."source_id",
+    "h"."price" AS "back_price",
+    NULL::numeric(14,2) AS "back_size",
+    NULL::numeric(10,4) AS "lay_price",
+    NULL::numeric(14,2) AS "lay_size",
+    "h"."price" AS "last_traded_price",
+    NULL::numeric(16,2) AS "volume",
+    "h"."batch_id"
+   FROM "market"."odds_history" "h";
+
+--
+-- Name: VIEW "odds_all"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON VIEW "market"."odds_all" IS 'Every price side by side: live-captured snapshots (origin live, market.odds_snapshot, daily partitions, downsampled after 7 days) and prices loaded from files (origin history, market.odds_history, monthly partitions, kept forever by default; their price is both back_price and last_traded_price, batch_id the load). A selection''s prices over a time range: filter on selection_id and observed_at, which both tables'' primary keys serve.';
+
+--
+-- Name: COLUMN "odds_all"."origin"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_all"."origin" IS 'live: captured as it happened (market.odds_snapshot); history: loaded from a file (market.odds_history).';
+
+--
+-- Name: COLUMN "odds_all"."batch_id"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON COLUMN "market"."odds_all"."batch_id" IS 'For history rows, the ingest.batch that loaded (or last changed) the price; null for live snapshots.';
+
+--
 -- Name: odds_bar_1m; Type: TABLE; Schema: market; Owner: -
 --
 
@@ -10040,78 +10349,6 @@ COMMENT ON COLUMN "market"."odds_bar_1m"."first_observed_at" IS 'observed_at of 
 --
 
 COMMENT ON COLUMN "market"."odds_bar_1m"."last_observed_at" IS 'observed_at of the last raw snapshot in the bar.';
-
---
--- Name: odds_snapshot; Type: TABLE; Schema: market; Owner: -
---
-
-CREATE TABLE "market"."odds_snapshot" (
-    "observed_at" timestamp with time zone NOT NULL,
-    "selection_id" bigint NOT NULL,
-    "source_id" smallint NOT NULL,
-    "back_price" numeric(10,4),
-    "back_size" numeric(14,2),
-    "lay_price" numeric(10,4),
-    "lay_size" numeric(14,2),
-    "last_traded_price" numeric(10,4),
-    "volume" numeric(16,2),
-    CONSTRAINT "odds_snapshot_back_price_above_one" CHECK (("back_price" > (1)::numeric)),
-    CONSTRAINT "odds_snapshot_back_size_non_negative" CHECK (("back_size" >= (0)::numeric)),
-    CONSTRAINT "odds_snapshot_has_a_price" CHECK (("num_nonnulls"("back_price", "lay_price", "last_traded_price") > 0)),
-    CONSTRAINT "odds_snapshot_last_traded_price_above_one" CHECK (("last_traded_price" > (1)::numeric)),
-    CONSTRAINT "odds_snapshot_lay_price_above_one" CHECK (("lay_price" > (1)::numeric)),
-    CONSTRAINT "odds_snapshot_lay_size_non_negative" CHECK (("lay_size" >= (0)::numeric)),
-    CONSTRAINT "odds_snapshot_volume_non_negative" CHECK (("volume" >= (0)::numeric))
-)
-PARTITION BY RANGE ("observed_at");
-
---
--- Name: TABLE "odds_snapshot"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON TABLE "market"."odds_snapshot" IS 'Prices of a selection at a source over time (decimal odds), partitioned by day on observed_at (UTC days). Partitions are created ahead by maint.run_partition_maintenance (or maint.ensure_partitions before a historic load); rows outside every partition land in market.odds_snapshot_default, which maint.default_partition_rows() reports. Raw partitions older than 7 days are downsampled into market.odds_bar_1m and dropped. A race''s prices over a time range: join market.market (event_id) -> market.selection -> this table; the primary key (selection_id leading) serves it within the daily partitions the time range prunes to.';
-
---
--- Name: COLUMN "odds_snapshot"."observed_at"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."observed_at" IS 'When the price was seen at the source; the partition key.';
-
---
--- Name: COLUMN "odds_snapshot"."back_price"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."back_price" IS 'Best price available to back (decimal odds, > 1).';
-
---
--- Name: COLUMN "odds_snapshot"."back_size"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."back_size" IS 'Money available to back at back_price.';
-
---
--- Name: COLUMN "odds_snapshot"."lay_price"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."lay_price" IS 'Best price available to lay (decimal odds, > 1).';
-
---
--- Name: COLUMN "odds_snapshot"."lay_size"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."lay_size" IS 'Money available to lay at lay_price.';
-
---
--- Name: COLUMN "odds_snapshot"."last_traded_price"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."last_traded_price" IS 'Price of the last matched trade; for a bookmaker or pari-mutuel source, its quoted odds.';
-
---
--- Name: COLUMN "odds_snapshot"."volume"; Type: COMMENT; Schema: market; Owner: -
---
-
-COMMENT ON COLUMN "market"."odds_snapshot"."volume" IS 'Cumulative money traded on the selection at the source up to observed_at (monotone, like Betfair totalMatched).';
 
 --
 -- Name: selection_selection_id_seq; Type: SEQUENCE; Schema: market; Owner: -
@@ -11638,6 +11875,7 @@ CREATE TABLE "worker"."heartbeat" (
     "started_at" timestamp with time zone DEFAULT "now"() NOT NULL,
     "last_seen_at" timestamp with time zone DEFAULT "now"() NOT NULL,
     "stopped_at" timestamp with time zone,
+    "worker_id" "text" NOT NULL,
     CONSTRAINT "heartbeat_concurrency_positive" CHECK (("concurrency" > 0))
 );
 
@@ -11651,7 +11889,7 @@ COMMENT ON TABLE "worker"."heartbeat" IS 'One row per worker process, refreshed 
 -- Name: COLUMN "heartbeat"."process_id"; Type: COMMENT; Schema: worker; Owner: -
 --
 
-COMMENT ON COLUMN "worker"."heartbeat"."process_id" IS 'A random id for the process (one process runs several graphile-worker workers).';
+COMMENT ON COLUMN "worker"."heartbeat"."process_id" IS 'The process: its WORKER_ID and a random part (one process runs several graphile-worker workers).';
 
 --
 -- Name: COLUMN "heartbeat"."worker_ids"; Type: COMMENT; Schema: worker; Owner: -
@@ -11664,6 +11902,48 @@ COMMENT ON COLUMN "worker"."heartbeat"."worker_ids" IS 'The graphile-worker work
 --
 
 COMMENT ON COLUMN "worker"."heartbeat"."stopped_at" IS 'Set on a graceful stop; a crashed process never sets it.';
+
+--
+-- Name: COLUMN "heartbeat"."worker_id"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."heartbeat"."worker_id" IS 'The name the worker gives itself (WORKER_ID; hostname:pid when unset). A restarted worker keeps it; process_id tells its processes apart.';
+
+--
+-- Name: fleet; Type: VIEW; Schema: worker; Owner: -
+--
+
+CREATE VIEW "worker"."fleet" AS
+ WITH "p" AS (
+         SELECT "h"."process_id",
+            "h"."worker_ids",
+            "h"."hostname",
+            "h"."pid",
+            "h"."concurrency",
+            "h"."started_at",
+            "h"."last_seen_at",
+            "h"."stopped_at",
+            "h"."worker_id",
+            ( SELECT "count"(*) AS "count"
+                   FROM "graphile_worker"."_private_jobs" "j"
+                  WHERE ("j"."locked_by" = ANY ("h"."worker_ids"))) AS "jobs_locked"
+           FROM "worker"."heartbeat" "h"
+        )
+ SELECT "p"."worker_id",
+    "count"(*) FILTER (WHERE ("p"."stopped_at" IS NULL)) AS "processes_alive",
+    "count"(*) AS "processes",
+    (COALESCE("sum"("p"."concurrency") FILTER (WHERE ("p"."stopped_at" IS NULL)), (0)::bigint))::integer AS "concurrency_alive",
+    "max"("p"."last_seen_at") AS "last_seen_at",
+    ("sum"("p"."jobs_locked"))::bigint AS "jobs_locked",
+    "array_agg"("p"."process_id" ORDER BY "p"."started_at", "p"."process_id") AS "process_ids"
+   FROM "p"
+  GROUP BY "p"."worker_id";
+
+--
+-- Name: VIEW "fleet"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON VIEW "worker"."fleet" IS 'One row per worker name (WORKER_ID): its processes (alive: not stopped; a crashed one stays alive until its heartbeat is older than STALE_WORKER_SECONDS and another worker recovers it), their concurrency, when one last beat, and the jobs its processes hold locked.';
 
 --
 -- Name: recovery; Type: TABLE; Schema: worker; Owner: -
@@ -12121,6 +12401,19 @@ ALTER TABLE ONLY "market"."market_type"
 
 ALTER TABLE ONLY "market"."odds_bar_1m"
     ADD CONSTRAINT "odds_bar_1m_pkey" PRIMARY KEY ("selection_id", "source_id", "bucket");
+
+--
+-- Name: odds_history odds_history_pkey; Type: CONSTRAINT; Schema: market; Owner: -
+--
+
+ALTER TABLE ONLY "market"."odds_history"
+    ADD CONSTRAINT "odds_history_pkey" PRIMARY KEY ("selection_id", "source_id", "observed_at");
+
+--
+-- Name: CONSTRAINT "odds_history_pkey" ON "odds_history"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "odds_history_pkey" ON "market"."odds_history" IS 'One price per selection, source and instant; serves a selection''s price history and the re-load''s upsert.';
 
 --
 -- Name: odds_snapshot odds_snapshot_pkey; Type: CONSTRAINT; Schema: market; Owner: -
@@ -12632,6 +12925,18 @@ CREATE INDEX "odds_bar_1m_bucket_brin" ON ONLY "market"."odds_bar_1m" USING "bri
 --
 
 COMMENT ON INDEX "market"."odds_bar_1m_bucket_brin" IS 'BRIN on time for time-range scans across selections.';
+
+--
+-- Name: odds_history_batch_idx; Type: INDEX; Schema: market; Owner: -
+--
+
+CREATE INDEX "odds_history_batch_idx" ON ONLY "market"."odds_history" USING "btree" ("batch_id");
+
+--
+-- Name: INDEX "odds_history_batch_idx"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON INDEX "market"."odds_history_batch_idx" IS 'The prices a batch loaded (what a load reported as kept).';
 
 --
 -- Name: odds_snapshot_observed_at_brin; Type: INDEX; Schema: market; Owner: -
