@@ -309,11 +309,11 @@ export async function runSoak(options: SoakOptions = {}, log: Logger = silent): 
     await killWorker(worker, 'SIGTERM');
     worker = undefined;
 
-    const failed = await db<
-      { task: string; n: number }[]
-    >`select task, count(*)::int as n from worker.failed_job group by task order by task`;
+    const failed = await db<{ task: string; n: number; last_error: string | null }[]>`
+      select task, count(*)::int as n, max(last_error) as last_error from worker.failed_job group by task order by task`;
     const failedJobs = Object.fromEntries(failed.map((f) => [f.task, f.n]));
-    if (failedJobs.score_event) bump(errors, `${failedJobs.score_event} score_event job(s) failed for good`);
+    const scoreFailed = failed.find((f) => f.task === 'score_event');
+    if (scoreFailed) bump(errors, `${scoreFailed.n} score_event job(s) failed for good (${scoreFailed.last_error ?? 'no error recorded'})`);
     for (const [file, counts] of Object.entries(rowsPerLoad)) {
       if (new Set(counts).size > 1)
         bump(errors, `feed ${file}: the loads reported different row counts (${[...new Set(counts)].join(', ')})`);
