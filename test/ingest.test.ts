@@ -15,7 +15,13 @@ const PLAYERS = data('nfl_players_2024.csv');
 
 const load = (sql: Sql, feed: string, file: string) => loadFile(sql, feeds[feed]!, file);
 
-const counts = (b: BatchRow) => ({ inserted: b.inserted, updated: b.updated, unchanged: b.unchanged, rejected: b.rejected });
+const counts = (b: BatchRow) => ({
+  inserted: b.inserted,
+  updated: b.updated,
+  unchanged: b.unchanged,
+  rejected: b.rejected,
+  ...(b.corrections ? { corrections: b.corrections } : {}),
+});
 
 async function tmpFile(t: Test, name: string, content: string | Buffer): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-ingest-'));
@@ -233,7 +239,7 @@ t.test('a later file: a played game and a corrected result update exactly those 
   const corrected = setColumn(header, played, 'home_score', '28');
   const nowPlayed = setColumn(header, setColumn(header, unplayed, 'home_score', '21'), 'away_score', '17');
   const second = await tmpFile(t, 'b.csv', [header, corrected, nowPlayed, unplayed2].join('\n'));
-  t.same(counts(await load(sql, 'nfl_games', second)), { inserted: 0, updated: 2, unchanged: 1, rejected: 0 });
+  t.same(counts(await load(sql, 'nfl_games', second)), { inserted: 0, updated: 1, unchanged: 1, rejected: 0, corrections: 1 });
 
   const [kc] = await sql<{ home_score: number; result_version: number; reason: string }[]>`
     select e.home_score, e.result_version, c.reason
@@ -437,7 +443,7 @@ t.test('ingest tables refuse bad rows by named constraints', async (t) => {
 t.test('progress is reported while reading and once at the end', async (t) => {
   const { sql } = await testDb(t);
   const seen: { rows: number; rejected: number; done: boolean }[] = [];
-  await loadFile(sql, feeds.nfl_players!, PLAYERS, {
+  const batch = await loadFile(sql, feeds.nfl_players!, PLAYERS, {
     progressEvery: 500,
     onProgress: (p) => seen.push({ rows: p.rows, rejected: p.rejected, done: p.done }),
   });
@@ -447,8 +453,10 @@ t.test('progress is reported while reading and once at the end', async (t) => {
       [500, false],
       [1000, false],
       [1500, false],
+      [1997, false],
       [1997, true],
     ],
   );
-  t.equal(seen.at(-1)?.rejected, 1, 'with the rejected count');
+  t.equal(seen.at(-2)?.rejected, 1, 'the rows are read (1 rejected while reading), the merge runs');
+  t.equal(seen.at(-1)?.rejected, batch.rejected, "at the end, the batch's rejected count (reading and merge)");
 });

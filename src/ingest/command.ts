@@ -7,39 +7,86 @@ import type { BatchRow } from './feed.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
 
-/** One line per batch: what a data engineer reads after a load. */
-export function formatBatches(batches: readonly BatchRow[]): string {
-  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'location'];
-  const rows = batches.map((b) => [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.location].map(String));
+/** The columns of a load's table, counts right-aligned. */
+const COUNTS = ['inserted', 'updated', 'corrections', 'unchanged', 'rejected'] as const;
+
+/** A table with a header line, the count columns right-aligned. */
+function table(header: readonly string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
+  const numeric = (h: string) => (COUNTS as readonly string[]).includes(h);
+  const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (numeric(header[i]!) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** One line per batch: what a data engineer reads after a load. */
+export function formatBatches(batches: readonly BatchRow[]): string {
+  const header = ['batch', 'feed', ...COUNTS, 'status', 'location'];
+  return table(
+    header,
+    batches.map((b) => [b.batch_id, b.feed, ...COUNTS.map((c) => b[c] ?? 0), b.status, b.location].map(String)),
+  );
+}
+
+/** How many rejected rows a load may have and still exit 0: a count, or a share of the rows read. */
+export type RejectLimit = { count: number } | { percent: number };
+
+/** `--max-rejected N|P%`. */
+export function parseMaxRejected(v: string): RejectLimit {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (m) {
+    const percent = Number(m[1]);
+    if (percent > 100) throw new InvalidArgumentError('a share from 0% to 100%');
+    return { percent };
+  }
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('a whole number of rows (0 or more), or a share such as 2%');
+  return { count: Number(v) };
+}
+
+/** The rows a batch read: every count (each row is one of them). */
+export const rowsOf = (b: BatchRow) => COUNTS.reduce((n, c) => n + (b[c] ?? 0), 0);
+
+/** Whether a batch's rejected rows exceed the limit. */
+export function overLimit(b: BatchRow, limit: RejectLimit): boolean {
+  if ('count' in limit) return b.rejected > limit.count;
+  const rows = rowsOf(b);
+  return rows > 0 && (b.rejected * 100) / rows > limit.percent;
+}
+
+/** The exit codes of `scoreline ingest` (docs/ingest.md). */
+export const EXIT = { ok: 0, failed: 1, rejected: 3, sigint: 130, sigterm: 143 } as const;
+
 /**
  * Progress of a load: a line redrawn in place on a terminal, a structured line every
- * few seconds otherwise (so that logs stay quiet).
+ * few seconds otherwise (so that logs stay quiet). The last line, once the batch is
+ * merged, has the batch's counts: the same as the table.
  */
-export function progressReporter(feed: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
+export function progressReporter(label: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
   let lastLog = 0;
   return (p) => {
     const rate = p.elapsedMs > 0 ? Math.round((p.rows * 1000) / p.elapsedMs) : 0;
+    const b = p.batch;
     if (tty) {
-      process.stderr.write(`\r${feed}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s, ${p.rejected} rejected`);
+      const counts = b
+        ? `: ${b.inserted} inserted, ${b.updated} updated, ${b.corrections} corrections, ${b.unchanged} unchanged, ${b.rejected} rejected`
+        : `, ${p.rejected} rejected${p.merging ? ', merging' : ''}`;
+      process.stderr.write(`\r\x1b[K${label}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s${counts}`);
       if (p.done) process.stderr.write('\n');
-    } else if (p.done || p.elapsedMs - lastLog >= 5000) {
+    } else if (p.done || p.merging || p.elapsedMs - lastLog >= 5000) {
       lastLog = p.elapsedMs;
       process.stderr.write(
         JSON.stringify({
           level: 'info',
-          msg: p.done ? 'rows read' : 'reading',
-          feed,
+          msg: p.done ? 'loaded' : p.merging ? 'rows read, merging' : 'reading',
+          location: label,
           rows: p.rows,
           rows_per_s: rate,
+          ...(b
+            ? { batch: Number(b.batch_id), inserted: b.inserted, updated: b.updated, corrections: b.corrections, unchanged: b.unchanged }
+            : {}),
           rejected: p.rejected,
         }) + '\n',
       );
@@ -47,11 +94,17 @@ export function progressReporter(feed: string, tty: boolean = Boolean(process.st
   };
 }
 
+interface IngestOptions {
+  showRejected?: boolean;
+  chunkRows?: number;
+  maxRejected: RejectLimit;
+}
+
 export function register(program: Command, log: Logger): void {
   program
     .command('ingest')
     .description(
-      'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing',
+      'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing. Exit code 0, 1 when the load failed, 3 when it rejected more rows than --max-rejected allows (docs/ingest.md)',
     )
     .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
     .argument('<file>', 'the file to load, or an http(s) URL to stream it from')
@@ -61,12 +114,18 @@ export function register(program: Command, log: Logger): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of rows, 1 or more');
       return n;
     })
-    .action(async (feedCode: string, file: string, opts: { showRejected?: boolean; chunkRows?: number }) => {
+    .option(
+      '--max-rejected <n|p%>',
+      'exit 0 with up to n rejected rows (or p% of the rows read); more make the exit code 3. Default 0: any rejected row',
+      parseMaxRejected,
+      { count: 0 } as RejectLimit,
+    )
+    .action(async (feedCode: string, file: string, opts: IngestOptions) => {
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
       try {
         const batch = await loadFile(sql, feeds[feedCode]!, file, {
-          onProgress: progressReporter(feedCode),
+          onProgress: progressReporter(file),
           ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
         });
         console.log(formatBatches([batch]));
@@ -81,6 +140,11 @@ export function register(program: Command, log: Logger): void {
               `${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
             );
           }
+        }
+        if (overLimit(batch, opts.maxRejected)) {
+          const limit = 'count' in opts.maxRejected ? `${opts.maxRejected.count}` : `${opts.maxRejected.percent}%`;
+          log('error', `${batch.rejected} of ${rowsOf(batch)} rows rejected, more than --max-rejected ${limit} allows`);
+          process.exitCode = EXIT.rejected;
         }
       } finally {
         await sql.end();

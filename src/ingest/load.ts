@@ -68,10 +68,15 @@ async function open(location: string): Promise<Readable> {
 export interface Progress {
   /** Records read so far (valid and rejected). */
   rows: number;
+  /** Rows rejected so far; when done, the batch's count (parse, validate and merge: what the table says). */
   rejected: number;
   /** Milliseconds since the load started. */
   elapsedMs: number;
+  /** Every record is read and the merge is running. */
+  merging?: boolean;
   done: boolean;
+  /** When done: the finished batch. */
+  batch?: BatchRow;
 }
 
 export interface LoadOptions {
@@ -147,14 +152,17 @@ function progressCounter(opts: LoadOptions) {
   let rejected = 0;
   const started = Date.now();
   const every = opts.progressEvery ?? 5000;
-  const report = (done: boolean) => opts.onProgress?.({ rows, rejected, elapsedMs: Date.now() - started, done });
+  const elapsedMs = () => Date.now() - started;
   return {
     count(item: Checked) {
       rows += 1;
       if ('rejected' in item) rejected += 1;
-      if (rows % every === 0) report(false);
+      if (rows % every === 0) opts.onProgress?.({ rows, rejected, elapsedMs: elapsedMs(), done: false });
     },
-    done: () => report(true),
+    /** Every record is read: the (last) merge runs. */
+    read: () => opts.onProgress?.({ rows, rejected, elapsedMs: elapsedMs(), merging: true, done: false }),
+    /** The batch is merged: its counts are the final ones. */
+    done: (batch: BatchRow) => opts.onProgress?.({ rows, rejected: batch.rejected, elapsedMs: elapsedMs(), done: true, batch }),
   };
 }
 
@@ -187,6 +195,97 @@ async function insertRejected(tx: Tx, batchId: string, rejected: Omit<Rejected, 
 }
 
 /**
+ * Whether a merge error may be one row's doing: a data exception (class 22, e.g. numeric
+ * field overflow), an integrity violation (class 23, a check or unique constraint), or a
+ * refusal the domain raises from a trigger (P0001, SL…) — but not the merge's own checks
+ * of its batch (SL101–SL104), nor a lost connection, a cancel or a lack of resources.
+ */
+function mayBeOneRow(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (/^SL10[1-4]$/.test(code)) return false;
+  return /^2[23]/.test(code) || code === 'P0001' || code.startsWith('SL');
+}
+
+/** Thrown inside a savepoint to roll back a trial merge that succeeded. */
+class TrialDone extends Error {}
+
+/**
+ * A trial merge of only these staged lines, rolled back whatever happens: the error it
+ * fails with, or null when it would succeed.
+ */
+async function trialMerge(tx: Tx, feed: Feed, batchId: string, final: boolean, lines: number[]): Promise<unknown> {
+  try {
+    await tx.savepoint(async (sp) => {
+      await sp`delete from ${sp(feed.stagingTable)} where batch_id = ${batchId} and line_number <> all(${lines}::integer[])`;
+      await feed.merge(sp, batchId, final);
+      throw new TrialDone();
+    });
+  } catch (err) {
+    return err instanceof TrialDone ? null : err;
+  }
+  return null;
+}
+
+/** The staged lines whose merge fails on its own (bisection: a few trial merges per bad row). */
+async function failingLines(
+  tx: Tx,
+  feed: Feed,
+  batchId: string,
+  final: boolean,
+  lines: number[],
+  err: Error & { code: string },
+): Promise<{ line: number; err: Error & { code: string } }[]> {
+  if (lines.length === 1) return [{ line: lines[0]!, err }];
+  const mid = Math.ceil(lines.length / 2);
+  const found = [];
+  for (const half of [lines.slice(0, mid), lines.slice(mid)]) {
+    const e = await trialMerge(tx, feed, batchId, final, half);
+    if (e && mayBeOneRow(e)) found.push(...(await failingLines(tx, feed, batchId, final, half, e)));
+  }
+  return found;
+}
+
+/**
+ * The feed's merge, in a savepoint. When it fails with an error a row may cause (a value
+ * the database refuses, a constraint), the rows that fail on their own are found by
+ * bisection, rejected (stage merge, with the database's message and SQLSTATE) and taken
+ * out of the staging table, and the rest is merged: one bad row never fails the batch.
+ * An error no single row causes fails the load as before.
+ */
+export async function mergeRejectingBadRows(tx: Tx, feed: Feed, batchId: string, final: boolean): Promise<BatchRow> {
+  for (;;) {
+    let failure: unknown;
+    try {
+      return await tx.savepoint((sp) => feed.merge(sp, batchId, final));
+    } catch (err) {
+      failure = err;
+    }
+    if (!mayBeOneRow(failure)) throw failure;
+    const staged = await tx<{ line_number: number }[]>`
+      select line_number from ${tx(feed.stagingTable)} where batch_id = ${batchId} order by line_number`;
+    const bad = await failingLines(
+      tx,
+      feed,
+      batchId,
+      final,
+      staged.map((r) => r.line_number),
+      failure,
+    );
+    if (!bad.length) throw failure;
+    for (const { line, err } of bad) {
+      const reason = `the database refused this row: ${err.message} (SQLSTATE ${err.code})`;
+      await tx`
+        with gone as (
+          delete from ${tx(feed.stagingTable)} where batch_id = ${batchId} and line_number = ${line} returning line_number, raw
+        )
+        insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+        select ${batchId}, line_number, 'merge', raw, ${reason} from gone`;
+    }
+  }
+}
+
+/**
  * Load `location` (a file path or an http(s) URL) with `feed`. Resolves with the finished
  * ingest.batch row (inserted / updated / unchanged / rejected). Without `chunkRows` the
  * load is one transaction: when the input cannot be read or lacks a required column, the
@@ -197,10 +296,10 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
   const [created] = await sql<{ batch_id: string }[]>`
     insert into ingest.batch (feed, location) values (${feed.code}, ${location}) returning batch_id`;
   const batchId = created!.batch_id;
+  const progress = progressCounter(opts);
   try {
-    return await sql.begin(async (tx) => {
+    const batch = await sql.begin(async (tx) => {
       const rejected: Omit<Rejected, 'batch_id'>[] = [];
-      const progress = progressCounter(opts);
       // COPY text in pieces of about 64 kB, read as COPY consumes them.
       async function* copyText64k(): AsyncGenerator<string> {
         let buffer = '';
@@ -219,10 +318,12 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
         if (buffer) yield buffer;
       }
       await copyRows(tx, feed, copyText64k());
-      progress.done();
+      progress.read();
       await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
-      return feed.merge(tx, batchId, true);
+      return mergeRejectingBadRows(tx, feed, batchId, true);
     });
+    progress.done(batch);
+    return batch;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await sql`update ingest.batch set status = 'failed', finished_at = now(), error = ${message} where batch_id = ${batchId}`;
@@ -269,7 +370,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     const batch = await sql.begin(async (tx) => {
       if (lines.length) await copyRows(tx, feed, lines);
       await insertRejected(tx, id, rejected, opts.chunk ?? 1000);
-      const merged = await feed.merge(tx, id, final);
+      const merged = await mergeRejectingBadRows(tx, feed, id, final);
       if (final) await tx`select refresh.checkpoint_complete(${checkpointId})`;
       else await tx`select refresh.checkpoint_advance(${checkpointId}, ${lastLine}, null, interval '7 days')`;
       return merged;
@@ -288,8 +389,10 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
       lastLine = item.line;
       if (++records >= chunkRows) await commit(false);
     }
-    progress.done();
-    return await commit(true);
+    progress.read();
+    const batch = await commit(true);
+    progress.done(batch);
+    return batch;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new IngestError(`${why}\n  batch ${id} is resumable: run the same load again to continue after line ${lastLine}`, { cause: err });
