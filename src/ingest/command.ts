@@ -4,6 +4,7 @@ import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { connect, databaseUrl } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { BatchRow } from './feed.ts';
+import { classify, HTTP_DEFAULTS, IngestError } from './fetch.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
 
@@ -98,6 +99,44 @@ interface IngestOptions {
   showRejected?: boolean;
   chunkRows?: number;
   maxRejected: RejectLimit;
+  connectTimeout: number;
+  idleTimeout: number;
+  retries: number;
+}
+
+const positiveSeconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
+  return n;
+};
+
+/**
+ * SIGINT and SIGTERM while loading: the load is aborted (its batch marked failed with
+ * the signal's name), then the command exits 130 / 143. A second signal exits at once.
+ */
+function interruptible(log: Logger): { signal: AbortSignal; interrupted: () => NodeJS.Signals | null; dispose: () => void } {
+  const controller = new AbortController();
+  let got: NodeJS.Signals | null = null;
+  const on = (sig: NodeJS.Signals) => {
+    const code = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    if (got) process.exit(code);
+    got = sig;
+    log('warn', `${sig}: stopping the load (its batch is marked failed); a second ${sig} exits at once`);
+    controller.abort(new IngestError(`interrupted by ${sig}`));
+    // Whatever the load is waiting for, the command ends: a merge statement is not interrupted
+    // (it is rolled back when it returns), but the process does not wait for ever.
+    setTimeout(() => process.exit(code), 30_000).unref();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: controller.signal,
+    interrupted: () => got,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
 }
 
 export function register(program: Command, log: Logger): void {
@@ -120,14 +159,55 @@ export function register(program: Command, log: Logger): void {
       parseMaxRejected,
       { count: 0 } as RejectLimit,
     )
+    .option(
+      '--connect-timeout <s>',
+      'a URL: seconds until the response headers, each attempt',
+      positiveSeconds,
+      HTTP_DEFAULTS.connectTimeoutMs / 1000,
+    )
+    .option(
+      '--idle-timeout <s>',
+      'a URL: seconds without data before the download is given up',
+      positiveSeconds,
+      HTTP_DEFAULTS.idleTimeoutMs / 1000,
+    )
+    .option(
+      '--retries <n>',
+      'a URL: attempts after the first when it cannot be reached (back-off 0.5 s, doubled each time)',
+      (v) => {
+        if (!/^\d+$/.test(v) || Number(v) > 10) throw new InvalidArgumentError('a whole number from 0 to 10');
+        return Number(v);
+      },
+      HTTP_DEFAULTS.retries,
+    )
     .action(async (feedCode: string, file: string, opts: IngestOptions) => {
+      classify(file); // an unsupported scheme is refused before anything, even the database
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
+      const interrupt = interruptible(log);
       try {
-        const batch = await loadFile(sql, feeds[feedCode]!, file, {
-          onProgress: progressReporter(file),
-          ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
-        });
+        let batchId: string | undefined;
+        let batch: BatchRow;
+        try {
+          batch = await loadFile(sql, feeds[feedCode]!, file, {
+            onProgress: progressReporter(file),
+            ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+            http: {
+              connectTimeoutMs: opts.connectTimeout * 1000,
+              idleTimeoutMs: opts.idleTimeout * 1000,
+              retries: opts.retries,
+              onRetry: (n, reason, delay) => log('warn', `${file}: ${reason}; attempt ${n + 1} in ${delay / 1000} s`),
+            },
+            signal: interrupt.signal,
+            onBatch: (id) => (batchId = id),
+          });
+        } catch (err) {
+          const sig = interrupt.interrupted();
+          if (!sig) throw err;
+          log('error', `interrupted by ${sig}${batchId ? `: batch ${batchId} marked failed` : ''}`);
+          process.exitCode = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+          return;
+        }
         console.log(formatBatches([batch]));
         if (batch.rejected) {
           if (opts.showRejected) {
@@ -147,6 +227,7 @@ export function register(program: Command, log: Logger): void {
           process.exitCode = EXIT.rejected;
         }
       } finally {
+        interrupt.dispose();
         await sql.end();
       }
     });

@@ -3,12 +3,11 @@
 // table, refused ones kept in ingest.rejected_row with their line, raw text and reason,
 // then the feed's SQL merge — COPY, rejected rows and merge in ONE transaction, so a
 // load that fails merges nothing and leaves its batch marked failed with the reason.
-import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
+import { classify, describe, IngestError, openLocation, type HttpOptions } from './fetch.ts';
 import { readJsonObjects } from './json.ts';
 import { footballData } from './football_data.ts';
 import { hkjcResults } from './hkjc_results.ts';
@@ -22,9 +21,7 @@ export const feeds: Readonly<Record<string, Feed>> = Object.fromEntries(
   [nflGames, footballData, nflPlayers, hkjcResults, polymarketMarkets, kalshiMarkets].map((f) => [f.code, f]),
 );
 
-export class IngestError extends Error {
-  override name = 'IngestError';
-}
+export { IngestError };
 
 interface Rejected {
   batch_id: string;
@@ -39,30 +36,6 @@ export function copyText(value: CopyValue): string {
   if (value === null) return '\\N';
   const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
-/** An error's message, with its cause's (fetch says "fetch failed" and puts the reason in the cause). */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
-}
-
-/**
- * The input as a byte stream: a file, or an http(s) URL streamed as it downloads. A
- * download that fails midway errors the stream, which fails the whole load.
- */
-async function open(location: string): Promise<Readable> {
-  if (/^https?:\/\//i.test(location)) {
-    let res: Response;
-    try {
-      res = await fetch(location);
-    } catch (err) {
-      throw new IngestError(`${location}: ${describe(err)}`, { cause: err });
-    }
-    if (!res.ok || !res.body) throw new IngestError(`${location}: HTTP ${res.status} ${res.statusText}`.trimEnd());
-    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-  }
-  return fs.createReadStream(location);
 }
 
 export interface Progress {
@@ -92,6 +65,16 @@ export interface LoadOptions {
    * one transaction.
    */
   chunkRows?: number;
+  /** Timeouts and retries of an http(s) download (src/ingest/fetch.ts). */
+  http?: HttpOptions;
+  /**
+   * Aborting it stops the load: the download and the reading stop, the transaction is
+   * rolled back (a merge that is running finishes first, then is not committed) and the
+   * batch is marked failed with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Called with the batch id as soon as the batch row exists. */
+  onBatch?: (batchId: string) => void;
   /** Test hook: called after each committed chunk with its last line. */
   afterChunk?: (lastLine: number) => void | Promise<void>;
 }
@@ -103,11 +86,19 @@ type Checked = { line: number; copy: string } | { line: number; rejected: Omit<R
  * The records of `location` after line `skipThrough`, each validated by the feed. Fails
  * (IngestError) when the input cannot be read or is not the feed's format.
  */
-async function* checkedRecords(feed: Feed, location: string, batchId: string, skipThrough = 0): AsyncGenerator<Checked> {
+async function* checkedRecords(
+  feed: Feed,
+  location: string,
+  batchId: string,
+  skipThrough: number,
+  opts: LoadOptions,
+): AsyncGenerator<Checked> {
   let header = feed.format === 'json';
+  const signal = opts.signal;
   try {
-    const input = await open(location);
+    const input = await openLocation(location, opts.http, signal);
     for await (const record of feed.format === 'json' ? readJsonObjects(input) : readCsv(input, feed.csv)) {
+      signal?.throwIfAborted();
       if ('header' in record) {
         const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
         const wrong = feed.checkHeader
@@ -140,7 +131,9 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
       yield { line: record.line, copy: line };
     }
   } catch (err) {
-    if (err instanceof IngestError) throw err;
+    if (signal?.aborted) throw signal.reason;
+    if (err instanceof IngestError)
+      throw err.message.startsWith(location) ? err : new IngestError(`${location}: ${err.message}`, { cause: err });
     throw new IngestError(`${location}: reading failed: ${describe(err)}`, { cause: err });
   }
   if (!header) throw new IngestError(`${location}: empty file, no header line`);
@@ -292,10 +285,12 @@ export async function mergeRejectingBadRows(tx: Tx, feed: Feed, batchId: string,
  * batch is marked failed and nothing is merged. With `chunkRows` see loadResumable.
  */
 export async function loadFile(sql: Sql, feed: Feed, location: string, opts: LoadOptions = {}): Promise<BatchRow> {
+  classify(location); // an unsupported scheme is refused before anything is done
   if (opts.chunkRows) return loadResumable(sql, feed, location, opts.chunkRows, opts);
   const [created] = await sql<{ batch_id: string }[]>`
     insert into ingest.batch (feed, location) values (${feed.code}, ${location}) returning batch_id`;
   const batchId = created!.batch_id;
+  opts.onBatch?.(batchId);
   const progress = progressCounter(opts);
   try {
     const batch = await sql.begin(async (tx) => {
@@ -303,7 +298,7 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
       // COPY text in pieces of about 64 kB, read as COPY consumes them.
       async function* copyText64k(): AsyncGenerator<string> {
         let buffer = '';
-        for await (const item of checkedRecords(feed, location, batchId)) {
+        for await (const item of checkedRecords(feed, location, batchId, 0, opts)) {
           progress.count(item);
           if ('rejected' in item) {
             rejected.push(item.rejected);
@@ -320,7 +315,9 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
       await copyRows(tx, feed, copyText64k());
       progress.read();
       await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
-      return mergeRejectingBadRows(tx, feed, batchId, true);
+      const merged = await mergeRejectingBadRows(tx, feed, batchId, true);
+      opts.signal?.throwIfAborted();
+      return merged;
     });
     progress.done(batch);
     return batch;
@@ -340,6 +337,7 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
  * next load marks its batch failed and starts over.
  */
 export async function loadResumable(sql: Sql, feed: Feed, location: string, chunkRows: number, opts: LoadOptions = {}): Promise<BatchRow> {
+  classify(location);
   if (!feed.chunkable) {
     throw new IngestError(`feed ${feed.code} needs the whole file in one merge and cannot be loaded in chunks`);
   }
@@ -361,6 +359,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     await sql`select refresh.checkpoint_advance(${checkpointId}, 0, ${sql.json({ batch_id: batchId })}, interval '7 days')`;
   }
   const id = batchId;
+  opts.onBatch?.(id);
   const progress = progressCounter(opts);
   let lines: string[] = [];
   let rejected: Omit<Rejected, 'batch_id'>[] = [];
@@ -371,6 +370,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
       if (lines.length) await copyRows(tx, feed, lines);
       await insertRejected(tx, id, rejected, opts.chunk ?? 1000);
       const merged = await mergeRejectingBadRows(tx, feed, id, final);
+      opts.signal?.throwIfAborted();
       if (final) await tx`select refresh.checkpoint_complete(${checkpointId})`;
       else await tx`select refresh.checkpoint_advance(${checkpointId}, ${lastLine}, null, interval '7 days')`;
       return merged;
@@ -382,7 +382,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     return batch;
   };
   try {
-    for await (const item of checkedRecords(feed, location, id, resumeAfter)) {
+    for await (const item of checkedRecords(feed, location, id, resumeAfter, opts)) {
       progress.count(item);
       if ('rejected' in item) rejected.push(item.rejected);
       else lines.push(item.copy);
