@@ -1,9 +1,12 @@
-// `scoreline ingest <feed> <file>`: load one file with one feed and print its counts;
+// `scoreline ingest <feed> <file>...`: load files (or directories of them) with one feed, a batch
+// each, and print their counts;
 // `scoreline ingest-map-code`: map a feed's league code to a competition.
 import { Argument, InvalidArgumentError, type Command } from 'commander';
-import { connect, databaseUrl } from '../db.ts';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { connect, databaseUrl, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
-import type { BatchRow } from './feed.ts';
+import type { BatchRow, Feed } from './feed.ts';
 import { classify, HTTP_DEFAULTS, IngestError } from './fetch.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
@@ -139,6 +142,80 @@ function interruptible(log: Logger): { signal: AbortSignal; interrupted: () => N
   };
 }
 
+/** What one file of `scoreline ingest` came to. */
+interface Outcome {
+  file: string;
+  batch?: BatchRow;
+  batchId?: string | undefined;
+  exit: number;
+  error?: string;
+}
+
+/** How bad an exit code is: a failed or interrupted load is worse than rejected rows. */
+const SEVERITY: Record<number, number> = { [EXIT.ok]: 0, [EXIT.rejected]: 1, [EXIT.failed]: 2, [EXIT.sigterm]: 3, [EXIT.sigint]: 3 };
+
+/** The exit code of several loads: the worst of theirs. */
+export function worstExit(codes: readonly number[]): number {
+  return codes.reduce((worst, c) => ((SEVERITY[c] ?? 2) > (SEVERITY[worst] ?? 2) ? c : worst), EXIT.ok as number);
+}
+
+/** The table after several files: one line per file, whatever became of it. */
+function formatSummary(outcomes: readonly Outcome[]): string {
+  const header = ['file', 'batch', ...COUNTS, 'status'];
+  const rows = outcomes.map((o) => {
+    const b = o.batch;
+    const status = b ? (o.exit === EXIT.rejected ? `${b.status}, rejected over limit` : b.status) : `failed: ${o.error ?? ''}`;
+    return [o.file, String(b?.batch_id ?? o.batchId ?? '-'), ...COUNTS.map((c) => (b ? String(b[c] ?? 0) : '-')), status];
+  });
+  const total = (c: (typeof COUNTS)[number]) => String(outcomes.reduce((n, o) => n + (o.batch?.[c] ?? 0), 0));
+  const failed = outcomes.filter((o) => !o.batch).length;
+  rows.push([`${outcomes.length} files`, '', ...COUNTS.map(total), failed ? `${failed} failed` : 'all completed']);
+  return table(header, rows);
+}
+
+/** File extensions a directory's files need to be loaded by a feed of this format. */
+const EXTENSIONS: Record<Feed['format'], readonly string[]> = { csv: ['.csv'], json: ['.json'] };
+
+/** The locations given, each directory replaced by its feed files in name order. */
+async function expandLocations(given: readonly string[], feed: Feed, log: Logger): Promise<string[]> {
+  const out: string[] = [];
+  for (const location of given) {
+    const where = classify(location);
+    const stat = where.kind === 'file' ? await fs.stat(where.path).catch(() => null) : null;
+    if (!stat?.isDirectory()) {
+      out.push(location);
+      continue;
+    }
+    const names = (await fs.readdir(location, { withFileTypes: true }))
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+    const wanted = names.filter((n) => EXTENSIONS[feed.format].includes(path.extname(n).toLowerCase()));
+    if (names.length > wanted.length) {
+      log('info', `${location}: ${names.length - wanted.length} file(s) without ${EXTENSIONS[feed.format].join(' or ')} skipped`);
+    }
+    if (!wanted.length) throw new IngestError(`${location}: no ${EXTENSIONS[feed.format].join(' or ')} file in this directory`);
+    out.push(...wanted.map((n) => path.join(location, n)));
+  }
+  return out;
+}
+
+/** Rejected rows of a batch: listed with --show-rejected, else where to find them. */
+async function reportRejected(sql: Sql, log: Logger, batch: BatchRow, opts: IngestOptions): Promise<void> {
+  if (!batch.rejected) return;
+  if (opts.showRejected) {
+    const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
+      select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
+    console.log(`${batch.location}:`);
+    for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
+  } else {
+    log(
+      'info',
+      `${batch.location}: ${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
+    );
+  }
+}
+
 export function register(program: Command, log: Logger): void {
   program
     .command('ingest')
@@ -146,7 +223,10 @@ export function register(program: Command, log: Logger): void {
       'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing. Exit code 0, 1 when the load failed, 3 when it rejected more rows than --max-rejected allows (docs/ingest.md)',
     )
     .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
-    .argument('<file>', 'the file to load, or an http(s) URL to stream it from')
+    .argument(
+      '<files...>',
+      'the files to load (one batch each, in the order given), directories (their .csv or .json files, in name order), or http(s) URLs to stream',
+    )
     .option('--show-rejected', 'print every rejected row with its line and reason')
     .option('--chunk-rows <n>', 'resumable: commit every n rows; run the same command again after an interruption to continue', (v) => {
       const n = Number(v);
@@ -180,52 +260,54 @@ export function register(program: Command, log: Logger): void {
       },
       HTTP_DEFAULTS.retries,
     )
-    .action(async (feedCode: string, file: string, opts: IngestOptions) => {
-      classify(file); // an unsupported scheme is refused before anything, even the database
+    .action(async (feedCode: string, given: string[], opts: IngestOptions) => {
+      const feed = feeds[feedCode]!;
+      given.forEach(classify); // an unsupported scheme is refused before anything, even the database
+      const files = await expandLocations(given, feed, log);
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
       const interrupt = interruptible(log);
+      const outcomes: Outcome[] = [];
       try {
-        let batchId: string | undefined;
-        let batch: BatchRow;
-        try {
-          batch = await loadFile(sql, feeds[feedCode]!, file, {
-            onProgress: progressReporter(file),
-            ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
-            http: {
-              connectTimeoutMs: opts.connectTimeout * 1000,
-              idleTimeoutMs: opts.idleTimeout * 1000,
-              retries: opts.retries,
-              onRetry: (n, reason, delay) => log('warn', `${file}: ${reason}; attempt ${n + 1} in ${delay / 1000} s`),
-            },
-            signal: interrupt.signal,
-            onBatch: (id) => (batchId = id),
-          });
-        } catch (err) {
-          const sig = interrupt.interrupted();
-          if (!sig) throw err;
-          log('error', `interrupted by ${sig}${batchId ? `: batch ${batchId} marked failed` : ''}`);
-          process.exitCode = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-          return;
-        }
-        console.log(formatBatches([batch]));
-        if (batch.rejected) {
-          if (opts.showRejected) {
-            const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
-              select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
-            for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
-          } else {
-            log(
-              'info',
-              `${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
-            );
+        for (const file of files) {
+          let batchId: string | undefined;
+          try {
+            const batch = await loadFile(sql, feed, file, {
+              onProgress: progressReporter(file),
+              ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+              http: {
+                connectTimeoutMs: opts.connectTimeout * 1000,
+                idleTimeoutMs: opts.idleTimeout * 1000,
+                retries: opts.retries,
+                onRetry: (n, reason, delay) => log('warn', `${file}: ${reason}; attempt ${n + 1} in ${delay / 1000} s`),
+              },
+              signal: interrupt.signal,
+              onBatch: (id) => (batchId = id),
+            });
+            const over = overLimit(batch, opts.maxRejected);
+            outcomes.push({ file, batch, exit: over ? EXIT.rejected : EXIT.ok });
+            await reportRejected(sql, log, batch, opts);
+            if (over) {
+              const limit = 'count' in opts.maxRejected ? `${opts.maxRejected.count}` : `${opts.maxRejected.percent}%`;
+              log('error', `${file}: ${batch.rejected} of ${rowsOf(batch)} rows rejected, more than --max-rejected ${limit} allows`);
+            }
+          } catch (err) {
+            const sig = interrupt.interrupted();
+            if (sig) {
+              log('error', `interrupted by ${sig}${batchId ? `: batch ${batchId} marked failed` : ''}`);
+              outcomes.push({ file, batchId, exit: sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm, error: `interrupted by ${sig}` });
+              break;
+            }
+            if (files.length === 1) throw err;
+            const message = err instanceof Error ? err.message : String(err);
+            log('error', `${file}: ${message}`);
+            outcomes.push({ file, batchId, exit: EXIT.failed, error: message });
           }
         }
-        if (overLimit(batch, opts.maxRejected)) {
-          const limit = 'count' in opts.maxRejected ? `${opts.maxRejected.count}` : `${opts.maxRejected.percent}%`;
-          log('error', `${batch.rejected} of ${rowsOf(batch)} rows rejected, more than --max-rejected ${limit} allows`);
-          process.exitCode = EXIT.rejected;
-        }
+        if (files.length === 1 && outcomes[0]?.batch) console.log(formatBatches([outcomes[0].batch]));
+        else console.log(formatSummary(outcomes));
+        if (outcomes.length < files.length) log('warn', `${files.length - outcomes.length} of ${files.length} files not loaded`);
+        process.exitCode = worstExit(outcomes.map((o) => o.exit));
       } finally {
         interrupt.dispose();
         await sql.end();
