@@ -16,6 +16,7 @@ const SLOW = [
   'test/worker-crash.test.ts', // 25 s
   'test/worker-scores-owed.test.ts', // 90 s: three storms of 400 corrections, a minute cron tick
   'test/demo.test.ts', // 20 s: make demo, twice
+  'test/ingest-memory.test.ts', // a 1M-row file and a 300 MB line, loaded in child processes
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

@@ -179,6 +179,9 @@ async function copyRows(tx: Tx, feed: Feed, lines: AsyncIterable<string> | strin
   await Promise.race([pipeline(Readable.from(lines), copy), failure]);
 }
 
+/** Rejected rows are written once their raw text adds up to this many characters (or `chunk` rows). */
+const REJECTED_CHARS = 16 * 1024 * 1024;
+
 /** Keep the rejected rows in ingest.rejected_row, in `tx`. */
 async function insertRejected(tx: Tx, batchId: string, rejected: Omit<Rejected, 'batch_id'>[], chunk: number): Promise<void> {
   for (let i = 0; i < rejected.length; i += chunk) {
@@ -294,14 +297,29 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
   const progress = progressCounter(opts);
   try {
     const batch = await sql.begin(async (tx) => {
-      const rejected: Omit<Rejected, 'batch_id'>[] = [];
-      // COPY text in pieces of about 64 kB, read as COPY consumes them.
-      async function* copyText64k(): AsyncGenerator<string> {
+      // Rejected rows go to the database as they come, a chunk at a time (a COPY is ended to
+      // write them and a new one started), so that a file of bad rows is never held.
+      const chunk = opts.chunk ?? 1000;
+      const records = checkedRecords(feed, location, batchId, 0, opts)[Symbol.asyncIterator]();
+      let rejected: Omit<Rejected, 'batch_id'>[] = [];
+      let rejectedChars = 0;
+      let finished = false;
+      // COPY text in pieces of about 64 kB, read as COPY consumes them, until the input
+      // ends or a chunk of rejected rows is waiting.
+      async function* copySegment(): AsyncGenerator<string> {
         let buffer = '';
-        for await (const item of checkedRecords(feed, location, batchId, 0, opts)) {
+        for (;;) {
+          const next = await records.next();
+          if (next.done) {
+            finished = true;
+            break;
+          }
+          const item = next.value;
           progress.count(item);
           if ('rejected' in item) {
             rejected.push(item.rejected);
+            rejectedChars += item.rejected.raw.length;
+            if (rejected.length >= chunk || rejectedChars >= REJECTED_CHARS) break;
             continue;
           }
           buffer += item.copy;
@@ -312,9 +330,13 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
         }
         if (buffer) yield buffer;
       }
-      await copyRows(tx, feed, copyText64k());
+      while (!finished) {
+        await copyRows(tx, feed, copySegment());
+        if (rejected.length) await insertRejected(tx, batchId, rejected, chunk);
+        rejected = [];
+        rejectedChars = 0;
+      }
       progress.read();
-      await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
       const merged = await mergeRejectingBadRows(tx, feed, batchId, true);
       opts.signal?.throwIfAborted();
       return merged;
@@ -363,6 +385,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
   const progress = progressCounter(opts);
   let lines: string[] = [];
   let rejected: Omit<Rejected, 'batch_id'>[] = [];
+  let rejectedChars = 0;
   let records = 0;
   let lastLine = resumeAfter;
   const commit = async (final: boolean): Promise<BatchRow> => {
@@ -377,6 +400,7 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     });
     lines = [];
     rejected = [];
+    rejectedChars = 0;
     records = 0;
     if (!final) await opts.afterChunk?.(lastLine);
     return batch;
@@ -384,10 +408,12 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
   try {
     for await (const item of checkedRecords(feed, location, id, resumeAfter, opts)) {
       progress.count(item);
-      if ('rejected' in item) rejected.push(item.rejected);
-      else lines.push(item.copy);
+      if ('rejected' in item) {
+        rejected.push(item.rejected);
+        rejectedChars += item.rejected.raw.length;
+      } else lines.push(item.copy);
       lastLine = item.line;
-      if (++records >= chunkRows) await commit(false);
+      if (++records >= chunkRows || rejectedChars >= REJECTED_CHARS) await commit(false);
     }
     progress.read();
     const batch = await commit(true);
