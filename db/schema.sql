@@ -2299,6 +2299,8 @@ CREATE TABLE "ingest"."batch" (
     "rejected" integer DEFAULT 0 NOT NULL,
     "error" "text",
     "odds_kept" integer DEFAULT 0 NOT NULL,
+    "corrections" integer DEFAULT 0 NOT NULL,
+    CONSTRAINT "batch_corrections_non_negative" CHECK (("corrections" >= 0)),
     CONSTRAINT "batch_counts_non_negative" CHECK ((("inserted" >= 0) AND ("updated" >= 0) AND ("unchanged" >= 0) AND ("rejected" >= 0))),
     CONSTRAINT "batch_failed_has_error" CHECK ((("status" <> 'failed'::"text") OR ("error" IS NOT NULL))),
     CONSTRAINT "batch_finished_has_time" CHECK ((("status" = 'running'::"text") OR ("finished_at" IS NOT NULL))),
@@ -2353,6 +2355,12 @@ COMMENT ON COLUMN "ingest"."batch"."error" IS 'Why a failed batch failed (a miss
 --
 
 COMMENT ON COLUMN "ingest"."batch"."odds_kept" IS 'Prices this load wrote into market.odds_history (new ones, and changed ones of a corrected file): kept there under its own policy, forever by default. A re-run of the same file keeps 0 more.';
+
+--
+-- Name: COLUMN "batch"."corrections"; Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON COLUMN "ingest"."batch"."corrections" IS 'Settled events whose result this batch changed (a corrected final score, through core.correct_event_result: result_version bumped, a trace in core.event_correction, re-scoring queued). Not counted in updated.';
 
 --
 -- Name: begin_merge(bigint, "text"); Type: FUNCTION; Schema: ingest; Owner: -
@@ -2577,7 +2585,7 @@ COMMENT ON FUNCTION "ingest"."map_competition_code"("p_feed" "text", "p_code" "t
 -- Name: merge_events(bigint); Type: FUNCTION; Schema: ingest; Owner: -
 --
 
-CREATE FUNCTION "ingest"."merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer) RETURNS "record"
+CREATE FUNCTION "ingest"."merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer, OUT "corrections" integer) RETURNS "record"
     LANGUAGE "plpgsql"
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2622,7 +2630,7 @@ begin
   from moved m;
 
   drop table if exists pg_temp.ingest_touched;
-  create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null) on commit drop;
+  create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null, corrected boolean not null default false) on commit drop;
 
   with ins as (
     insert into core.event (external_id, kind, competition_id, season_id, week_number, stage, round, name,
@@ -2674,12 +2682,12 @@ begin
      where e.status in ('completed', 'abandoned', 'cancelled')
        and (e.status, e.home_score, e.away_score) is distinct from (w.status, w.home_score, w.away_score)
   )
-  insert into pg_temp.ingest_touched (event_id, is_new)
+  insert into pg_temp.ingest_touched (event_id, is_new, corrected)
   select (core.correct_event_result(f.event_id, f.status, f.home_score, f.away_score,
                                     format('corrected by ingest batch %s, line %s', p_batch_id, f.line_number))).event_id,
-         false
+         false, true
     from fix f
-  on conflict (event_id) do nothing;
+  on conflict (event_id) do update set corrected = true;
 
   -- Every match and game has its match_result market with home, draw and away.
   with m as (
@@ -2714,17 +2722,19 @@ begin
   select distinct m.event_id, false from sel join market.market m on m.market_id = sel.market_id
   on conflict (event_id) do nothing;
 
-  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
-    into inserted, updated
+  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new and not t.corrected), count(*) filter (where t.corrected)
+    into inserted, updated, corrections
     from pg_temp.ingest_touched t;
+  update ingest.batch b set corrections = b.corrections + merge_events.corrections
+   where b.batch_id = p_batch_id and merge_events.corrections > 0;
 end;
 $$;
 
 --
--- Name: FUNCTION "merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer); Type: COMMENT; Schema: ingest; Owner: -
+-- Name: FUNCTION "merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer, OUT "corrections" integer); Type: COMMENT; Schema: ingest; Owner: -
 --
 
-COMMENT ON FUNCTION "ingest"."merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer) IS 'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes and settled events the feed moves to other teams, competition, season or kind, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted and updated.';
+COMMENT ON FUNCTION "ingest"."merge_events"("p_batch_id" bigint, OUT "inserted" integer, OUT "updated" integer, OUT "corrections" integer) IS 'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes and settled events the feed moves to other teams, competition, season or kind, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted, updated and corrected (a changed settled result: not counted as updated), and adds the corrections to the batch''s corrections.';
 
 --
 -- Name: merge_external_markets("text"); Type: FUNCTION; Schema: ingest; Owner: -
@@ -2929,7 +2939,7 @@ begin
   select count(*) into v_total from pg_temp.ingest_want;
   perform ingest.keep_football_data_odds(p_batch_id);
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated - v_counts.corrections, p_final);
 end;
 $$;
 
@@ -3344,7 +3354,7 @@ begin
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;
   delete from ingest.stage_nfl_games s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated - v_counts.corrections, p_final);
 end;
 $$;
 

@@ -85,7 +85,7 @@ try {
     // plpgsql_check's table pragma takes no constraints, so this session creates them as the
     // merges do (sql/070_ingest_common.sql, sql/073_ingest_nfl_players.sql ...). The other
     // run-time tables are declared by a pragma in the function that uses them.
-    await sql`create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null)`;
+    await sql`create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null, corrected boolean not null default false)`;
     await sql`create temporary table ingest_touched_line (line_number integer primary key, is_new boolean not null)`;
     // Each PL/pgSQL function of the project (not of extensions, not graphile-worker's own), with
     // each relation it is a trigger of; a trigger function that no trigger uses yet (the staleness

@@ -23,6 +23,7 @@ const SLOW = [
   'test/soak.test.ts', // 38 s: bench/soak.ts for 10 s, a worker SIGKILLed every 1-3 s, then every check
   'test/scale/fleet.test.ts', // 24 s: four worker processes, two SIGKILLed mid-job
   'test/cli-output.test.ts', // 50 s: the CLI in some 25 child processes, on pipes and a pseudo-terminal
+  'test/ingest-memory.test.ts', // a 1M-row file and a 300 MB line, loaded in child processes
 ];
 let given = process.argv.slice(2);
 if (given.includes('--fast')) given = [...given.filter((a) => a !== '--fast'), ...SLOW.map((p) => `--exclude=${p}`)];

@@ -175,7 +175,17 @@ $$;
 comment on function ingest.advance_current_season(integer, text[]) is
   'After a schedule or results load: the latest season in the file becomes its competition''s current season, unless a later season is already current (loading history never moves the current season back).';
 
-create or replace function ingest.merge_events(p_batch_id bigint, out inserted integer, out updated integer)
+-- merge_events gained an OUT parameter (corrections): a function's OUT parameters change only by a drop.
+do $$
+begin
+  if exists (select from pg_proc p where p.oid = to_regprocedure('ingest.merge_events(bigint)')
+                and not ('corrections' = any (coalesce(p.proargnames, '{}')))) then
+    drop function ingest.merge_events(bigint);
+  end if;
+end;
+$$;
+
+create or replace function ingest.merge_events(p_batch_id bigint, out inserted integer, out updated integer, out corrections integer)
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -221,7 +231,7 @@ begin
   from moved m;
 
   drop table if exists pg_temp.ingest_touched;
-  create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null) on commit drop;
+  create temporary table ingest_touched (event_id bigint primary key, is_new boolean not null, corrected boolean not null default false) on commit drop;
 
   with ins as (
     insert into core.event (external_id, kind, competition_id, season_id, week_number, stage, round, name,
@@ -273,12 +283,12 @@ begin
      where e.status in ('completed', 'abandoned', 'cancelled')
        and (e.status, e.home_score, e.away_score) is distinct from (w.status, w.home_score, w.away_score)
   )
-  insert into pg_temp.ingest_touched (event_id, is_new)
+  insert into pg_temp.ingest_touched (event_id, is_new, corrected)
   select (core.correct_event_result(f.event_id, f.status, f.home_score, f.away_score,
                                     format('corrected by ingest batch %s, line %s', p_batch_id, f.line_number))).event_id,
-         false
+         false, true
     from fix f
-  on conflict (event_id) do nothing;
+  on conflict (event_id) do update set corrected = true;
 
   -- Every match and game has its match_result market with home, draw and away.
   with m as (
@@ -313,12 +323,14 @@ begin
   select distinct m.event_id, false from sel join market.market m on m.market_id = sel.market_id
   on conflict (event_id) do nothing;
 
-  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new)
-    into inserted, updated
+  select count(*) filter (where t.is_new), count(*) filter (where not t.is_new and not t.corrected), count(*) filter (where t.corrected)
+    into inserted, updated, corrections
     from pg_temp.ingest_touched t;
+  update ingest.batch b set corrections = b.corrections + merge_events.corrections
+   where b.batch_id = p_batch_id and merge_events.corrections > 0;
 end;
 $$;
 comment on function ingest.merge_events(bigint) is
-  'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes and settled events the feed moves to other teams, competition, season or kind, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted and updated.';
+  'The part of every event feed''s merge they share: from pg_temp.ingest_want (one row per event as the feed has it) it rejects impossible status changes and settled events the feed moves to other teams, competition, season or kind, inserts new events, updates changed ones, corrects changed settled results through core.correct_event_result, and makes sure each match and game has its match_result market with home/draw/away selections. The events it inserted or changed are left in pg_temp.ingest_touched; returns how many were inserted, updated and corrected (a changed settled result: not counted as updated), and adds the corrections to the batch''s corrections.';
 
 comment on column ingest.feed.merge_function is 'The function (in sql/07N_ingest_<feed>.sql) that merges one batch of the staging table into the domain tables: ingest.merge_<feed>(batch_id).';

@@ -115,7 +115,7 @@ begin
   v_counts := ingest.merge_events(p_batch_id);
   select count(*) into v_total from pg_temp.ingest_want;
   delete from ingest.stage_nfl_games s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated - v_counts.corrections, p_final);
 end;
 $$;
 comment on function ingest.merge_nfl_games(bigint, boolean) is

@@ -140,7 +140,7 @@ begin
   select count(*) into v_total from pg_temp.ingest_want;
   perform ingest.keep_football_data_odds(p_batch_id);
   delete from ingest.stage_football_data s where s.batch_id = p_batch_id;
-  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated, p_final);
+  return ingest.finish_batch(p_batch_id, v_counts.inserted, v_counts.updated, v_total - v_counts.inserted - v_counts.updated - v_counts.corrections, p_final);
 end;
 $$;
 comment on function ingest.merge_football_data(bigint, boolean) is

@@ -50,8 +50,8 @@ t.test('nfl_games: a hostile CSV', async (t) => {
   const file = await tmpFile(t, 'nfl_games.csv', big);
   const before = await victimCounts(sql);
   const run = await ingest(url, 'nfl_games', file);
-  t.equal(run.code, 0, 'the ingest process exits normally');
-  t.match(run.stdout, /nfl_games\s+5\s+0\s+0\s+9\s/, 'counts: 5 inserted, 9 rejected');
+  t.equal(run.code, 3, 'the ingest process exits normally, with 3: rows were rejected');
+  t.match(run.stdout, /nfl_games\s+5\s+0\s+0\s+0\s+9\s+(\d+|-)\s+completed/, 'counts: 5 inserted, 9 rejected');
   const rejected = await sql<{ line_number: number; stage: string; reason: string; raw: string }[]>`
     select line_number, stage, reason, raw from ingest.rejected_row order by line_number`;
   t.same(
@@ -86,8 +86,8 @@ t.test('nfl_games: a hostile CSV', async (t) => {
   t.equal(after['core.event'], before['core.event']! + 5, 'core.event there, with exactly the 5 good games');
 
   const again = await ingest(url, 'nfl_games', file);
-  t.equal(again.code, 0, 'a rerun exits normally');
-  t.match(again.stdout, /nfl_games\s+0\s+0\s+5\s+9\s/, 'and changes nothing');
+  t.equal(again.code, 3, 'a rerun exits normally, with 3');
+  t.match(again.stdout, /nfl_games\s+0\s+0\s+0\s+5\s+9\s+(\d+|-)\s+completed/, 'and changes nothing');
 });
 
 const cond = (d: string) => `0x${d.repeat(64)}`;
@@ -122,8 +122,8 @@ t.test('polymarket_markets: hostile JSON', async (t) => {
   const file = await tmpFile(t, 'markets.json', '[\n' + objects.join(',\n') + '\n]\n');
   const before = await victimCounts(sql);
   const run = await ingest(url, 'polymarket_markets', file);
-  t.equal(run.code, 0, 'the ingest process exits normally');
-  t.match(run.stdout, /polymarket_markets\s+5\s+0\s+0\s+6\s/, 'counts: 5 markets loaded, 6 rejected');
+  t.equal(run.code, 3, 'the ingest process exits normally, with 3: rows were rejected');
+  t.match(run.stdout, /polymarket_markets\s+5\s+0\s+0\s+0\s+6\s+(\d+|-)\s+completed/, 'counts: 5 markets loaded, 6 rejected');
   const rejected = await sql<{ line_number: number; stage: string; reason: string }[]>`
     select line_number, stage, reason from ingest.rejected_row order by line_number`;
   t.same(

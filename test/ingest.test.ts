@@ -15,7 +15,13 @@ const PLAYERS = data('nfl_players_2024.csv');
 
 const load = (sql: Sql, feed: string, file: string) => loadFile(sql, feeds[feed]!, file);
 
-const counts = (b: BatchRow) => ({ inserted: b.inserted, updated: b.updated, unchanged: b.unchanged, rejected: b.rejected });
+const counts = (b: BatchRow) => ({
+  inserted: b.inserted,
+  updated: b.updated,
+  unchanged: b.unchanged,
+  rejected: b.rejected,
+  ...(b.corrections ? { corrections: b.corrections } : {}),
+});
 
 async function tmpFile(t: Test, name: string, content: string | Buffer): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-ingest-'));
@@ -233,7 +239,7 @@ t.test('a later file: a played game and a corrected result update exactly those 
   const corrected = setColumn(header, played, 'home_score', '28');
   const nowPlayed = setColumn(header, setColumn(header, unplayed, 'home_score', '21'), 'away_score', '17');
   const second = await tmpFile(t, 'b.csv', [header, corrected, nowPlayed, unplayed2].join('\n'));
-  t.same(counts(await load(sql, 'nfl_games', second)), { inserted: 0, updated: 2, unchanged: 1, rejected: 0 });
+  t.same(counts(await load(sql, 'nfl_games', second)), { inserted: 0, updated: 1, unchanged: 1, rejected: 0, corrections: 1 });
 
   const [kc] = await sql<{ home_score: number; result_version: number; reason: string }[]>`
     select e.home_score, e.result_version, c.reason
@@ -436,11 +442,12 @@ t.test('ingest tables refuse bad rows by named constraints', async (t) => {
 
 t.test('progress is reported while reading, once at the end, and while merging', async (t) => {
   const { sql } = await testDb(t);
-  const seen: { rows: number; rejected: number; phase?: string; done: boolean }[] = [];
-  await loadFile(sql, feeds.nfl_players!, PLAYERS, {
+  const seen: { rows: number; rejected: number; phase?: string; done: boolean; batch?: unknown }[] = [];
+  const batch = await loadFile(sql, feeds.nfl_players!, PLAYERS, {
     progressEvery: 500,
     mergeProgressMs: 1,
-    onProgress: (p) => seen.push({ rows: p.rows, rejected: p.rejected, phase: p.phase, done: p.done }),
+    onProgress: (p) =>
+      seen.push({ rows: p.rows, rejected: p.rejected, phase: p.phase, done: p.done, ...(p.batch ? { batch: p.batch } : {}) }),
   });
   t.same(
     seen.filter((p) => p.phase === 'read').map((p) => [p.rows, p.done]),
@@ -451,11 +458,15 @@ t.test('progress is reported while reading, once at the end, and while merging',
       [1997, true],
     ],
   );
-  t.equal(seen.filter((p) => p.phase === 'read').at(-1)?.rejected, 1, 'with the rejected count');
-  const merge = seen.filter((p) => p.phase === 'merge');
+  t.equal(seen.filter((p) => p.phase === 'read').at(-1)?.rejected, 1, 'with the rejected count (1 rejected while reading)');
+  const merge = seen.filter((p) => p.phase === 'merge').map(({ batch: _batch, ...p }) => p);
   t.same(merge[0], { rows: 1997, rejected: 1, phase: 'merge', done: false }, 'the merge reported when it starts');
-  t.same(merge.at(-1), { rows: 1997, rejected: 1, phase: 'merge', done: true }, 'and when it ended, last');
-  t.same(seen.at(-1), merge.at(-1), 'nothing reported after the merge');
+  t.same(
+    merge.at(-1),
+    { rows: 1997, rejected: batch.rejected, phase: 'merge', done: true },
+    "and when it ended, last, with the batch's rejected count (reading and merge)",
+  );
+  t.equal(seen.at(-1)?.batch, batch, 'the last report carries the finished batch');
   const [stats] = await sql<{ columns: number }[]>`
     select count(*)::int as columns from pg_stats where schemaname = 'ingest' and tablename = 'stage_nfl_players' and attname = 'player_id'`;
   t.equal(stats?.columns, 1, 'the merge planned on statistics of the staged rows (ingest.analyze_staging)');

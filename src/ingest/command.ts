@@ -1,56 +1,106 @@
-// `scoreline ingest <feed> <file>`: load one file with one feed and print its counts;
+// `scoreline ingest <feed> <file>...`: load files (or directories of them) with one feed, a batch
+// each, and print their counts;
 // `scoreline ingest-map-code`: map a feed's league code to a competition.
 import { Argument, InvalidArgumentError, type Command } from 'commander';
-import { connect, databaseUrl, requirePrimary } from '../db.ts';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { connect, databaseUrl, requirePrimary, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
-import type { BatchRow } from './feed.ts';
+import type { BatchRow, Feed } from './feed.ts';
+import { classify, HTTP_DEFAULTS, IngestError } from './fetch.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
 
-/** One line per batch: what a data engineer reads after a load. */
-export function formatBatches(batches: readonly BatchRow[]): string {
-  const header = ['batch', 'feed', 'inserted', 'updated', 'unchanged', 'rejected', 'odds_kept', 'location'];
-  const rows = batches.map((b) =>
-    [b.batch_id, b.feed, b.inserted, b.updated, b.unchanged, b.rejected, b.odds_kept ?? 0, b.location].map(String),
-  );
+/** The columns of a load's table, counts right-aligned. */
+const COUNTS = ['inserted', 'updated', 'corrections', 'unchanged', 'rejected'] as const;
+
+/** A table with a header line, the count columns (and odds_kept: the prices the load kept) right-aligned. */
+function table(header: readonly string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
+  const numeric = (h: string) => (COUNTS as readonly string[]).includes(h) || h === 'odds_kept';
+  const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (numeric(header[i]!) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** One line per batch: what a data engineer reads after a load. */
+export function formatBatches(batches: readonly BatchRow[]): string {
+  const header = ['batch', 'feed', ...COUNTS, 'odds_kept', 'status', 'location'];
+  return table(
+    header,
+    batches.map((b) => [b.batch_id, b.feed, ...COUNTS.map((c) => b[c] ?? 0), b.odds_kept ?? 0, b.status, b.location].map(String)),
+  );
+}
+
+/** How many rejected rows a load may have and still exit 0: a count, or a share of the rows read. */
+export type RejectLimit = { count: number } | { percent: number };
+
+/** `--max-rejected N|P%`. */
+export function parseMaxRejected(v: string): RejectLimit {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (m) {
+    const percent = Number(m[1]);
+    if (percent > 100) throw new InvalidArgumentError('a share from 0% to 100%');
+    return { percent };
+  }
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('a whole number of rows (0 or more), or a share such as 2%');
+  return { count: Number(v) };
+}
+
+/** The rows a batch read: every count (each row is one of them). */
+export const rowsOf = (b: BatchRow) => COUNTS.reduce((n, c) => n + (b[c] ?? 0), 0);
+
+/** Whether a batch's rejected rows exceed the limit. */
+export function overLimit(b: BatchRow, limit: RejectLimit): boolean {
+  if ('count' in limit) return b.rejected > limit.count;
+  const rows = rowsOf(b);
+  return rows > 0 && (b.rejected * 100) / rows > limit.percent;
+}
+
+/** The exit codes of `scoreline ingest` (docs/ingest.md). */
+export const EXIT = { ok: 0, failed: 1, rejected: 3, sigint: 130, sigterm: 143 } as const;
+
 /**
  * Progress of a load: a line redrawn in place on a terminal, a structured line every
- * few seconds otherwise (so that logs stay quiet).
+ * few seconds otherwise (so that logs stay quiet). The last line, once the batch is
+ * merged, has the batch's counts: the same as the table.
  */
-export function progressReporter(feed: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
+export function progressReporter(label: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
   let lastLog = 0;
   return (p) => {
     const rate = p.elapsedMs > 0 ? Math.round((p.rows * 1000) / p.elapsedMs) : 0;
-    if (p.phase === 'merge') {
-      const s = (p.elapsedMs / 1000).toFixed(0);
-      if (tty) process.stderr.write(p.done ? `\r${feed}: merged, ${s} s\x1b[K\n` : `\r${feed}: merging, ${s} s\x1b[K`);
-      else if (p.done || p.elapsedMs - lastLog >= 5000) {
-        lastLog = p.elapsedMs;
-        process.stderr.write(
-          JSON.stringify({ level: 'info', msg: p.done ? 'merged' : 'merging', feed, rows: p.rows, elapsed_s: Number(s) }) + '\n',
-        );
-      }
-    } else if (tty) {
-      process.stderr.write(`\r${feed}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s, ${p.rejected} rejected`);
-      if (p.done) process.stderr.write('\n');
-    } else if (p.done || p.elapsedMs - lastLog >= 5000) {
+    const b = p.batch;
+    // the rows are read (the read phase's last report) or the merge runs; the batch comes when it is merged
+    const merging = !b && (p.phase === 'merge' || p.done);
+    const finished = Boolean(b);
+    if (tty) {
+      const counts = b
+        ? `: ${b.inserted} inserted, ${b.updated} updated, ${b.corrections} corrections, ${b.unchanged} unchanged, ${b.rejected} rejected, ${b.odds_kept ?? 0} prices kept`
+        : `, ${p.rejected} rejected${merging ? `, merging ${(p.elapsedMs / 1000).toFixed(0)} s` : ''}`;
+      process.stderr.write(`\r\x1b[K${label}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s${counts}`);
+      if (finished) process.stderr.write('\n');
+    } else if (finished || merging || p.elapsedMs - lastLog >= 5000) {
       lastLog = p.elapsedMs;
       process.stderr.write(
         JSON.stringify({
           level: 'info',
-          msg: p.done ? 'rows read' : 'reading',
-          feed,
+          msg: finished ? 'loaded' : merging ? 'rows read, merging' : 'reading',
+          location: label,
           rows: p.rows,
           rows_per_s: rate,
+          ...(b
+            ? {
+                batch: Number(b.batch_id),
+                inserted: b.inserted,
+                updated: b.updated,
+                corrections: b.corrections,
+                unchanged: b.unchanged,
+                odds_kept: b.odds_kept ?? 0,
+              }
+            : {}),
           rejected: p.rejected,
         }) + '\n',
       );
@@ -58,43 +108,225 @@ export function progressReporter(feed: string, tty: boolean = Boolean(process.st
   };
 }
 
+interface IngestOptions {
+  showRejected?: boolean;
+  chunkRows?: number;
+  maxRejected: RejectLimit;
+  connectTimeout: number;
+  idleTimeout: number;
+  retries: number;
+}
+
+const positiveSeconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
+  return n;
+};
+
+/**
+ * SIGINT and SIGTERM while loading: the load is aborted (its batch marked failed with
+ * the signal's name), then the command exits 130 / 143. A second signal exits at once.
+ */
+function interruptible(log: Logger): { signal: AbortSignal; interrupted: () => NodeJS.Signals | null; dispose: () => void } {
+  const controller = new AbortController();
+  let got: NodeJS.Signals | null = null;
+  const on = (sig: NodeJS.Signals) => {
+    const code = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    if (got) process.exit(code);
+    got = sig;
+    log('warn', `${sig}: stopping the load (its batch is marked failed); a second ${sig} exits at once`);
+    controller.abort(new IngestError(`interrupted by ${sig}`));
+    // Whatever the load is waiting for, the command ends: a merge statement is not interrupted
+    // (it is rolled back when it returns), but the process does not wait for ever.
+    setTimeout(() => process.exit(code), 30_000).unref();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: controller.signal,
+    interrupted: () => got,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
+/** What one file of `scoreline ingest` came to. */
+interface Outcome {
+  file: string;
+  batch?: BatchRow;
+  batchId?: string | undefined;
+  exit: number;
+  error?: string;
+}
+
+/** How bad an exit code is: a failed or interrupted load is worse than rejected rows. */
+const SEVERITY: Record<number, number> = { [EXIT.ok]: 0, [EXIT.rejected]: 1, [EXIT.failed]: 2, [EXIT.sigterm]: 3, [EXIT.sigint]: 3 };
+
+/** The exit code of several loads: the worst of theirs. */
+export function worstExit(codes: readonly number[]): number {
+  return codes.reduce((worst, c) => ((SEVERITY[c] ?? 2) > (SEVERITY[worst] ?? 2) ? c : worst), EXIT.ok as number);
+}
+
+/** The table after several files: one line per file, whatever became of it. */
+function formatSummary(outcomes: readonly Outcome[]): string {
+  const header = ['file', 'batch', ...COUNTS, 'odds_kept', 'status'];
+  const rows = outcomes.map((o) => {
+    const b = o.batch;
+    const status = b ? (o.exit === EXIT.rejected ? `${b.status}, rejected over limit` : b.status) : `failed: ${o.error ?? ''}`;
+    return [
+      o.file,
+      String(b?.batch_id ?? o.batchId ?? '-'),
+      ...COUNTS.map((c) => (b ? String(b[c] ?? 0) : '-')),
+      b ? String(b.odds_kept ?? 0) : '-',
+      status,
+    ];
+  });
+  const total = (c: (typeof COUNTS)[number] | 'odds_kept') => String(outcomes.reduce((n, o) => n + (o.batch?.[c] ?? 0), 0));
+  const failed = outcomes.filter((o) => !o.batch).length;
+  rows.push([`${outcomes.length} files`, '', ...COUNTS.map(total), total('odds_kept'), failed ? `${failed} failed` : 'all completed']);
+  return table(header, rows);
+}
+
+/** File extensions a directory's files need to be loaded by a feed of this format. */
+const EXTENSIONS: Record<Feed['format'], readonly string[]> = { csv: ['.csv'], json: ['.json'] };
+
+/** The locations given, each directory replaced by its feed files in name order. */
+async function expandLocations(given: readonly string[], feed: Feed, log: Logger): Promise<string[]> {
+  const out: string[] = [];
+  for (const location of given) {
+    const where = classify(location);
+    const stat = where.kind === 'file' ? await fs.stat(where.path).catch(() => null) : null;
+    if (!stat?.isDirectory()) {
+      out.push(location);
+      continue;
+    }
+    const names = (await fs.readdir(location, { withFileTypes: true }))
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+    const wanted = names.filter((n) => EXTENSIONS[feed.format].includes(path.extname(n).toLowerCase()));
+    if (names.length > wanted.length) {
+      log('info', `${location}: ${names.length - wanted.length} file(s) without ${EXTENSIONS[feed.format].join(' or ')} skipped`);
+    }
+    if (!wanted.length) throw new IngestError(`${location}: no ${EXTENSIONS[feed.format].join(' or ')} file in this directory`);
+    out.push(...wanted.map((n) => path.join(location, n)));
+  }
+  return out;
+}
+
+/** Rejected rows of a batch: listed with --show-rejected, else where to find them. */
+async function reportRejected(sql: Sql, log: Logger, batch: BatchRow, opts: IngestOptions): Promise<void> {
+  if (!batch.rejected) return;
+  if (opts.showRejected) {
+    const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
+      select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
+    console.log(`${batch.location}:`);
+    for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
+  } else {
+    log(
+      'info',
+      `${batch.location}: ${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
+    );
+  }
+}
+
 export function register(program: Command, log: Logger): void {
   program
     .command('ingest')
     .description(
-      'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing',
+      'load a feed file or URL: valid rows merged, bad rows kept in ingest.rejected_row with line and reason; re-running changes nothing. Exit code 0, 1 when the load failed, 3 when it rejected more rows than --max-rejected allows (docs/ingest.md)',
     )
     .addArgument(new Argument('<feed>', 'the file format').choices(Object.keys(feeds)))
-    .argument('<file>', 'the file to load, or an http(s) URL to stream it from')
+    .argument(
+      '<files...>',
+      'the files to load (one batch each, in the order given), directories (their .csv or .json files, in name order), or http(s) URLs to stream',
+    )
     .option('--show-rejected', 'print every rejected row with its line and reason')
     .option('--chunk-rows <n>', 'resumable: commit every n rows; run the same command again after an interruption to continue', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of rows, 1 or more');
       return n;
     })
-    .action(async (feedCode: string, file: string, opts: { showRejected?: boolean; chunkRows?: number }) => {
+    .option(
+      '--max-rejected <n|p%>',
+      'exit 0 with up to n rejected rows (or p% of the rows read); more make the exit code 3. Default 0: any rejected row',
+      parseMaxRejected,
+      { count: 0 } as RejectLimit,
+    )
+    .option(
+      '--connect-timeout <s>',
+      'a URL: seconds until the response headers, each attempt',
+      positiveSeconds,
+      HTTP_DEFAULTS.connectTimeoutMs / 1000,
+    )
+    .option(
+      '--idle-timeout <s>',
+      'a URL: seconds without data before the download is given up',
+      positiveSeconds,
+      HTTP_DEFAULTS.idleTimeoutMs / 1000,
+    )
+    .option(
+      '--retries <n>',
+      'a URL: attempts after the first when it cannot be reached (back-off 0.5 s, doubled each time)',
+      (v) => {
+        if (!/^\d+$/.test(v) || Number(v) > 10) throw new InvalidArgumentError('a whole number from 0 to 10');
+        return Number(v);
+      },
+      HTTP_DEFAULTS.retries,
+    )
+    .action(async (feedCode: string, given: string[], opts: IngestOptions) => {
+      const feed = feeds[feedCode]!;
+      given.forEach(classify); // an unsupported scheme is refused before anything, even the database
+      const files = await expandLocations(given, feed, log);
       const url = await databaseUrl(log);
       const sql = connect(url, { max: 2, applicationName: `scoreline ingest ${feedCode}` });
+      const interrupt = interruptible(log);
+      const outcomes: Outcome[] = [];
       try {
         await requirePrimary(sql);
-        const batch = await loadFile(sql, feeds[feedCode]!, file, {
-          onProgress: progressReporter(feedCode),
-          ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
-        });
-        console.log(formatBatches([batch]));
-        if (batch.rejected) {
-          if (opts.showRejected) {
-            const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
-              select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
-            for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
-          } else {
-            log(
-              'info',
-              `${batch.rejected} rejected row(s): --show-rejected, or select * from ingest.rejected_row where batch_id = ${batch.batch_id}`,
-            );
+        for (const file of files) {
+          let batchId: string | undefined;
+          try {
+            const batch = await loadFile(sql, feed, file, {
+              onProgress: progressReporter(file),
+              ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+              http: {
+                connectTimeoutMs: opts.connectTimeout * 1000,
+                idleTimeoutMs: opts.idleTimeout * 1000,
+                retries: opts.retries,
+                onRetry: (n, reason, delay) => log('warn', `${file}: ${reason}; attempt ${n + 1} in ${delay / 1000} s`),
+              },
+              signal: interrupt.signal,
+              onBatch: (id) => (batchId = id),
+            });
+            const over = overLimit(batch, opts.maxRejected);
+            outcomes.push({ file, batch, exit: over ? EXIT.rejected : EXIT.ok });
+            await reportRejected(sql, log, batch, opts);
+            if (over) {
+              const limit = 'count' in opts.maxRejected ? `${opts.maxRejected.count}` : `${opts.maxRejected.percent}%`;
+              log('error', `${file}: ${batch.rejected} of ${rowsOf(batch)} rows rejected, more than --max-rejected ${limit} allows`);
+            }
+          } catch (err) {
+            const sig = interrupt.interrupted();
+            if (sig) {
+              log('error', `interrupted by ${sig}${batchId ? `: batch ${batchId} marked failed` : ''}`);
+              outcomes.push({ file, batchId, exit: sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm, error: `interrupted by ${sig}` });
+              break;
+            }
+            if (files.length === 1) throw err;
+            const message = err instanceof Error ? err.message : String(err);
+            log('error', `${file}: ${message}`);
+            outcomes.push({ file, batchId, exit: EXIT.failed, error: message });
           }
         }
+        if (files.length === 1 && outcomes[0]?.batch) console.log(formatBatches([outcomes[0].batch]));
+        else console.log(formatSummary(outcomes));
+        if (outcomes.length < files.length) log('warn', `${files.length - outcomes.length} of ${files.length} files not loaded`);
+        process.exitCode = worstExit(outcomes.map((o) => o.exit));
       } finally {
+        interrupt.dispose();
         await sql.end();
       }
     });

@@ -1,5 +1,5 @@
 // A streaming CSV reader (RFC 4180 plus what real feed files do): the input is read
-// line by line (readline: UTF-8 split safely across chunks, LF and CRLF), never whole.
+// line by line (LF and CRLF; a line longer than the cap is rejected, not held), never whole.
 // It strips a byte-order mark, understands quoted fields with doubled quotes and line
 // breaks inside, and reports what it cannot read as an error record with its line
 // number and raw text instead of stopping, so that one broken quote does not swallow
@@ -9,9 +9,10 @@
 //
 // Kept instead of csv-parse: on the same 50 MB of a real football-data.co.uk season,
 // csv-parse (columns, relax_column_count, info) takes about 5x as long (bench/parsers.ts,
-// `make bench-parsers`; figures in bench/RESULTS.md), and it has no Windows-1252 fallback
-// per line.
-import readline from 'node:readline';
+// `make bench-parsers`; figures in bench/RESULTS.md); on the bench's football_data and
+// nfl_players files replicated to 200,000 rows, csv-parse read 6,000 and 4,300 rows/s
+// where this reader read 27,300 and 59,000. csv-parse would also need the stray-quote
+// recovery, the per-line Windows-1252 fallback and the line and field caps built around it.
 import type { Readable } from 'node:stream';
 
 /** A record of the file: its fields by header name, or why it could not be read. */
@@ -43,6 +44,73 @@ export interface CsvOptions {
   ragged?: boolean;
   /** A line that is not valid UTF-8 is decoded as Windows-1252 (else: U+FFFD for the bad bytes). */
   windows1252Fallback?: boolean;
+  /** Characters a line (and a record over several lines) may have; default MAX_LINE_LENGTH. */
+  maxLineLength?: number;
+  /** Characters a field may have; default MAX_FIELD_LENGTH. */
+  maxFieldLength?: number;
+}
+
+/** The longest line (or record) a feed file may have: 16 Mi characters. */
+export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
+/** The longest field: 8 Mi characters. */
+export const MAX_FIELD_LENGTH = 8 * 1024 * 1024;
+/** How much of an overlong line is kept as its raw text. */
+const PREVIEW = 1000;
+
+/** A physical line, or the start and length of one longer than the cap. */
+type PhysicalLine = { text: string; length?: undefined } | { text: string; length: number };
+
+/**
+ * The lines of a text stream (LF or CRLF), each at most `max` characters: a longer one
+ * comes as its first PREVIEW characters and its length, the rest dropped as it is read.
+ */
+export async function* lines(input: AsyncIterable<string>, max: number): AsyncGenerator<PhysicalLine> {
+  let parts: string[] = [];
+  let held = 0;
+  let overlong = 0; // > 0: the length so far of a line past the cap
+  let preview = '';
+  const take = (piece: string) => {
+    if (overlong) {
+      overlong += piece.length;
+      return;
+    }
+    if (held + piece.length > max) {
+      preview = (parts.join('') + piece).slice(0, PREVIEW);
+      overlong = held + piece.length;
+      parts = [];
+      held = 0;
+      return;
+    }
+    parts.push(piece);
+    held += piece.length;
+  };
+  const end = (): PhysicalLine => {
+    let line: PhysicalLine;
+    if (overlong) line = { text: preview, length: overlong };
+    else {
+      const text = parts.length === 1 ? parts[0]! : parts.join('');
+      line = { text: text.endsWith('\r') ? text.slice(0, -1) : text };
+    }
+    parts = [];
+    held = 0;
+    overlong = 0;
+    preview = '';
+    return line;
+  };
+  for await (const chunk of input) {
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', from);
+      if (nl === -1) {
+        if (from < chunk.length) take(from === 0 ? chunk : chunk.slice(from));
+        break;
+      }
+      take(chunk.slice(from, nl));
+      yield end();
+      from = nl + 1;
+    }
+  }
+  if (held || overlong) yield end();
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -124,8 +192,9 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
   const delimiter = opts.delimiter ?? ',';
   const maxRecordLines = opts.maxRecordLines ?? 20;
   const ragged = opts.ragged ?? false;
-  if (opts.windows1252Fallback) input.setEncoding('latin1');
-  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  const maxLine = opts.maxLineLength ?? MAX_LINE_LENGTH;
+  const maxField = opts.maxFieldLength ?? MAX_FIELD_LENGTH;
+  input.setEncoding(opts.windows1252Fallback ? 'latin1' : 'utf8');
   let header: string[] | null = null;
   let lineNo = 0;
   // Physical lines of a record still open (a quoted field running over a line break).
@@ -144,6 +213,12 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
       const record = pending;
       const raw = record.map((p) => p.text).join('\n');
       const first = record[0]!;
+      if (record.length > 1 && raw.length > maxLine) {
+        // a quoted field still open past the cap: taken for a stray quote
+        pending = [];
+        yield strayQuote(record);
+        continue;
+      }
       if (record.length === 1 && (raw === '' || (ragged && header && onlyDelimiters(raw, delimiter)))) {
         pending = [];
         continue;
@@ -155,6 +230,10 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
         yield record.length === 1 ? { line: first.line, raw, error: result.error } : strayQuote(record);
       } else if (result.open) {
         yield strayQuote(record);
+      } else if (result.fields.some((f) => f.length > maxField)) {
+        const k = result.fields.findIndex((f) => f.length > maxField);
+        const reason = `field ${k + 1} is ${result.fields[k]!.length} characters long, more than the ${maxField} a field may have`;
+        yield { line: first.line, raw: raw.slice(0, PREVIEW), error: reason };
       } else if (!header) {
         header = result.fields.map((h) => h.trim());
         yield { line: first.line, header };
@@ -176,10 +255,23 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
   }
 
   try {
-    for await (const physical of rl) {
+    for await (const physical of lines(input as AsyncIterable<string>, maxLine)) {
       lineNo += 1;
-      const decoded = opts.windows1252Fallback ? decodeLine(physical) : physical;
+      const decoded = opts.windows1252Fallback ? decodeLine(physical.text) : physical.text;
       const text = lineNo === 1 && decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+      if (physical.length !== undefined) {
+        // A record still open is cut by the overlong line: its first line had a stray quote.
+        while (pending.length) {
+          const [first, ...rest] = pending;
+          pending = [];
+          yield { line: first!.line, raw: first!.text, error: 'a quoted field is never closed' };
+          for (const r of rest) yield* feed(r);
+        }
+        const reason = `line ${lineNo} is ${physical.length} characters long, more than the ${maxLine} a line may have (skipped to its end)`;
+        if (!header) throw new Error(`the header: ${reason}`);
+        yield { line: lineNo, raw: text, error: reason };
+        continue;
+      }
       yield* feed({ line: lineNo, text });
     }
     // End of input with a record still open: its first line had a stray quote.
@@ -190,6 +282,6 @@ export async function* readCsv(input: Readable, opts: CsvOptions = {}): AsyncGen
       for (const r of rest) yield* feed(r);
     }
   } finally {
-    rl.close();
+    input.destroy();
   }
 }

@@ -19,6 +19,8 @@ export interface BatchRow {
   status: 'running' | 'completed' | 'failed';
   inserted: number;
   updated: number;
+  /** Settled results this batch changed (a corrected final score); not in updated. */
+  corrections: number;
   unchanged: number;
   rejected: number;
   /** Prices the load kept in market.odds_history (new or changed ones). */
@@ -114,20 +116,18 @@ export function optionalInt(min: number, max: number) {
   return z.preprocess(blankToNull, int(min, max).nullish()).transform((v) => v ?? null);
 }
 
-/** An optional decimal number: empty is null. */
-export const optionalDecimal = z
-  .preprocess(
-    blankToNull,
-    z
-      .string()
-      .trim()
-      .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/, 'is not a number')
-      .transform(Number)
-      .nullish(),
-  )
-  .transform((v) => v ?? null);
+/**
+ * The range of a decimal price every feed accepts: what market.odds_snapshot's
+ * numeric(10, 4) prices (and bet odds) hold with room to spare, and what a bookmaker
+ * quotes (1.01 is the shortest price; 1000 the longest any feed of ours has).
+ */
+export const PRICE_MIN = 1.01;
+export const PRICE_MAX = 1000;
 
-/** Decimal odds (a price above 1), optional: empty is null. */
+/** The range a value must be in, as a reason names it: "(1.01–1000)". */
+export const rangeText = (min: number, max: number) => `(${min}–${max})`;
+
+/** Decimal odds (a price above 1, at most PRICE_MAX), optional: empty is null. */
 export const optionalDecimalOdds = z
   .preprocess(
     blankToNull,
@@ -136,16 +136,45 @@ export const optionalDecimalOdds = z
       .trim()
       .regex(/^\d+(\.\d+)?$/, 'is not a decimal price')
       .transform(Number)
-      .pipe(z.number().gt(1, 'is not a decimal price (must be above 1)'))
+      .pipe(
+        z
+          .number()
+          .gt(1, 'is not a decimal price (must be above 1)')
+          .max(PRICE_MAX, `is out of range ${rangeText(PRICE_MIN, PRICE_MAX)}`),
+      )
       .nullish(),
   )
   .transform((v) => v ?? null);
 
-/** American odds: +100 or more, -100 or less (the SQL function ingest.american_to_decimal converts). */
+/** An optional decimal number within [min, max]: empty is null. */
+export function optionalDecimalIn(min: number, max: number) {
+  return z
+    .preprocess(
+      blankToNull,
+      z
+        .string()
+        .trim()
+        .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/, 'is not a number')
+        .transform(Number)
+        .pipe(
+          z
+            .number()
+            .min(min, `is out of range ${rangeText(min, max)}`)
+            .max(max, `is out of range ${rangeText(min, max)}`),
+        )
+        .nullish(),
+    )
+    .transform((v) => v ?? null);
+}
+
+/**
+ * American odds: +100 or more, -100 or less (the SQL function ingest.american_to_decimal
+ * converts), within -10000..+99900: decimal PRICE_MIN..PRICE_MAX.
+ */
 export const optionalAmericanOdds = z
   .preprocess(
     blankToNull,
-    int(-100000, 100000)
+    int(-10000, 99900)
       .refine((v) => Math.abs(v) >= 100, 'is not an American price (+100 or more, -100 or less)')
       .nullish(),
   )

@@ -25,7 +25,7 @@
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
-import { dayFirstDate, defineFeed, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
+import { dayFirstDate, defineFeed, optionalInt, optionalText, PRICE_MAX, PRICE_MIN, rangeText, text, type BatchRow } from './feed.ts';
 
 /**
  * Source code in core.event.metadata->'odds' (and market.source) -> the file's column
@@ -90,14 +90,19 @@ const first = (values: Record<string, unknown>, names: readonly string[]) => {
 
 type Prices = Record<string, { home: number; draw: number; away: number }>;
 
-/** A decimal price (above 1) or why not. */
+/** A decimal price (above 1), or null when it is not one (a price of 0, a dash). */
 function price(v: string): number | null {
   return /^\d+(\.\d+)?$/.test(v) && Number(v) > 1 ? Number(v) : null;
 }
 
+/** Whether a price is one a bookmaker quotes and market.odds_history holds (PRICE_MIN..PRICE_MAX). */
+const inRange = (p: number) => p >= PRICE_MIN && p <= PRICE_MAX;
+
 /** The optional parts of a row: prices by source, statistics, and what could not be read. */
 function optionalParts(values: Record<string, unknown>) {
   const unreadable: Record<string, string> = {};
+  // Numbers that are readable but out of range reject the row (a price of 1000000 is a typo, not a price).
+  const outOfRange: string[] = [];
   const get = (c: string) => (typeof values[c] === 'string' ? (values[c] as string).trim() : '');
   const odds: Prices = {};
   for (const [source, prefixes] of Object.entries(SOURCES)) {
@@ -108,6 +113,11 @@ function optionalParts(values: Record<string, unknown>) {
       for (const prefix of prefixes) {
         const raw = ['H', 'D', 'A'].map((side) => get(`${prefix}${suffix}${side}`));
         if (raw.every((r) => r === '')) continue;
+        ['H', 'D', 'A'].forEach((side, i) => {
+          const p = price(raw[i]!);
+          if (p != null && !inRange(p))
+            outOfRange.push(`${prefix}${suffix}${side} ${raw[i]} is out of range ${rangeText(PRICE_MIN, PRICE_MAX)}`);
+        });
         const [h, d, a] = raw.map(price);
         if (h != null && d != null && a != null) {
           odds[key] = { home: h, draw: d, away: a };
@@ -149,7 +159,7 @@ function optionalParts(values: Record<string, unknown>) {
   const time = get('Time');
   const kickoff = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(time) ? time : null;
   if (time && !kickoff) unreadable.Time = time;
-  return { odds, statistics, halfTime, kickoff, unreadable };
+  return { odds, statistics, halfTime, kickoff, unreadable, outOfRange };
 }
 
 const goals = optionalInt(0, 99);
@@ -176,8 +186,12 @@ const schema = z
       if (row.FTR !== result) ctx.addIssue({ code: 'custom', path: ['FTR'], message: `does not agree with the score ${home}-${away}` });
     }
   })
-  .transform((row) => {
+  .transform((row, ctx) => {
     const parts = optionalParts(row);
+    if (parts.outOfRange.length) {
+      ctx.addIssue({ code: 'custom', message: parts.outOfRange.join('; ') });
+      return z.NEVER;
+    }
     return {
       division: row.Div,
       match_date: row.Date,

@@ -3,12 +3,11 @@
 // table, refused ones kept in ingest.rejected_row with their line, raw text and reason,
 // then the feed's SQL merge — COPY, rejected rows and merge in ONE transaction, so a
 // load that fails merges nothing and leaves its batch marked failed with the reason.
-import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../db.ts';
 import { readCsv } from './csv.ts';
+import { classify, describe, IngestError, openLocation, type HttpOptions } from './fetch.ts';
 import { readJsonObjects } from './json.ts';
 import { footballData } from './football_data.ts';
 import { hkjcResults } from './hkjc_results.ts';
@@ -22,9 +21,7 @@ export const feeds: Readonly<Record<string, Feed>> = Object.fromEntries(
   [nflGames, footballData, nflPlayers, hkjcResults, polymarketMarkets, kalshiMarkets].map((f) => [f.code, f]),
 );
 
-export class IngestError extends Error {
-  override name = 'IngestError';
-}
+export { IngestError };
 
 interface Rejected {
   batch_id: string;
@@ -41,39 +38,18 @@ export function copyText(value: CopyValue): string {
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-/** An error's message, with its cause's (fetch says "fetch failed" and puts the reason in the cause). */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
-}
-
-/**
- * The input as a byte stream: a file, or an http(s) URL streamed as it downloads. A
- * download that fails midway errors the stream, which fails the whole load.
- */
-async function open(location: string): Promise<Readable> {
-  if (/^https?:\/\//i.test(location)) {
-    let res: Response;
-    try {
-      res = await fetch(location);
-    } catch (err) {
-      throw new IngestError(`${location}: ${describe(err)}`, { cause: err });
-    }
-    if (!res.ok || !res.body) throw new IngestError(`${location}: HTTP ${res.status} ${res.statusText}`.trimEnd());
-    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-  }
-  return fs.createReadStream(location);
-}
-
 export interface Progress {
   /** Records read so far (valid and rejected). */
   rows: number;
+  /** Rows rejected so far; when done, the batch's count (parse, validate and merge: what the table says). */
   rejected: number;
   /** Milliseconds since the load started. */
   elapsedMs: number;
-  /** read: every `progressEvery` records and when the rows are read (done); merge: every few seconds while the SQL merge runs, and when it ended (done). */
+  /** read: every `progressEvery` records and when the rows are read (done); merge: every few seconds while the SQL merge runs, and when the batch is merged (done, with the batch). */
   phase?: 'read' | 'merge';
   done: boolean;
+  /** When done: the finished batch. */
+  batch?: BatchRow;
 }
 
 export interface LoadOptions {
@@ -91,6 +67,16 @@ export interface LoadOptions {
    * one transaction.
    */
   chunkRows?: number;
+  /** Timeouts and retries of an http(s) download (src/ingest/fetch.ts). */
+  http?: HttpOptions;
+  /**
+   * Aborting it stops the load: the download and the reading stop, the transaction is
+   * rolled back (a merge that is running finishes first, then is not committed) and the
+   * batch is marked failed with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Called with the batch id as soon as the batch row exists. */
+  onBatch?: (batchId: string) => void;
   /** Test hook: called after each committed chunk with its last line. */
   afterChunk?: (lastLine: number) => void | Promise<void>;
 }
@@ -102,11 +88,19 @@ type Checked = { line: number; copy: string } | { line: number; rejected: Omit<R
  * The records of `location` after line `skipThrough`, each validated by the feed. Fails
  * (IngestError) when the input cannot be read or is not the feed's format.
  */
-async function* checkedRecords(feed: Feed, location: string, batchId: string, skipThrough = 0): AsyncGenerator<Checked> {
+async function* checkedRecords(
+  feed: Feed,
+  location: string,
+  batchId: string,
+  skipThrough: number,
+  opts: LoadOptions,
+): AsyncGenerator<Checked> {
   let header = feed.format === 'json';
+  const signal = opts.signal;
   try {
-    const input = await open(location);
+    const input = await openLocation(location, opts.http, signal);
     for await (const record of feed.format === 'json' ? readJsonObjects(input) : readCsv(input, feed.csv)) {
+      signal?.throwIfAborted();
       if ('header' in record) {
         const missing = feed.requiredColumns.filter((c) => !record.header.includes(c));
         const wrong = feed.checkHeader
@@ -139,7 +133,9 @@ async function* checkedRecords(feed: Feed, location: string, batchId: string, sk
       yield { line: record.line, copy: line };
     }
   } catch (err) {
-    if (err instanceof IngestError) throw err;
+    if (signal?.aborted) throw signal.reason;
+    if (err instanceof IngestError)
+      throw err.message.startsWith(location) ? err : new IngestError(`${location}: ${err.message}`, { cause: err });
     throw new IngestError(`${location}: reading failed: ${describe(err)}`, { cause: err });
   }
   if (!header) throw new IngestError(`${location}: empty file, no header line`);
@@ -151,27 +147,30 @@ function progressCounter(opts: LoadOptions) {
   let rejected = 0;
   const started = Date.now();
   const every = opts.progressEvery ?? 5000;
+  const elapsedMs = () => Date.now() - started;
   const report = (done: boolean, phase: 'read' | 'merge' = 'read') =>
-    opts.onProgress?.({ rows, rejected, elapsedMs: Date.now() - started, phase, done });
+    opts.onProgress?.({ rows, rejected, elapsedMs: elapsedMs(), phase, done });
   return {
     count(item: Checked) {
       rows += 1;
       if ('rejected' in item) rejected += 1;
       if (rows % every === 0) report(false);
     },
-    done: () => report(true),
-    /** Runs the merge, reporting it every `mergeProgressMs` while it runs and once when it ended. */
+    /** Every record is read: the (last) merge runs next. */
+    read: () => report(true),
+    /** Runs the merge, reporting it when it starts and every `mergeProgressMs` while it runs. */
     async merging<T>(merge: Promise<T>): Promise<T> {
       report(false, 'merge');
       const timer = setInterval(() => report(false, 'merge'), opts.mergeProgressMs ?? 5000);
       try {
-        const out = await merge;
-        report(true, 'merge');
-        return out;
+        return await merge;
       } finally {
         clearInterval(timer);
       }
     },
+    /** The batch is merged: its counts are the final ones (reading and merge). */
+    done: (batch: BatchRow) =>
+      opts.onProgress?.({ rows, rejected: batch.rejected, elapsedMs: elapsedMs(), phase: 'merge', done: true, batch }),
   };
 }
 
@@ -182,7 +181,7 @@ function progressCounter(opts: LoadOptions) {
  */
 async function analyzeAndMerge(tx: Tx, feed: Feed, batchId: string, final: boolean, progress: ReturnType<typeof progressCounter>) {
   await tx`select ingest.analyze_staging(${batchId})`;
-  return progress.merging(feed.merge(tx, batchId, final));
+  return progress.merging(mergeRejectingBadRows(tx, feed, batchId, final));
 }
 
 /** COPY these lines (COPY text) into the feed's staging table, in `tx`. */
@@ -205,11 +204,105 @@ async function copyRows(tx: Tx, feed: Feed, lines: AsyncIterable<string> | strin
   await Promise.race([pipeline(Readable.from(lines), copy), failure]);
 }
 
+/** Rejected rows are written once their raw text adds up to this many characters (or `chunk` rows). */
+const REJECTED_CHARS = 16 * 1024 * 1024;
+
 /** Keep the rejected rows in ingest.rejected_row, in `tx`. */
 async function insertRejected(tx: Tx, batchId: string, rejected: Omit<Rejected, 'batch_id'>[], chunk: number): Promise<void> {
   for (let i = 0; i < rejected.length; i += chunk) {
     const rows = rejected.slice(i, i + chunk).map((r) => ({ batch_id: batchId, ...r }));
     await tx`insert into ingest.rejected_row ${tx(rows, 'batch_id', 'line_number', 'stage', 'raw', 'reason')}`;
+  }
+}
+
+/**
+ * Whether a merge error may be one row's doing: a data exception (class 22, e.g. numeric
+ * field overflow), an integrity violation (class 23, a check or unique constraint), or a
+ * refusal the domain raises from a trigger (P0001, SL…) — but not the merge's own checks
+ * of its batch (SL101–SL104), nor a lost connection, a cancel or a lack of resources.
+ */
+function mayBeOneRow(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (/^SL10[1-4]$/.test(code)) return false;
+  return /^2[23]/.test(code) || code === 'P0001' || code.startsWith('SL');
+}
+
+/** Thrown inside a savepoint to roll back a trial merge that succeeded. */
+class TrialDone extends Error {}
+
+/**
+ * A trial merge of only these staged lines, rolled back whatever happens: the error it
+ * fails with, or null when it would succeed.
+ */
+async function trialMerge(tx: Tx, feed: Feed, batchId: string, final: boolean, lines: number[]): Promise<unknown> {
+  try {
+    await tx.savepoint(async (sp) => {
+      await sp`delete from ${sp(feed.stagingTable)} where batch_id = ${batchId} and line_number <> all(${lines}::integer[])`;
+      await feed.merge(sp, batchId, final);
+      throw new TrialDone();
+    });
+  } catch (err) {
+    return err instanceof TrialDone ? null : err;
+  }
+  return null;
+}
+
+/** The staged lines whose merge fails on its own (bisection: a few trial merges per bad row). */
+async function failingLines(
+  tx: Tx,
+  feed: Feed,
+  batchId: string,
+  final: boolean,
+  lines: number[],
+  err: Error & { code: string },
+): Promise<{ line: number; err: Error & { code: string } }[]> {
+  if (lines.length === 1) return [{ line: lines[0]!, err }];
+  const mid = Math.ceil(lines.length / 2);
+  const found = [];
+  for (const half of [lines.slice(0, mid), lines.slice(mid)]) {
+    const e = await trialMerge(tx, feed, batchId, final, half);
+    if (e && mayBeOneRow(e)) found.push(...(await failingLines(tx, feed, batchId, final, half, e)));
+  }
+  return found;
+}
+
+/**
+ * The feed's merge, in a savepoint. When it fails with an error a row may cause (a value
+ * the database refuses, a constraint), the rows that fail on their own are found by
+ * bisection, rejected (stage merge, with the database's message and SQLSTATE) and taken
+ * out of the staging table, and the rest is merged: one bad row never fails the batch.
+ * An error no single row causes fails the load as before.
+ */
+export async function mergeRejectingBadRows(tx: Tx, feed: Feed, batchId: string, final: boolean): Promise<BatchRow> {
+  for (;;) {
+    let failure: unknown;
+    try {
+      return await tx.savepoint((sp) => feed.merge(sp, batchId, final));
+    } catch (err) {
+      failure = err;
+    }
+    if (!mayBeOneRow(failure)) throw failure;
+    const staged = await tx<{ line_number: number }[]>`
+      select line_number from ${tx(feed.stagingTable)} where batch_id = ${batchId} order by line_number`;
+    const bad = await failingLines(
+      tx,
+      feed,
+      batchId,
+      final,
+      staged.map((r) => r.line_number),
+      failure,
+    );
+    if (!bad.length) throw failure;
+    for (const { line, err } of bad) {
+      const reason = `the database refused this row: ${err.message} (SQLSTATE ${err.code})`;
+      await tx`
+        with gone as (
+          delete from ${tx(feed.stagingTable)} where batch_id = ${batchId} and line_number = ${line} returning line_number, raw
+        )
+        insert into ingest.rejected_row (batch_id, line_number, stage, raw, reason)
+        select ${batchId}, line_number, 'merge', raw, ${reason} from gone`;
+    }
   }
 }
 
@@ -220,21 +313,38 @@ async function insertRejected(tx: Tx, batchId: string, rejected: Omit<Rejected, 
  * batch is marked failed and nothing is merged. With `chunkRows` see loadResumable.
  */
 export async function loadFile(sql: Sql, feed: Feed, location: string, opts: LoadOptions = {}): Promise<BatchRow> {
+  classify(location); // an unsupported scheme is refused before anything is done
   if (opts.chunkRows) return loadResumable(sql, feed, location, opts.chunkRows, opts);
   const [created] = await sql<{ batch_id: string }[]>`
     insert into ingest.batch (feed, location) values (${feed.code}, ${location}) returning batch_id`;
   const batchId = created!.batch_id;
+  opts.onBatch?.(batchId);
+  const progress = progressCounter(opts);
   try {
-    return await sql.begin(async (tx) => {
-      const rejected: Omit<Rejected, 'batch_id'>[] = [];
-      const progress = progressCounter(opts);
-      // COPY text in pieces of about 64 kB, read as COPY consumes them.
-      async function* copyText64k(): AsyncGenerator<string> {
+    const batch = await sql.begin(async (tx) => {
+      // Rejected rows go to the database as they come, a chunk at a time (a COPY is ended to
+      // write them and a new one started), so that a file of bad rows is never held.
+      const chunk = opts.chunk ?? 1000;
+      const records = checkedRecords(feed, location, batchId, 0, opts)[Symbol.asyncIterator]();
+      let rejected: Omit<Rejected, 'batch_id'>[] = [];
+      let rejectedChars = 0;
+      let finished = false;
+      // COPY text in pieces of about 64 kB, read as COPY consumes them, until the input
+      // ends or a chunk of rejected rows is waiting.
+      async function* copySegment(): AsyncGenerator<string> {
         let buffer = '';
-        for await (const item of checkedRecords(feed, location, batchId)) {
+        for (;;) {
+          const next = await records.next();
+          if (next.done) {
+            finished = true;
+            break;
+          }
+          const item = next.value;
           progress.count(item);
           if ('rejected' in item) {
             rejected.push(item.rejected);
+            rejectedChars += item.rejected.raw.length;
+            if (rejected.length >= chunk || rejectedChars >= REJECTED_CHARS) break;
             continue;
           }
           buffer += item.copy;
@@ -245,11 +355,19 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
         }
         if (buffer) yield buffer;
       }
-      await copyRows(tx, feed, copyText64k());
-      progress.done();
-      await insertRejected(tx, batchId, rejected, opts.chunk ?? 1000);
-      return analyzeAndMerge(tx, feed, batchId, true, progress);
+      while (!finished) {
+        await copyRows(tx, feed, copySegment());
+        if (rejected.length) await insertRejected(tx, batchId, rejected, chunk);
+        rejected = [];
+        rejectedChars = 0;
+      }
+      progress.read();
+      const merged = await analyzeAndMerge(tx, feed, batchId, true, progress);
+      opts.signal?.throwIfAborted();
+      return merged;
     });
+    progress.done(batch);
+    return batch;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await sql`update ingest.batch set status = 'failed', finished_at = now(), error = ${message} where batch_id = ${batchId}`;
@@ -266,6 +384,7 @@ export async function loadFile(sql: Sql, feed: Feed, location: string, opts: Loa
  * next load marks its batch failed and starts over.
  */
 export async function loadResumable(sql: Sql, feed: Feed, location: string, chunkRows: number, opts: LoadOptions = {}): Promise<BatchRow> {
+  classify(location);
   if (!feed.chunkable) {
     throw new IngestError(`feed ${feed.code} needs the whole file in one merge and cannot be loaded in chunks`);
   }
@@ -287,9 +406,11 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
     await sql`select refresh.checkpoint_advance(${checkpointId}, 0, ${sql.json({ batch_id: batchId })}, interval '7 days')`;
   }
   const id = batchId;
+  opts.onBatch?.(id);
   const progress = progressCounter(opts);
   let lines: string[] = [];
   let rejected: Omit<Rejected, 'batch_id'>[] = [];
+  let rejectedChars = 0;
   let records = 0;
   let lastLine = resumeAfter;
   const commit = async (final: boolean): Promise<BatchRow> => {
@@ -297,26 +418,32 @@ export async function loadResumable(sql: Sql, feed: Feed, location: string, chun
       if (lines.length) await copyRows(tx, feed, lines);
       await insertRejected(tx, id, rejected, opts.chunk ?? 1000);
       const merged = await analyzeAndMerge(tx, feed, id, final, progress);
+      opts.signal?.throwIfAborted();
       if (final) await tx`select refresh.checkpoint_complete(${checkpointId})`;
       else await tx`select refresh.checkpoint_advance(${checkpointId}, ${lastLine}, null, interval '7 days')`;
       return merged;
     });
     lines = [];
     rejected = [];
+    rejectedChars = 0;
     records = 0;
     if (!final) await opts.afterChunk?.(lastLine);
     return batch;
   };
   try {
-    for await (const item of checkedRecords(feed, location, id, resumeAfter)) {
+    for await (const item of checkedRecords(feed, location, id, resumeAfter, opts)) {
       progress.count(item);
-      if ('rejected' in item) rejected.push(item.rejected);
-      else lines.push(item.copy);
+      if ('rejected' in item) {
+        rejected.push(item.rejected);
+        rejectedChars += item.rejected.raw.length;
+      } else lines.push(item.copy);
       lastLine = item.line;
-      if (++records >= chunkRows) await commit(false);
+      if (++records >= chunkRows || rejectedChars >= REJECTED_CHARS) await commit(false);
     }
-    progress.done();
-    return await commit(true);
+    progress.read();
+    const batch = await commit(true);
+    progress.done(batch);
+    return batch;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new IngestError(`${why}\n  batch ${id} is resumable: run the same load again to continue after line ${lastLine}`, { cause: err });
