@@ -116,6 +116,27 @@ t.test('the policy accepts only range-partitioned timestamptz tables', async (t)
   t.equal(row?.premake, '14 days', 'a DBA can change the policy');
 });
 
+t.test('a historical price is checked', async (t) => {
+  const { sql } = await testDb(t);
+  const race = await makeRace(sql);
+  const hkjc = await sourceId(sql, 'hkjc');
+  await sql`select maint.ensure_partitions('market.odds_history', '2024-01-01', '2024-01-31')`;
+  const sel = race.selections[0]!;
+  await rejectsWith(
+    t,
+    sql`insert into market.odds_history (observed_at, selection_id, source_id, price, batch_id) values ('2024-01-01T05:00:00Z', ${sel}, ${hkjc}, 1, 1)`,
+    { code: '23514', constraint: 'odds_history_price_above_one' },
+    'a price of 1 violates odds_history_price_above_one',
+  );
+  await sql`insert into market.odds_history (observed_at, selection_id, source_id, price, batch_id) values ('2024-01-01T05:00:00Z', ${sel}, ${hkjc}, 3.5, 1)`;
+  await rejectsWith(
+    t,
+    sql`insert into market.odds_history (observed_at, selection_id, source_id, price, batch_id) values ('2024-01-01T05:00:00Z', ${sel}, ${hkjc}, 4, 2)`,
+    { code: '23505', message: /odds_history_p\d+_pkey/ },
+    "a second price of the selection at the source at the same instant violates odds_history_pkey (its partition's copy)",
+  );
+});
+
 t.test('an odds snapshot is checked', async (t) => {
   const { sql } = await testDb(t);
   const race = await makeRace(sql);

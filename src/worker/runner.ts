@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import os from 'node:os';
 import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import pg from 'pg';
 import { ConfigError } from '../config.ts';
 import { connect, requirePrimary, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -199,11 +200,20 @@ export async function startWorker({
     plog('error', 'job failed for good', { job_id: String(job.id), task: job.task_identifier, attempts: job.attempts }),
   );
 
+  // graphile-worker's connections, in a pool of our own: graphile-worker ends a pool it made
+  // without waiting and takes its error handlers off first, so a connection closed after a stop
+  // (a server restart, a dropped database) would be an unhandled error. This one keeps its
+  // handler, and a stop waits for it to end.
+  const pool = new pg.Pool({ connectionString: workerConnectionUrl(url, appName), max: Math.max(10, config.WORKER_CONCURRENCY + 2) });
+  pool.on('error', (err) => plog('warn', 'an idle job-queue connection failed', { error: err.message }));
+  pool.on('connect', (client) => client.on('error', (err) => plog('warn', 'a job-queue connection failed', { error: err.message })));
+  const endPool = () => pool.end().catch((err: Error) => plog('warn', 'closing the job-queue connections failed', { error: err.message }));
+
   let runner: Runner;
   try {
     runner = await run({
       events,
-      connectionString: workerConnectionUrl(url, appName),
+      pgPool: pool,
       concurrency: config.WORKER_CONCURRENCY,
       pollInterval: config.POLL_INTERVAL_MS,
       noHandleSignals: true,
@@ -223,6 +233,7 @@ export async function startWorker({
     // run() failed after workers may have beaten: the heartbeat must not look alive.
     await markStopped();
     await closeServer();
+    await endPool();
     await sql.end({ timeout: 5 });
     throw err;
   }
@@ -257,6 +268,9 @@ export async function startWorker({
       // stopped heartbeat lets the next worker's recovery unlock them once they are older
       // than STALE_WORKER_SECONDS, as after a crash.
       await markStopped();
+      // graphile-worker's connections: all released after a graceful stop; after a timeout an
+      // abandoned job may still hold one, so the wait for them is bounded.
+      await Promise.race([endPool(), new Promise((r) => setTimeout(r, 5000).unref())]);
       await sql.end({ timeout: 5 });
       plog('info', 'worker stopped', { outcome });
       resolveDone();
