@@ -1273,6 +1273,15 @@ declare
   v_game record;
   v_n integer := 0;
 begin
+  -- Never on real data by accident: only in a session that says it is the demo's (make demo
+  -- sets scoreline.demo for its transaction), and only for games whose first-touchdown picks
+  -- are all the demo users' (forecast.create_demo_picks): a real user's pick is never settled
+  -- on a drawn scorer, and a real game keeps room for its real one.
+  if coalesce(current_setting('scoreline.demo', true), '') <> 'on' then
+    raise exception 'demo first touchdowns are recorded only by the demo (scoreline.demo is not on in this session)'
+      using errcode = 'SL042',
+            hint = 'record real first touchdowns with forecast.record_first_touchdown; make demo sets scoreline.demo for its own transaction';
+  end if;
   -- completed games with a first_td_scorer market and no first touchdown recorded: a player of
   -- a team that scored (drawn by a hash of game and player, the same on every run), or no
   -- touchdown when neither team scored
@@ -1291,6 +1300,13 @@ begin
          limit 1) d on true
      where e.kind = 'game' and e.status = 'completed'
        and not exists (select from forecast.first_touchdown f where f.event_id = e.event_id)
+       and exists (select from forecast.prediction p join market.selection s on s.selection_id = p.selection_id
+                    where s.market_id = m.market_id)
+       and not exists (select from forecast.prediction p
+                         join market.selection s on s.selection_id = p.selection_id
+                         join forecast.forecaster f on f.forecaster_id = p.forecaster_id
+                        where s.market_id = m.market_id
+                          and (f.kind <> 'user' or f.handle is null or f.handle not like 'demo\_user\_%'))
      order by e.event_id
   loop
     perform forecast.record_first_touchdown(v_game.event_id, v_game.player_id, v_game.team_id, 'demo data: drawn, not the real scorer');
@@ -1304,7 +1320,7 @@ $$;
 -- Name: FUNCTION "record_demo_first_touchdowns"(); Type: COMMENT; Schema: forecast; Owner: -
 --
 
-COMMENT ON FUNCTION "forecast"."record_demo_first_touchdowns"() IS 'Demo data (make demo): records a first touchdown for every completed game that has a first_td_scorer market and none recorded — a player of a team that scored, drawn by a hash of game and player (the same on every run), or no touchdown when neither scored — with source ''demo data: drawn, not the real scorer'', and scores the games (forecast.record_first_touchdown). The sample files have no play-by-play: without this the demo''s first-touchdown picks are never scored. Never run on real data. Returns the games recorded.';
+COMMENT ON FUNCTION "forecast"."record_demo_first_touchdowns"() IS 'Demo data (make demo): only in a session with scoreline.demo = on (else SL042), records a first touchdown for every completed game that has a first_td_scorer market picked only by the demo users (demo_user_N) and none recorded — a player of a team that scored, drawn by a hash of game and player (the same on every run), or no touchdown when neither scored — with source ''demo data: drawn, not the real scorer'', and scores the games (forecast.record_first_touchdown). The sample files have no play-by-play: without this the demo''s first-touchdown picks are never scored. Never run on real data. Returns the games recorded.';
 
 --
 -- Name: record_first_touchdown(bigint, bigint, integer, "text"); Type: FUNCTION; Schema: forecast; Owner: -
@@ -2269,6 +2285,12 @@ begin
   if v_table is null then
     return false;
   end if;
+  -- Security definer: only the feeds' own staging tables, whatever ingest.feed says.
+  if not exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                  where c.oid = v_table and n.nspname = 'ingest' and c.relname like 'stage\_%') then
+    raise exception 'ingest.feed names % as the staging table of batch %''s feed: not a staging table (ingest.stage_*)', v_table, p_batch_id
+      using errcode = 'SL112';
+  end if;
   -- SKIP_LOCKED: a concurrent load of the same feed holds the table's ANALYZE lock until
   -- it commits; this load then goes on with the statistics there are rather than wait.
   execute format('analyze (skip_locked) %s', v_table);
@@ -2280,7 +2302,7 @@ $$;
 -- Name: FUNCTION "analyze_staging"("p_batch_id" bigint); Type: COMMENT; Schema: ingest; Owner: -
 --
 
-COMMENT ON FUNCTION "ingest"."analyze_staging"("p_batch_id" bigint) IS 'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Returns false for a batch that is not running.';
+COMMENT ON FUNCTION "ingest"."analyze_staging"("p_batch_id" bigint) IS 'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Only tables ingest.stage_* (SL112 otherwise: it runs with its owner''s rights). Returns false for a batch that is not running.';
 
 --
 -- Name: batch; Type: TABLE; Schema: ingest; Owner: -
@@ -8145,7 +8167,7 @@ COMMENT ON FUNCTION "worker"."prune_history"() IS 'Retention of the worker''s ow
 CREATE FUNCTION "worker"."recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text") RETURNS integer
     LANGUAGE "plpgsql"
     SET "search_path" TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   v_stale text[];
   v_backend integer;
@@ -8171,8 +8193,13 @@ begin
   for v_backend in
     select a.pid
       from pg_stat_activity a
-      join worker.heartbeat h on a.application_name = left('scoreline worker ' || h.process_id, 63)
+      join worker.heartbeat h
+        on a.application_name = case when h.process_id ~ '/[0-9a-f]{6}$'
+                                     -- src/worker/runner.ts workerApplicationName: the WORKER_ID cut to 39, never the random part
+                                     then 'scoreline worker ' || left(left(h.process_id, length(h.process_id) - 7), 39) || right(h.process_id, 7)
+                                     else left('scoreline worker ' || h.process_id, 63) end
      where h.worker_ids && v_stale
+       and a.datname = current_database()
        and a.pid <> pg_backend_pid()
   loop
     begin
@@ -8207,7 +8234,7 @@ begin
   update worker.heartbeat set stopped_at = coalesce(stopped_at, now()) where worker_ids && v_stale;
   return v_unlocked + v_superseded;
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION "recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text"); Type: COMMENT; Schema: worker; Owner: -

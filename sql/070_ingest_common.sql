@@ -17,6 +17,7 @@
 --   SL102  a merge function called on another feed's batch
 --   SL103  a merge function called on a batch that is not running (already merged or failed)
 --   SL104  a reference row the feed needs (competition, sport) is missing
+--   SL112  ingest.analyze_staging asked to analyze a table that is not a staging table (ingest.stage_*)
 
 create or replace function ingest.american_to_decimal(p_american integer) returns numeric
 language plpgsql
@@ -126,6 +127,12 @@ begin
   if v_table is null then
     return false;
   end if;
+  -- Security definer: only the feeds' own staging tables, whatever ingest.feed says.
+  if not exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                  where c.oid = v_table and n.nspname = 'ingest' and c.relname like 'stage\_%') then
+    raise exception 'ingest.feed names % as the staging table of batch %''s feed: not a staging table (ingest.stage_*)', v_table, p_batch_id
+      using errcode = 'SL112';
+  end if;
   -- SKIP_LOCKED: a concurrent load of the same feed holds the table's ANALYZE lock until
   -- it commits; this load then goes on with the statistics there are rather than wait.
   execute format('analyze (skip_locked) %s', v_table);
@@ -133,7 +140,7 @@ begin
 end;
 $$;
 comment on function ingest.analyze_staging(bigint) is
-  'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Returns false for a batch that is not running.';
+  'Statistics of a running batch''s staging table, taken after its rows were COPY''d and before the merge (in the load''s transaction, which sees its own rows): without them the planner takes the staging table for empty and picks nested loops that make a merge quadratic. Skipped (without waiting) while a concurrent load of the same feed holds the ANALYZE lock. Only tables ingest.stage_* (SL112 otherwise: it runs with its owner''s rights). Returns false for a batch that is not running.';
 
 create or replace function ingest.competition(p_code text, out competition_id integer, out sport_id smallint)
 language plpgsql

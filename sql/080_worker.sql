@@ -228,8 +228,13 @@ begin
   for v_backend in
     select a.pid
       from pg_stat_activity a
-      join worker.heartbeat h on a.application_name = left('scoreline worker ' || h.process_id, 63)
+      join worker.heartbeat h
+        on a.application_name = case when h.process_id ~ '/[0-9a-f]{6}$'
+                                     -- src/worker/runner.ts workerApplicationName: the WORKER_ID cut to 39, never the random part
+                                     then 'scoreline worker ' || left(left(h.process_id, length(h.process_id) - 7), 39) || right(h.process_id, 7)
+                                     else left('scoreline worker ' || h.process_id, 63) end
      where h.worker_ids && v_stale
+       and a.datname = current_database()
        and a.pid <> pg_backend_pid()
   loop
     begin

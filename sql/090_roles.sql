@@ -244,7 +244,7 @@ begin
     'refresh.catalog_parents()', 'refresh.computed_sources()', 'refresh.sync(text)', 'refresh.check_expectation(numeric,numeric,numeric)',
     'refresh.run_checks(regclass,bigint)', 'refresh.run_check(text,bigint)', 'refresh.sqlstate_reason(text)', 'refresh.blocked_reason(regclass)', 'refresh.ensure_run_partitions(timestamptz,integer)',
     'refresh.maintain_run_partitions(interval)', 'refresh.reap(regclass)', 'refresh.refresh_relation(regclass,boolean)',
-    'refresh.levels()', 'refresh.plan(regclass,boolean)', 'refresh.begin_pass()',
+    'refresh.levels()', 'refresh.plan(regclass,boolean)', 'refresh.explain(text)', 'refresh.begin_pass()',
     'refresh.checkpoint_start(text,text,bigint,interval)', 'refresh.checkpoint_resume(text,text)',
     'refresh.checkpoint_advance(bigint,bigint,jsonb,interval)', 'refresh.checkpoint_complete(bigint)',
     'trade.settle_bets(bigint)', 'trade.hour_of(timestamptz)',

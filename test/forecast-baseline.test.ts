@@ -5,7 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { repoRoot } from '../src/embedded.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
-import { testDb } from './helpers/db.ts';
+import { rejectsWith, testDb } from './helpers/db.ts';
 import { refreshAll, scoreAll } from './helpers/stats-recompute.ts';
 
 t.test('baseline models and demo picks on the real data', async (t) => {
@@ -97,4 +97,30 @@ t.test('baseline models and demo picks on the real data', async (t) => {
     select sum(first_td_count)::int as first_td_count, sum(picks_correct)::int as picks_correct from stats.player_stats where player_id = ${g!.player_id}`;
   t.equal(row!.first_td_count, 1, 'the scorer has one first touchdown');
   t.ok(row!.picks_correct >= 1, 'and his pickers a correct pick');
+
+  // the demo's drawn first touchdowns: never outside the demo's session, never for a real user's game
+  await rejectsWith(
+    t,
+    sql`select forecast.record_demo_first_touchdowns()`,
+    { code: 'SL042', message: /only by the demo/ },
+    'outside the demo: SL042',
+  );
+  const [real] = await sql<{ event_id: string }[]>`
+    with fan as (insert into forecast.forecaster (kind, name, handle) values ('user', 'A real fan', 'real_fan') returning forecaster_id),
+         game as (select m.event_id, min(p.selection_id) as selection_id
+                    from forecast.prediction p join market.selection s on s.selection_id = p.selection_id join market.market m on m.market_id = s.market_id
+                   where m.market_type = 'first_td_scorer'
+                     and not exists (select from forecast.first_touchdown f where f.event_id = m.event_id)
+                   group by m.event_id order by m.event_id limit 1)
+    insert into forecast.prediction (forecaster_id, selection_id, odds, predicted_at)
+    select fan.forecaster_id, game.selection_id, 9.0, e.scheduled_start - interval '2 hours'
+      from fan, game join core.event e using (event_id)
+    returning (select event_id from game)::text as event_id`;
+  const [drawn] = await sql.begin(async (tx) => {
+    await tx`select set_config('scoreline.demo', 'on', true)`;
+    return tx<{ n: number }[]>`select forecast.record_demo_first_touchdowns() as n`;
+  });
+  t.ok(drawn!.n > 0, `in the demo's session: ${drawn!.n} games given a drawn first touchdown`);
+  const [kept] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.first_touchdown where event_id = ${real!.event_id}`;
+  t.equal(kept!.n, 0, 'a game a real user picked is left for its real first touchdown');
 });

@@ -81,7 +81,10 @@ export async function predict(ctx: DemoContext): Promise<void> {
   const [u] = await ctx.sql<{ n: number }[]>`select forecast.create_demo_picks() as n`;
   ctx.log('info', `baseline models made ${p?.n ?? 0} predictions; demo users made ${u?.n ?? 0} first-touchdown picks`);
   // the sample files have no play-by-play: the first touchdowns are drawn, and labelled so
-  const [td] = await ctx.sql<{ n: number }[]>`select forecast.record_demo_first_touchdowns() as n`;
+  const [td] = await ctx.sql.begin(async (tx) => {
+    await tx`select set_config('scoreline.demo', 'on', true)`; // this transaction is the demo's (SL042 otherwise)
+    return tx<{ n: number }[]>`select forecast.record_demo_first_touchdowns() as n`;
+  });
   if (td?.n)
     ctx.log(
       'info',

@@ -46,7 +46,12 @@ export function taskList(ctx: TaskContext): TaskList {
 
 /** The application_name of a worker process's connections (PostgreSQL keeps 63 bytes of it). */
 export function workerApplicationName(processId: string): string {
-  return `scoreline worker ${processId}`.slice(0, 63);
+  // <WORKER_ID>/<random>: a long WORKER_ID is cut, never the random part that tells a
+  // restarted process from its dead predecessor (the recovery ends the dead one's backends by
+  // this name; worker.recover_stale_workers computes it the same way).
+  const slash = processId.lastIndexOf('/');
+  if (slash < 0) return `scoreline worker ${processId}`.slice(0, 63);
+  return `scoreline worker ${processId.slice(0, Math.min(slash, 39))}${processId.slice(slash)}`.slice(0, 63);
 }
 
 /**
