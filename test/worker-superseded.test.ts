@@ -69,3 +69,44 @@ t.test('a scoring job replaced while it ran, then failing, is not left failed fo
   const [attempts] = await sql<{ n: number }[]>`select last_value::int as n from public.scoring_attempt`;
   t.ok(attempts!.n >= 2, `the replaced job failed, the newer one went through (${attempts!.n} scoring statements)`);
 });
+
+t.test('a scoring that meets a concurrent change (a foreign-key race) runs again in the same job', async (t) => {
+  const db = await testDb(t, { max: 6 });
+  const { sql } = db;
+  const lg = await league(sql, { code: 'fkr', teams: 2 });
+  const [g] = await games(sql, lg, 1);
+  const [home] = await models(sql, ['always_home']);
+  await predict(sql, home!, g!.home, 2);
+  await sql`create sequence public.scoring_attempt`;
+  // the first scoring statement fails as a prediction deleted under it would make it fail
+  await sql`
+    create function public.first_scoring_races() returns trigger language plpgsql as $$
+    begin
+      if nextval('public.scoring_attempt') = 1 then
+        raise exception 'insert or update on table "prediction_score" violates foreign key constraint (test)' using errcode = '23503';
+      end if;
+      return null;
+    end $$`;
+  await sql`
+    create trigger first_scoring_races before insert or update on forecast.prediction_score
+      for each statement execute function public.first_scoring_races()`;
+  // one attempt per job: a failure of the job itself would be final
+  const config = workerConfig({
+    POLL_INTERVAL_MS: '100',
+    REFRESH_TICK_CRON: '0 0 1 1 *',
+    REFRESH_DEBOUNCE_SECONDS: '0',
+    JOB_MAX_ATTEMPTS: '1',
+  });
+  const worker = await startWorker({ url: db.url, config, log: makeLogger('error', {}, () => {}), http: false });
+  t.teardown(() => worker.stop('test over'));
+
+  await sql`update core.event set status = 'completed', home_score = 2, away_score = 1 where event_id = ${g!.event_id}`;
+  const scored = await eventually(async () => {
+    const [q] = await sql<{ jobs: number; scores: number }[]>`
+      select (select count(*)::int from worker.job where task = 'score_event') as jobs,
+             (select count(*)::int from forecast.prediction_score) as scores`;
+    return q?.jobs === 0 && q?.scores === 1;
+  }, 60);
+  t.ok(scored, 'the prediction is scored and no score_event job is left');
+  t.same(await sql`select job_id, last_error from worker.failed_job`, [], 'the job did not fail');
+});
