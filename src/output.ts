@@ -32,12 +32,19 @@ const numeric = (v: Cell): boolean =>
 
 /**
  * Rows as an aligned table with a header: `columns` in that order (default: the keys of the
- * first row); a column whose every value is a number is right-aligned.
+ * first row); right-aligned are the columns named in `rightAligned`, or when it is not given
+ * each column whose every value is a number.
  */
-export function tableText(rows: readonly Row[], columns: readonly string[] = Object.keys(rows[0] ?? {})): string {
+export function tableText(
+  rows: readonly Row[],
+  columns: readonly string[] = Object.keys(rows[0] ?? {}),
+  rightAligned?: readonly string[],
+): string {
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const right = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || numeric(r[c])));
+  const right = columns.map((c) =>
+    rightAligned ? rightAligned.includes(c) : rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || numeric(r[c])),
+  );
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => (right[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))

@@ -2,29 +2,12 @@
 // the exit code 3 unless --max-rejected allows it; the last progress line, the batch row
 // and the table agree (rows rejected while reading and by the merge); a changed final
 // score is counted as a correction, not as an update.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { repoRoot } from '../src/embedded.ts';
+import { cli } from './helpers/cli.ts';
 import { testDb } from './helpers/db.ts';
-
-export function cli(url: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, DATABASE_URL: url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function tmpFile(t: Test, name: string, content: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-exit-'));

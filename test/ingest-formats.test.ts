@@ -5,7 +5,6 @@
 // closing prices, match statistics), ragged rows and Windows-1252 lines load, a file that
 // is not football-data's fails before a row, and a mid-season file completed later adds
 // only the new matches.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import type { Sql } from '../src/db.ts';
 import { repoRoot } from '../src/embedded.ts';
 import type { BatchRow } from '../src/ingest/feed.ts';
 import { feeds, loadFile } from '../src/ingest/load.ts';
+import { cli } from './helpers/cli.ts';
 import { rejectsWith, testDb } from './helpers/db.ts';
 import { asRole } from './helpers/roles.ts';
 
@@ -28,22 +28,6 @@ async function tmpFile(t: Test, name: string, content: string | Buffer): Promise
   const f = path.join(dir, name);
   await fs.writeFile(f, content);
   return f;
-}
-
-function cli(url: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, DATABASE_URL: url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 t.test('ragged rows, lines of commas and a header that is not football-data', async (t) => {

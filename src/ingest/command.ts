@@ -7,6 +7,7 @@ import path from 'node:path';
 import { connect, databaseUrl, requirePrimary, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { BatchRow, Feed } from './feed.ts';
+import { tableText } from '../output.ts';
 import { classify, HTTP_DEFAULTS, IngestError } from './fetch.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
@@ -16,14 +17,8 @@ const COUNTS = ['inserted', 'updated', 'corrections', 'unchanged', 'rejected'] a
 
 /** A table with a header line, the count columns (and odds_kept: the prices the load kept) right-aligned. */
 function table(header: readonly string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = (h: string) => (COUNTS as readonly string[]).includes(h) || h === 'odds_kept';
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (numeric(header[i]!) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  const objects = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+  return tableText(objects, header, [...COUNTS, 'odds_kept']);
 }
 
 /** One line per batch: what a data engineer reads after a load. */
