@@ -1,7 +1,7 @@
 // refresh_tick: every minute (cron, UTC), refresh what is due by its frequency or stale.
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
-import { jobFields, parsePayload, runDueAndObserve, type TaskContext } from './context.ts';
+import { againOnConcurrentChange, jobFields, parsePayload, runDueAndObserve, type TaskContext } from './context.ts';
 
 export const cronPayload = z.object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean().optional() }).optional() });
 
@@ -10,7 +10,7 @@ export default function refreshTick(ctx: TaskContext): Task {
   return async (payload, helpers) => {
     parsePayload('refresh_tick', cronPayload, payload);
     const started = Date.now();
-    await runDueAndObserve(helpers, ctx, 'cron');
+    await againOnConcurrentChange(helpers, log, () => runDueAndObserve(helpers, ctx, 'cron'));
     log('debug', 'refresh tick finished', { ...jobFields(helpers), ms: Date.now() - started });
   };
 }
