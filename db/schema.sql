@@ -2385,6 +2385,18 @@ COMMENT ON COLUMN "ingest"."batch"."odds_kept" IS 'Prices this load wrote into m
 COMMENT ON COLUMN "ingest"."batch"."corrections" IS 'Settled events whose result this batch changed (a corrected final score, through core.correct_event_result: result_version bumped, a trace in core.event_correction, re-scoring queued). Not counted in updated.';
 
 --
+-- Name: CONSTRAINT "batch_corrections_non_negative" ON "batch"; Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON CONSTRAINT "batch_corrections_non_negative" ON "ingest"."batch" IS 'The settled results a load corrected are a count: never below 0.';
+
+--
+-- Name: CONSTRAINT "batch_odds_kept_non_negative" ON "batch"; Type: COMMENT; Schema: ingest; Owner: -
+--
+
+COMMENT ON CONSTRAINT "batch_odds_kept_non_negative" ON "ingest"."batch" IS 'The prices a load kept in market.odds_history are a count: never below 0.';
+
+--
 -- Name: begin_merge(bigint, "text"); Type: FUNCTION; Schema: ingest; Owner: -
 --
 
@@ -4145,6 +4157,24 @@ COMMENT ON COLUMN "market"."market_correction"."old_results" IS 'The selections'
 COMMENT ON COLUMN "market"."market_correction"."new_results" IS 'The selections'' results after: {"selection code": "won" | "lost" | "void" | null}.';
 
 --
+-- Name: CONSTRAINT "market_correction_new_results_is_object" ON "market_correction"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "market_correction_new_results_is_object" ON "market"."market_correction" IS 'The results after the correction: a JSON object of selection code to result.';
+
+--
+-- Name: CONSTRAINT "market_correction_old_results_is_object" ON "market_correction"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "market_correction_old_results_is_object" ON "market"."market_correction" IS 'The results before the correction: a JSON object of selection code to result.';
+
+--
+-- Name: CONSTRAINT "market_correction_reason_given" ON "market_correction"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "market_correction_reason_given" ON "market"."market_correction" IS 'A correction says why: the reason is never blank.';
+
+--
 -- Name: correct_market(bigint, "text", "jsonb", "text"); Type: FUNCTION; Schema: market; Owner: -
 --
 
@@ -4277,8 +4307,6 @@ CREATE FUNCTION "market"."keep_odds_history"("p_batch_id" bigint) RETURNS intege
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_lo timestamptz;
-  v_hi timestamptz;
   v_kept integer;
 begin
   if to_regclass('pg_temp.odds_history_load') is null then
@@ -4287,24 +4315,14 @@ begin
             hint = 'create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop, fill it, then call this';
   end if;
   perform 'PRAGMA:TABLE: pg_temp.odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)'; -- its shape for plpgsql_check: the merge creates it at run time
-  select min(l.observed_at), max(l.observed_at) into v_lo, v_hi
-    from pg_temp.odds_history_load l where l.price > 1;
-  if v_lo is null then
-    return 0;
-  end if;
-  perform maint.ensure_partitions('market.odds_history'::regclass, v_lo, v_hi);
-  -- one price per key (a file naming a match twice keeps its last line's); a re-load
-  -- rewrites only prices that changed, stamped with its batch
-  insert into market.odds_history as h (observed_at, selection_id, source_id, price, batch_id)
-  select distinct on (l.selection_id, l.source_id, l.observed_at) l.observed_at, l.selection_id, l.source_id, l.price, p_batch_id
+  -- The load table is the caller's (a temporary table its session owns): read here, as the
+  -- caller, and handed to the security definer writer as arrays, in the file's order.
+  select market.write_odds_history(p_batch_id,
+           coalesce(array_agg(l.observed_at), '{}'), coalesce(array_agg(l.selection_id), '{}'),
+           coalesce(array_agg(l.source_id), '{}'), coalesce(array_agg(l.price), '{}'))
+    into v_kept
     from pg_temp.odds_history_load l
-   where l.price > 1 and l.observed_at is not null and l.selection_id is not null and l.source_id is not null
-   order by l.selection_id, l.source_id, l.observed_at
-  on conflict (selection_id, source_id, observed_at) do update
-    set price = excluded.price, batch_id = excluded.batch_id
-    where h.price is distinct from excluded.price;
-  get diagnostics v_kept = row_count;
-  update ingest.batch b set odds_kept = b.odds_kept + v_kept where b.batch_id = p_batch_id;
+   where l.price > 1;
   return v_kept;
 end;
 $$;
@@ -4313,7 +4331,7 @@ $$;
 -- Name: FUNCTION "keep_odds_history"("p_batch_id" bigint); Type: COMMENT; Schema: market; Owner: -
 --
 
-COMMENT ON FUNCTION "market"."keep_odds_history"("p_batch_id" bigint) IS 'Used by the feeds'' merges, in the load''s transaction: writes the prices in pg_temp.odds_history_load (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) into market.odds_history under batch p_batch_id, creating the monthly partitions they need; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number (a re-run of the same file writes 0). SL099 without the load table.';
+COMMENT ON FUNCTION "market"."keep_odds_history"("p_batch_id" bigint) IS 'Used by the feeds'' merges, in the load''s transaction: writes the prices in pg_temp.odds_history_load (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) into market.odds_history under batch p_batch_id through market.write_odds_history (security definer: the batch must be running, SL160), creating the monthly partitions they need; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number (a re-run of the same file writes 0). SL099 without the load table.';
 
 --
 -- Name: lock_odds_keys(bigint[], smallint[]); Type: FUNCTION; Schema: market; Owner: -
@@ -4667,7 +4685,7 @@ COMMENT ON FUNCTION "market"."tg_market__guard_settlement"() IS 'Before insert o
 --
 
 CREATE FUNCTION "market"."tg_selection__delete_odds"() RETURNS "trigger"
-    LANGUAGE "plpgsql"
+    LANGUAGE "plpgsql" SECURITY DEFINER
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
@@ -4791,6 +4809,56 @@ $$;
 --
 
 COMMENT ON FUNCTION "market"."tg_selection__guard_settled_terms"() IS 'Before insert or update of market.selection: what settlement reads (the market, code, team, player, runner) is frozen once the market is settled or void: a role without owner authority (core.acts_as_owner()) neither adds a selection to such a market nor changes those columns, nor moves a selection into or out of it (SL014). Its label stays open.';
+
+--
+-- Name: write_odds_history(bigint, timestamp with time zone[], bigint[], smallint[], numeric[]); Type: FUNCTION; Schema: market; Owner: -
+--
+
+CREATE FUNCTION "market"."write_odds_history"("p_batch_id" bigint, "p_observed_at" timestamp with time zone[], "p_selection_ids" bigint[], "p_source_ids" smallint[], "p_prices" numeric[]) RETURNS integer
+    LANGUAGE "plpgsql" SECURITY DEFINER
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_status text;
+  v_lo timestamptz;
+  v_hi timestamptz;
+  v_kept integer;
+begin
+  -- the batch stays running until this load's transaction ends (a concurrent finish waits)
+  select b.status into v_status from ingest.batch b where b.batch_id = p_batch_id for share;
+  if v_status is distinct from 'running' then
+    raise exception 'historical prices for ingest batch %: %', p_batch_id, coalesce('the batch is ' || v_status, 'no such batch')
+      using errcode = 'SL160',
+            hint = 'historical prices are written by a feed load in progress (scoreline ingest), through market.keep_odds_history';
+  end if;
+  select min(l.observed_at), max(l.observed_at) into v_lo, v_hi
+    from unnest(p_observed_at, p_selection_ids, p_source_ids, p_prices) as l(observed_at, selection_id, source_id, price)
+   where l.price > 1 and l.selection_id is not null and l.source_id is not null;
+  if v_lo is null then
+    return 0;
+  end if;
+  perform maint.ensure_partitions('market.odds_history'::regclass, v_lo, v_hi);
+  -- one price per key (a file naming a match twice keeps its last line's); a re-load
+  -- rewrites only prices that changed, stamped with its batch
+  insert into market.odds_history as h (observed_at, selection_id, source_id, price, batch_id)
+  select distinct on (l.selection_id, l.source_id, l.observed_at) l.observed_at, l.selection_id, l.source_id, l.price, p_batch_id
+    from unnest(p_observed_at, p_selection_ids, p_source_ids, p_prices) with ordinality as l(observed_at, selection_id, source_id, price, n)
+   where l.price > 1 and l.observed_at is not null and l.selection_id is not null and l.source_id is not null
+   order by l.selection_id, l.source_id, l.observed_at, l.n desc
+  on conflict (selection_id, source_id, observed_at) do update
+    set price = excluded.price, batch_id = excluded.batch_id
+    where h.price is distinct from excluded.price;
+  get diagnostics v_kept = row_count;
+  update ingest.batch b set odds_kept = b.odds_kept + v_kept where b.batch_id = p_batch_id;
+  return v_kept;
+end;
+$$;
+
+--
+-- Name: FUNCTION "write_odds_history"("p_batch_id" bigint, "p_observed_at" timestamp with time zone[], "p_selection_ids" bigint[], "p_source_ids" smallint[], "p_prices" numeric[]); Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON FUNCTION "market"."write_odds_history"("p_batch_id" bigint, "p_observed_at" timestamp with time zone[], "p_selection_ids" bigint[], "p_source_ids" smallint[], "p_prices" numeric[]) IS 'The only writer of market.odds_history besides the owner (security definer; the worker has no insert, update or delete on the table or its partitions): writes the prices given as parallel arrays (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) under batch p_batch_id, which must be a running ingest.batch (SL160 otherwise: a finished, failed or unknown batch), creating the monthly partitions they need; one price per key, the last given winning; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number. Called by market.keep_odds_history, which reads the load''s temporary table as the caller.';
 
 --
 -- Name: assert_trigger_source("text"); Type: FUNCTION; Schema: refresh; Owner: -
@@ -8404,6 +8472,12 @@ COMMENT ON COLUMN "core"."db_role"."kind" IS 'owner, worker, app, reader (the gr
 COMMENT ON COLUMN "core"."db_role"."role_name" IS 'The cluster-wide role: <prefix>_<kind>.';
 
 --
+-- Name: CONSTRAINT "db_role_kind_known" ON "db_role"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "db_role_kind_known" ON "core"."db_role" IS 'The kinds of role scoreline knows: owner, worker, app, reader, checker (docs/security.md).';
+
+--
 -- Name: event; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -8533,6 +8607,12 @@ CREATE TABLE "core"."event_status_transition" (
 --
 
 COMMENT ON TABLE "core"."event_status_transition" IS 'The status changes an ordinary UPDATE may make to an event; anything else is refused (SQLSTATE SL001). A settled result (completed, abandoned, cancelled) changes only through core.correct_event_result.';
+
+--
+-- Name: CONSTRAINT "event_status_transition_status_known" ON "event_status_transition"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "event_status_transition_status_known" ON "core"."event_status_transition" IS 'Both ends of a transition are event statuses (those of core.event.status).';
 
 --
 -- Name: player; Type: TABLE; Schema: core; Owner: -
@@ -8836,6 +8916,18 @@ COMMENT ON COLUMN "core"."team_alias"."valid_from_season" IS 'First season (its 
 COMMENT ON COLUMN "core"."team_alias"."valid_to_season" IS 'Last season (its starting year) the code meant this team.';
 
 --
+-- Name: CONSTRAINT "team_alias_code_given" ON "team_alias"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "team_alias_code_given" ON "core"."team_alias" IS 'An alias is a code, never blank.';
+
+--
+-- Name: CONSTRAINT "team_alias_seasons_ordered" ON "team_alias"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "team_alias_seasons_ordered" ON "core"."team_alias" IS 'An alias''s first season is not after its last (an open start, null, is allowed).';
+
+--
 -- Name: team_team_id_seq; Type: SEQUENCE; Schema: core; Owner: -
 --
 
@@ -8941,6 +9033,24 @@ COMMENT ON COLUMN "forecast"."event_scoring"."settled_result_version" IS 'The co
 --
 
 COMMENT ON COLUMN "forecast"."event_scoring"."owed_since" IS 'When the event fell behind (the first change not yet caught up with); null when its scores and bets are up to date.';
+
+--
+-- Name: CONSTRAINT "event_scoring_owed_since_when_behind" ON "event_scoring"; Type: COMMENT; Schema: forecast; Owner: -
+--
+
+COMMENT ON CONSTRAINT "event_scoring_owed_since_when_behind" ON "forecast"."event_scoring" IS 'owed_since is set exactly while the scores or the settlement are behind the owed version, so the owed events are the rows with owed_since.';
+
+--
+-- Name: CONSTRAINT "event_scoring_owed_version_positive" ON "event_scoring"; Type: COMMENT; Schema: forecast; Owner: -
+--
+
+COMMENT ON CONSTRAINT "event_scoring_owed_version_positive" ON "forecast"."event_scoring" IS 'The owed version counts the changes that need the event re-scored and its bets re-settled: never below 0.';
+
+--
+-- Name: CONSTRAINT "event_scoring_versions_not_ahead" ON "event_scoring"; Type: COMMENT; Schema: forecast; Owner: -
+--
+
+COMMENT ON CONSTRAINT "event_scoring_versions_not_ahead" ON "forecast"."event_scoring" IS 'Scoring and settlement never record a version the event has not reached.';
 
 --
 -- Name: first_touchdown; Type: TABLE; Schema: forecast; Owner: -
@@ -10184,6 +10294,12 @@ COMMENT ON COLUMN "market"."odds_history"."price" IS 'Decimal odds (> 1).';
 COMMENT ON COLUMN "market"."odds_history"."batch_id" IS 'The ingest.batch that loaded the price, or that last changed it (a corrected file re-loaded).';
 
 --
+-- Name: CONSTRAINT "odds_history_price_above_one" ON "odds_history"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "odds_history_price_above_one" ON "market"."odds_history" IS 'A historical price is decimal odds, above 1: a 1 (or 0) in a file is no price and is skipped by market.write_odds_history before it gets here.';
+
+--
 -- Name: odds_snapshot; Type: TABLE; Schema: market; Owner: -
 --
 
@@ -10515,6 +10631,12 @@ COMMENT ON COLUMN "refresh"."check"."severity" IS 'warn: recorded; error: record
 --
 
 COMMENT ON COLUMN "refresh"."check"."timeout" IS 'How long the check''s query may wait for a lock, and run when it runs as its own statement (the nightly report); a check that takes longer fails with 55P03 or 57014. At most an hour.';
+
+--
+-- Name: CONSTRAINT "check_timeout_range" ON "check"; Type: COMMENT; Schema: refresh; Owner: -
+--
+
+COMMENT ON CONSTRAINT "check_timeout_range" ON "refresh"."check" IS 'A data-quality check runs for more than 0 and at most an hour before it is cancelled.';
 
 --
 -- Name: check_check_id_seq; Type: SEQUENCE; Schema: refresh; Owner: -
@@ -11025,6 +11147,24 @@ CREATE VIEW "refresh"."view_edge" AS
 --
 
 COMMENT ON VIEW "refresh"."view_edge" IS 'The plain views of stats (not registered: current at commit) and the relations each reads: parent → dependent, whether the parent is registered. `scoreline dag` draws them after what they read.';
+
+--
+-- Name: COLUMN "view_edge"."parent"; Type: COMMENT; Schema: refresh; Owner: -
+--
+
+COMMENT ON COLUMN "refresh"."view_edge"."parent" IS 'A relation the plain view reads (pg_depend through the view''s rewrite rule).';
+
+--
+-- Name: COLUMN "view_edge"."parent_kind"; Type: COMMENT; Schema: refresh; Owner: -
+--
+
+COMMENT ON COLUMN "refresh"."view_edge"."parent_kind" IS 'registered (in refresh.object: refreshed by scoreline refresh), or what else the parent is: table, foreign table, view, materialized view, relation.';
+
+--
+-- Name: COLUMN "view_edge"."dependent"; Type: COMMENT; Schema: refresh; Owner: -
+--
+
+COMMENT ON COLUMN "refresh"."view_edge"."dependent" IS 'The plain view of stats that reads the parent: current at commit, never refreshed itself.';
 
 --
 -- Name: model_calibration; Type: MATERIALIZED VIEW; Schema: stats; Owner: -
@@ -11709,8 +11849,9 @@ CREATE MATERIALIZED VIEW "stats"."user_leaderboard" AS
     "sum"("ps"."points") AS "points",
     COALESCE("sum"("ps"."units"), (0)::numeric) AS "units",
     "sum"("ps"."staked") AS "staked",
-    ("sum"("ps"."units") / NULLIF("sum"("ps"."staked") FILTER (WHERE ("ps"."units" IS NOT NULL)), (0)::numeric)) AS "roi",
-    ("rank"() OVER (PARTITION BY "e"."season_id" ORDER BY ("sum"("ps"."points")) DESC))::integer AS "rank"
+    "round"(("sum"("ps"."units") / NULLIF("sum"("ps"."staked") FILTER (WHERE ("ps"."units" IS NOT NULL)), (0)::numeric)), 4) AS "roi",
+    ("rank"() OVER (PARTITION BY "e"."season_id" ORDER BY ("sum"("ps"."points")) DESC))::integer AS "rank",
+    ("sum"("ps"."units") / NULLIF("sum"("ps"."staked") FILTER (WHERE ("ps"."units" IS NOT NULL)), (0)::numeric)) AS "roi_exact"
    FROM (("forecast"."prediction_score" "ps"
      JOIN "forecast"."forecaster" "f" ON ((("f"."forecaster_id" = "ps"."forecaster_id") AND ("f"."kind" = 'user'::"text"))))
      JOIN "core"."event" "e" ON (("e"."event_id" = "ps"."event_id")))
@@ -11721,19 +11862,25 @@ CREATE MATERIALIZED VIEW "stats"."user_leaderboard" AS
 -- Name: MATERIALIZED VIEW "user_leaderboard"; Type: COMMENT; Schema: stats; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW "stats"."user_leaderboard" IS 'Users ranked by points per season, with units won or lost and ROI = units / units staked. Refresh policy: refreshed by the refresh orchestrator after scoring, REFRESH ... CONCURRENTLY after the first refresh.';
+COMMENT ON MATERIALIZED VIEW "stats"."user_leaderboard" IS 'Users ranked by points per season, with units won or lost and ROI = units / units staked. The ROI people read is rounded to 4 decimals (roi); roi_exact keeps full precision. Refresh policy: refreshed by the refresh orchestrator after scoring, REFRESH ... CONCURRENTLY after the first refresh.';
 
 --
 -- Name: COLUMN "user_leaderboard"."roi"; Type: COMMENT; Schema: stats; Owner: -
 --
 
-COMMENT ON COLUMN "stats"."user_leaderboard"."roi" IS 'units / staked over predictions that won or lost at odds; null when nothing was staked.';
+COMMENT ON COLUMN "stats"."user_leaderboard"."roi" IS 'units / staked over predictions that won or lost at odds, rounded to 4 decimals; null when nothing was staked. roi_exact keeps full precision.';
 
 --
 -- Name: COLUMN "user_leaderboard"."rank"; Type: COMMENT; Schema: stats; Owner: -
 --
 
 COMMENT ON COLUMN "stats"."user_leaderboard"."rank" IS 'rank() by points within the season: ties share a rank.';
+
+--
+-- Name: COLUMN "user_leaderboard"."roi_exact"; Type: COMMENT; Schema: stats; Owner: -
+--
+
+COMMENT ON COLUMN "stats"."user_leaderboard"."roi_exact" IS 'roi at full precision: units / staked over predictions that won or lost at odds; null when nothing was staked.';
 
 --
 -- Name: performance_invalidation; Type: TABLE; Schema: trade; Owner: -
@@ -11983,6 +12130,48 @@ CREATE VIEW "worker"."fleet" AS
 COMMENT ON VIEW "worker"."fleet" IS 'One row per worker name (WORKER_ID): its processes (alive: not stopped; a crashed one stays alive until its heartbeat is older than STALE_WORKER_SECONDS and another worker recovers it), their concurrency, when one last beat, and the jobs its processes hold locked.';
 
 --
+-- Name: COLUMN "fleet"."worker_id"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."worker_id" IS 'The name the worker gives itself (WORKER_ID; hostname:pid when unset): one row per name, however many processes ran under it.';
+
+--
+-- Name: COLUMN "fleet"."processes_alive"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."processes_alive" IS 'Its processes not stopped (worker.heartbeat.stopped_at null); a crashed one counts until another worker recovers it.';
+
+--
+-- Name: COLUMN "fleet"."processes"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."processes" IS 'Every process recorded under the name, stopped ones included (until worker.prune_history removes their heartbeats).';
+
+--
+-- Name: COLUMN "fleet"."concurrency_alive"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."concurrency_alive" IS 'The jobs its live processes may run at once: the sum of their concurrency (0 when none is alive).';
+
+--
+-- Name: COLUMN "fleet"."last_seen_at"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."last_seen_at" IS 'The latest heartbeat of any of its processes.';
+
+--
+-- Name: COLUMN "fleet"."jobs_locked"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."jobs_locked" IS 'graphile-worker jobs its processes hold locked now (running, or left locked by a crashed process until recovery).';
+
+--
+-- Name: COLUMN "fleet"."process_ids"; Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON COLUMN "worker"."fleet"."process_ids" IS 'Its processes (worker.heartbeat.process_id: WORKER_ID and a random part), oldest first.';
+
+--
 -- Name: recovery; Type: TABLE; Schema: worker; Owner: -
 --
 
@@ -12186,6 +12375,12 @@ ALTER TABLE ONLY "core"."sport"
 
 ALTER TABLE ONLY "core"."team_alias"
     ADD CONSTRAINT "team_alias_pkey" PRIMARY KEY ("team_id", "code", "valid_to_season");
+
+--
+-- Name: CONSTRAINT "team_alias_pkey" ON "team_alias"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "team_alias_pkey" ON "core"."team_alias" IS 'One alias of a code per team and last season: the same code may name a team again in other seasons.';
 
 --
 -- Name: team team_pkey; Type: CONSTRAINT; Schema: core; Owner: -
@@ -13705,6 +13900,12 @@ ALTER TABLE ONLY "core"."team_alias"
     ADD CONSTRAINT "team_alias_team_fk" FOREIGN KEY ("team_id") REFERENCES "core"."team"("team_id") ON DELETE CASCADE;
 
 --
+-- Name: CONSTRAINT "team_alias_team_fk" ON "team_alias"; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON CONSTRAINT "team_alias_team_fk" ON "core"."team_alias" IS 'The team the code names; a deleted team takes its aliases with it.';
+
+--
 -- Name: team team_sport_fk; Type: FK CONSTRAINT; Schema: core; Owner: -
 --
 
@@ -13724,6 +13925,12 @@ ALTER TABLE ONLY "core"."week"
 
 ALTER TABLE ONLY "forecast"."event_scoring"
     ADD CONSTRAINT "event_scoring_event_fk" FOREIGN KEY ("event_id") REFERENCES "core"."event"("event_id") ON DELETE CASCADE;
+
+--
+-- Name: CONSTRAINT "event_scoring_event_fk" ON "event_scoring"; Type: COMMENT; Schema: forecast; Owner: -
+--
+
+COMMENT ON CONSTRAINT "event_scoring_event_fk" ON "forecast"."event_scoring" IS 'The event whose scoring is owed; a deleted event leaves no record behind.';
 
 --
 -- Name: first_touchdown first_touchdown_event_fk; Type: FK CONSTRAINT; Schema: forecast; Owner: -
@@ -13871,6 +14078,12 @@ ALTER TABLE ONLY "market"."external_market"
 
 ALTER TABLE ONLY "market"."market_correction"
     ADD CONSTRAINT "market_correction_market_fk" FOREIGN KEY ("market_id") REFERENCES "market"."market"("market_id") ON DELETE CASCADE;
+
+--
+-- Name: CONSTRAINT "market_correction_market_fk" ON "market_correction"; Type: COMMENT; Schema: market; Owner: -
+--
+
+COMMENT ON CONSTRAINT "market_correction_market_fk" ON "market"."market_correction" IS 'The market corrected; its trace goes with a deleted market.';
 
 --
 -- Name: market market_event_fk; Type: FK CONSTRAINT; Schema: market; Owner: -

@@ -27,6 +27,9 @@ select distinct d.refobjid::regclass as parent,
  where v.relkind = 'v';
 comment on view refresh.view_edge is
   'The plain views of stats (not registered: current at commit) and the relations each reads: parent → dependent, whether the parent is registered. `scoreline dag` draws them after what they read.';
+comment on column refresh.view_edge.parent is 'A relation the plain view reads (pg_depend through the view''s rewrite rule).';
+comment on column refresh.view_edge.parent_kind is 'registered (in refresh.object: refreshed by scoreline refresh), or what else the parent is: table, foreign table, view, materialized view, relation.';
+comment on column refresh.view_edge.dependent is 'The plain view of stats that reads the parent: current at commit, never refreshed itself.';
 
 -- ---------------------------------------------------------------------------
 -- What `scoreline refresh --object` answers for an object it does not refresh

@@ -7,6 +7,8 @@
 --   SL106  deleting a source, or changing a selection's or source's id, that odds snapshots
 --          or historical prices use
 --   SL099  market.keep_odds_history without its load table (pg_temp.odds_history_load)
+--   SL160  market.write_odds_history for a batch that is not a running ingest.batch (historical
+--          prices are written by a load in progress only; docs/security.md)
 
 
 create or replace function market.lock_odds_keys(p_selection_ids bigint[], p_source_ids smallint[]) returns void
@@ -44,6 +46,7 @@ comment on function market.lock_odds_keys(bigint[], smallint[]) is
 create or replace function market.tg_selection__delete_odds() returns trigger
 language plpgsql
 volatile
+security definer -- the worker writes no price history; the prices of deleted selections go with them
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -139,24 +142,29 @@ comment on view market.odds_all is
 comment on column market.odds_all.origin is 'live: captured as it happened (market.odds_snapshot); history: loaded from a file (market.odds_history).';
 comment on column market.odds_all.batch_id is 'For history rows, the ingest.batch that loaded (or last changed) the price; null for live snapshots.';
 
-create or replace function market.keep_odds_history(p_batch_id bigint) returns integer
+create or replace function market.write_odds_history(p_batch_id bigint, p_observed_at timestamptz[], p_selection_ids bigint[],
+                                                      p_source_ids smallint[], p_prices numeric[]) returns integer
 language plpgsql
 volatile
+security definer -- the worker has no write on market.odds_history: settled price history is written here only
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_status text;
   v_lo timestamptz;
   v_hi timestamptz;
   v_kept integer;
 begin
-  if to_regclass('pg_temp.odds_history_load') is null then
-    raise exception 'market.keep_odds_history(%): no load table pg_temp.odds_history_load', p_batch_id
-      using errcode = 'SL099',
-            hint = 'create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop, fill it, then call this';
+  -- the batch stays running until this load's transaction ends (a concurrent finish waits)
+  select b.status into v_status from ingest.batch b where b.batch_id = p_batch_id for share;
+  if v_status is distinct from 'running' then
+    raise exception 'historical prices for ingest batch %: %', p_batch_id, coalesce('the batch is ' || v_status, 'no such batch')
+      using errcode = 'SL160',
+            hint = 'historical prices are written by a feed load in progress (scoreline ingest), through market.keep_odds_history';
   end if;
-  perform 'PRAGMA:TABLE: pg_temp.odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)'; -- its shape for plpgsql_check: the merge creates it at run time
   select min(l.observed_at), max(l.observed_at) into v_lo, v_hi
-    from pg_temp.odds_history_load l where l.price > 1;
+    from unnest(p_observed_at, p_selection_ids, p_source_ids, p_prices) as l(observed_at, selection_id, source_id, price)
+   where l.price > 1 and l.selection_id is not null and l.source_id is not null;
   if v_lo is null then
     return 0;
   end if;
@@ -165,9 +173,9 @@ begin
   -- rewrites only prices that changed, stamped with its batch
   insert into market.odds_history as h (observed_at, selection_id, source_id, price, batch_id)
   select distinct on (l.selection_id, l.source_id, l.observed_at) l.observed_at, l.selection_id, l.source_id, l.price, p_batch_id
-    from pg_temp.odds_history_load l
+    from unnest(p_observed_at, p_selection_ids, p_source_ids, p_prices) with ordinality as l(observed_at, selection_id, source_id, price, n)
    where l.price > 1 and l.observed_at is not null and l.selection_id is not null and l.source_id is not null
-   order by l.selection_id, l.source_id, l.observed_at
+   order by l.selection_id, l.source_id, l.observed_at, l.n desc
   on conflict (selection_id, source_id, observed_at) do update
     set price = excluded.price, batch_id = excluded.batch_id
     where h.price is distinct from excluded.price;
@@ -176,5 +184,33 @@ begin
   return v_kept;
 end;
 $$;
+comment on function market.write_odds_history(bigint, timestamptz[], bigint[], smallint[], numeric[]) is
+  'The only writer of market.odds_history besides the owner (security definer; the worker has no insert, update or delete on the table or its partitions): writes the prices given as parallel arrays (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) under batch p_batch_id, which must be a running ingest.batch (SL160 otherwise: a finished, failed or unknown batch), creating the monthly partitions they need; one price per key, the last given winning; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number. Called by market.keep_odds_history, which reads the load''s temporary table as the caller.';
+
+create or replace function market.keep_odds_history(p_batch_id bigint) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_kept integer;
+begin
+  if to_regclass('pg_temp.odds_history_load') is null then
+    raise exception 'market.keep_odds_history(%): no load table pg_temp.odds_history_load', p_batch_id
+      using errcode = 'SL099',
+            hint = 'create temporary table odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric) on commit drop, fill it, then call this';
+  end if;
+  perform 'PRAGMA:TABLE: pg_temp.odds_history_load (observed_at timestamptz, selection_id bigint, source_id smallint, price numeric)'; -- its shape for plpgsql_check: the merge creates it at run time
+  -- The load table is the caller's (a temporary table its session owns): read here, as the
+  -- caller, and handed to the security definer writer as arrays, in the file's order.
+  select market.write_odds_history(p_batch_id,
+           coalesce(array_agg(l.observed_at), '{}'), coalesce(array_agg(l.selection_id), '{}'),
+           coalesce(array_agg(l.source_id), '{}'), coalesce(array_agg(l.price), '{}'))
+    into v_kept
+    from pg_temp.odds_history_load l
+   where l.price > 1;
+  return v_kept;
+end;
+$$;
 comment on function market.keep_odds_history(bigint) is
-  'Used by the feeds'' merges, in the load''s transaction: writes the prices in pg_temp.odds_history_load (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) into market.odds_history under batch p_batch_id, creating the monthly partitions they need; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number (a re-run of the same file writes 0). SL099 without the load table.';
+  'Used by the feeds'' merges, in the load''s transaction: writes the prices in pg_temp.odds_history_load (observed_at, selection_id, source_id, price; prices <= 1 are not prices and are skipped) into market.odds_history under batch p_batch_id through market.write_odds_history (security definer: the batch must be running, SL160), creating the monthly partitions they need; a price already held is rewritten only when it changed. Adds the prices written to ingest.batch.odds_kept and returns their number (a re-run of the same file writes 0). SL099 without the load table.';

@@ -197,6 +197,13 @@ select p.worker_id,
  group by p.worker_id;
 comment on view worker.fleet is
   'One row per worker name (WORKER_ID): its processes (alive: not stopped; a crashed one stays alive until its heartbeat is older than STALE_WORKER_SECONDS and another worker recovers it), their concurrency, when one last beat, and the jobs its processes hold locked.';
+comment on column worker.fleet.worker_id is 'The name the worker gives itself (WORKER_ID; hostname:pid when unset): one row per name, however many processes ran under it.';
+comment on column worker.fleet.processes_alive is 'Its processes not stopped (worker.heartbeat.stopped_at null); a crashed one counts until another worker recovers it.';
+comment on column worker.fleet.processes is 'Every process recorded under the name, stopped ones included (until worker.prune_history removes their heartbeats).';
+comment on column worker.fleet.concurrency_alive is 'The jobs its live processes may run at once: the sum of their concurrency (0 when none is alive).';
+comment on column worker.fleet.last_seen_at is 'The latest heartbeat of any of its processes.';
+comment on column worker.fleet.jobs_locked is 'graphile-worker jobs its processes hold locked now (running, or left locked by a crashed process until recovery).';
+comment on column worker.fleet.process_ids is 'Its processes (worker.heartbeat.process_id: WORKER_ID and a random part), oldest first.';
 
 create or replace function worker.recover_stale_workers(p_threshold interval, p_recovered_by text) returns integer
 language plpgsql

@@ -200,6 +200,25 @@ begin
   -- nor the reference data settlement reads (a transition out of completed would be a silent
   -- correction; a source's commission rate re-prices every settled bet at the next trade.settle_bets)
   execute format('revoke insert, update, delete on core.event_status_transition, market.source, market.market_type from %I', v_worker_r);
+  -- nor price history: the prices loaded from files (market.odds_history) are written by a
+  -- running load through market.write_odds_history (security definer), the downsampled bars
+  -- (market.odds_bar_1m) by maint.downsample_odds; captured snapshots are appended (COPY),
+  -- never rewritten or deleted but by the definer functions of maintenance and the selection's
+  -- delete trigger. Partitions are tables of their own: revoked on each, the default too.
+  for v_t in
+    select c.oid::regclass::text from pg_catalog.pg_class c
+     where c.oid in ('market.odds_history'::regclass, 'market.odds_bar_1m'::regclass)
+        or c.oid in (select i.inhrelid from pg_catalog.pg_inherits i where i.inhparent = 'market.odds_history'::regclass)
+  loop
+    execute format('revoke insert, update, delete on %s from %I', v_t, v_worker_r);
+  end loop;
+  for v_t in
+    select c.oid::regclass::text from pg_catalog.pg_class c
+     where c.oid = 'market.odds_snapshot'::regclass
+        or c.oid in (select i.inhrelid from pg_catalog.pg_inherits i where i.inhparent = 'market.odds_snapshot'::regclass)
+  loop
+    execute format('revoke update, delete on %s from %I', v_t, v_worker_r);
+  end loop;
   foreach v_t in array array['forecast.prediction', 'forecast.prediction_score', 'forecast.first_touchdown',
                            'forecast.prediction_market_price', 'trade.performance_invalidation', 'trade.performance_watermark'] loop
     execute format('grant insert, update, delete on %s to %I', v_t::regclass, v_worker_r);
@@ -262,7 +281,7 @@ begin
     'ingest.merge_nfl_players(bigint,boolean)', 'ingest.merge_hkjc_results(bigint,boolean)',
     'ingest.merge_external_markets(text)', 'ingest.merge_polymarket_markets(bigint,boolean)',
     'ingest.merge_kalshi_markets(bigint,boolean)', 'core.team_for_code(smallint,text,integer)',
-    'market.keep_odds_history(bigint)', 'ingest.keep_football_data_odds(bigint)', 'ingest.analyze_staging(bigint)'
+    'market.keep_odds_history(bigint)', 'market.write_odds_history(bigint,timestamptz[],bigint[],smallint[],numeric[])', 'ingest.keep_football_data_odds(bigint)', 'ingest.analyze_staging(bigint)'
   ] loop
     if to_regprocedure(v_f) is null then
       raise notice 'sql/090_roles.sql: % does not exist; the worker is not granted it', v_f;

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { repoRoot } from '../src/embedded.ts';
+import { ingestResult } from './helpers/cli.ts';
 import { testDb } from './helpers/db.ts';
 import { victimCounts } from './fixtures/hostile/corpus.ts';
 
@@ -51,7 +52,11 @@ t.test('nfl_games: a hostile CSV', async (t) => {
   const before = await victimCounts(sql);
   const run = await ingest(url, 'nfl_games', file);
   t.equal(run.code, 3, 'the ingest process exits normally, with 3: rows were rejected');
-  t.match(run.stdout, /nfl_games\s+5\s+0\s+0\s+0\s+9\s+(\d+|-)\s+completed/, 'counts: 5 inserted, 9 rejected');
+  t.match(
+    ingestResult(run.stdout),
+    { feed: 'nfl_games', inserted: 5, updated: 0, corrections: 0, unchanged: 0, rejected: 9, status: 'completed' },
+    'counts: 5 inserted, 9 rejected',
+  );
   const rejected = await sql<{ line_number: number; stage: string; reason: string; raw: string }[]>`
     select line_number, stage, reason, raw from ingest.rejected_row order by line_number`;
   t.same(
@@ -87,7 +92,11 @@ t.test('nfl_games: a hostile CSV', async (t) => {
 
   const again = await ingest(url, 'nfl_games', file);
   t.equal(again.code, 3, 'a rerun exits normally, with 3');
-  t.match(again.stdout, /nfl_games\s+0\s+0\s+0\s+5\s+9\s+(\d+|-)\s+completed/, 'and changes nothing');
+  t.match(
+    ingestResult(again.stdout),
+    { feed: 'nfl_games', inserted: 0, updated: 0, corrections: 0, unchanged: 5, rejected: 9, status: 'completed' },
+    'and changes nothing',
+  );
 });
 
 const cond = (d: string) => `0x${d.repeat(64)}`;
@@ -123,7 +132,11 @@ t.test('polymarket_markets: hostile JSON', async (t) => {
   const before = await victimCounts(sql);
   const run = await ingest(url, 'polymarket_markets', file);
   t.equal(run.code, 3, 'the ingest process exits normally, with 3: rows were rejected');
-  t.match(run.stdout, /polymarket_markets\s+5\s+0\s+0\s+0\s+6\s+(\d+|-)\s+completed/, 'counts: 5 markets loaded, 6 rejected');
+  t.match(
+    ingestResult(run.stdout),
+    { feed: 'polymarket_markets', inserted: 5, updated: 0, corrections: 0, unchanged: 0, rejected: 6, status: 'completed' },
+    'counts: 5 markets loaded, 6 rejected',
+  );
   const rejected = await sql<{ line_number: number; stage: string; reason: string }[]>`
     select line_number, stage, reason from ingest.rejected_row order by line_number`;
   t.same(

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { cli } from './helpers/cli.ts';
+import { cli, ingestResult, jsonLines } from './helpers/cli.ts';
 import { testDb } from './helpers/db.ts';
 
 async function tmpFile(t: Test, name: string, content: string): Promise<string> {
@@ -58,20 +58,45 @@ t.test('8 rejected rows (7 while reading, 1 by the merge): exit 3 by default, ev
   t.match(batch, { inserted: 10, rejected: 8, status: 'completed' }, 'the batch: 10 inserted, 8 rejected, completed');
   const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from ingest.rejected_row`;
   t.equal(stored?.n, 8, '8 rows in ingest.rejected_row');
+  const result = jsonLines(run.stdout);
+  t.equal(result.length, 1, 'stdout (not a terminal): one JSON object, the batch');
+  t.same(
+    Object.keys(result[0]!),
+    ['batch', 'feed', 'inserted', 'updated', 'corrections', 'unchanged', 'rejected', 'odds_kept', 'status', 'location'],
+    'with the columns of the table',
+  );
   t.match(
-    run.stdout,
-    new RegExp(
-      `^batch\\s+feed\\s+inserted\\s+updated\\s+corrections\\s+unchanged\\s+rejected\\s+odds_kept\\s+status\\s+location\\n${batch!.batch_id}\\s+football_data\\s+10\\s+0\\s+0\\s+0\\s+8\\s+\\d+\\s+completed\\s`,
-    ),
-    'the table says 8 rejected',
+    result[0],
+    {
+      batch: batch!.batch_id,
+      feed: 'football_data',
+      inserted: 10,
+      updated: 0,
+      corrections: 0,
+      unchanged: 0,
+      rejected: 8,
+      odds_kept: Number,
+      status: 'completed',
+      location: f,
+    },
+    'it says 8 rejected',
   );
   const last = progressLines(run.stderr).at(-1);
-  t.match(last, { msg: 'loaded', rows: 18, inserted: 10, rejected: 8 }, 'the last progress line says 8 rejected too');
+  t.match(
+    last,
+    { msg: 'loaded', rows: 18, batch: Number(batch!.batch_id) },
+    'the last progress line says the 18 rows are merged, as that batch',
+  );
+  t.notOk(last && ['inserted', 'rejected', 'unchanged'].some((k) => k in last), 'and does not repeat the counts stdout gives');
   t.match(run.stderr, /8 of 18 rows rejected, more than --max-rejected 0 allows/, 'and it says why the exit code is 3');
 
   const allowed = await cli(url, ['ingest', 'football_data', f, '--max-rejected', '8']);
   t.equal(allowed.code, 0, '--max-rejected 8: exit 0');
-  t.match(allowed.stdout, /football_data\s+0\s+0\s+0\s+10\s+8\s+(\d+|-)\s+completed/, 'a re-run changes nothing');
+  t.match(
+    ingestResult(allowed.stdout),
+    { feed: 'football_data', inserted: 0, updated: 0, corrections: 0, unchanged: 10, rejected: 8, status: 'completed' },
+    'a re-run changes nothing',
+  );
   const share = await cli(url, ['ingest', 'football_data', f, '--max-rejected', '40%']);
   t.equal(share.code, 3, '--max-rejected 40%: 8 of 18 (44%) is more, exit 3');
   t.match(share.stderr, /more than --max-rejected 40% allows/);
@@ -99,13 +124,49 @@ t.test('a changed final score is a correction, in its own column', async (t) => 
   const g = await tmpFile(t, 'E0-corrected.csv', changed + '\n');
   const run = await cli(url, ['ingest', 'football_data', g]);
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stdout, /football_data\s+0\s+1\s+1\s+8\s+0\s+(\d+|-)\s+completed/, 'the table: 1 updated, 1 correction, 8 unchanged');
+  t.match(
+    ingestResult(run.stdout),
+    { feed: 'football_data', inserted: 0, updated: 1, corrections: 1, unchanged: 8, rejected: 0, status: 'completed' },
+    'the result: 1 updated, 1 correction, 8 unchanged',
+  );
   const [batch] = await sql<{ updated: number; corrections: number; unchanged: number }[]>`
     select updated, corrections, unchanged from ingest.batch order by batch_id desc limit 1`;
   t.same(batch, { updated: 1, corrections: 1, unchanged: 8 }, 'so does the batch row');
-  t.match(progressLines(run.stderr).at(-1), { msg: 'loaded', updated: 1, corrections: 1, unchanged: 8 }, 'and the last progress line');
+  t.match(progressLines(run.stderr).at(-1), { msg: 'loaded', rows: 10, batch: Number }, 'and the last progress line: merged');
   const [event] = await sql<{ home_score: number; result_version: number }[]>`
     select home_score, result_version from core.event where name = 'West Ham v Man City'`;
   t.match(event, { home_score: 1 }, 'the result is corrected');
   t.equal(event?.result_version, 1, 'through core.correct_event_result (result_version bumped)');
+});
+
+t.test('not on a terminal, ingest prints one JSON object per line; on one (--format table), the table', async (t) => {
+  const { sql, url } = await testDb(t);
+  const f = await tmpFile(t, 'E0.csv', [HEADER, ...GOOD, ...BAD].join('\n') + '\n');
+  const run = await cli(url, ['ingest', 'football_data', f, '--show-rejected', '--max-rejected', '8']);
+  t.equal(run.code, 0, run.stderr);
+  const lines = run.stdout.trimEnd().split('\n');
+  const objects = jsonLines(run.stdout);
+  t.equal(objects.length, lines.length, 'every line of stdout is a JSON object');
+  t.equal(objects.length, 9, 'the 8 rejected rows, then the batch');
+  const rejected = await sql<{ line_number: number; stage: string; reason: string }[]>`
+    select line_number, stage, reason from ingest.rejected_row order by line_number`;
+  t.same(
+    objects.slice(0, 8),
+    rejected.map((r) => ({ location: f, line: r.line_number, stage: r.stage, reason: r.reason })),
+    'each rejected row with its line, stage and reason',
+  );
+  t.match(objects[8], { feed: 'football_data', inserted: 10, rejected: 8, status: 'completed' }, 'then the batch');
+  for (const obj of objects) {
+    const reason = obj.reason as string | undefined;
+    if (reason) t.notOk(run.stderr.includes(reason), `not repeated on stderr: ${reason}`);
+  }
+  t.notMatch(run.stderr, /"inserted"/, 'no count of the result on stderr');
+
+  const table = await cli(url, ['--format', 'table', 'ingest', 'football_data', f, '--max-rejected', '8']);
+  t.equal(table.code, 0, table.stderr);
+  t.match(
+    table.stdout,
+    /^batch\s+feed\s+inserted\s+updated\s+corrections\s+unchanged\s+rejected\s+odds_kept\s+status\s+location\n\d+\s+football_data\s+0\s+0\s+0\s+10\s+8\s+\d+\s+completed\s/,
+    'a person gets the table, counts right-aligned under their names',
+  );
 });

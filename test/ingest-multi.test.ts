@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { cli } from './helpers/cli.ts';
+import { cli, jsonLines } from './helpers/cli.ts';
 import { testDb } from './helpers/db.ts';
 
 async function tmpDir(t: Test): Promise<string> {
@@ -51,29 +51,66 @@ t.test('a directory and a file: a batch each, progress each, a summary, the wors
   const loaded = run.stderr
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg: string; location: string; rejected: number })
+    .map((l) => JSON.parse(l) as { msg: string; location: string; batch?: number })
     .filter((p) => p.msg === 'loaded');
   t.same(
-    loaded.map((p) => [path.basename(p.location), p.rejected]),
+    loaded.map((p) => [path.basename(p.location), typeof p.batch]),
     [
-      ['E0_2019-20.csv', 0],
-      ['E0_2020-21.csv', 1],
-      ['E1_2020-21.csv', 0],
+      ['E0_2019-20.csv', 'number'],
+      ['E0_2020-21.csv', 'number'],
+      ['E1_2020-21.csv', 'number'],
     ],
-    'a progress line for each file loaded',
+    'a progress line for each file loaded, naming its batch',
   );
-  const lines = run.stdout.trimEnd().split('\n');
-  t.match(lines[0], /^file\s+batch\s+inserted\s+updated\s+corrections\s+unchanged\s+rejected\s+odds_kept\s+status$/, 'the summary header');
-  t.match(lines[1], /E0_2019-20\.csv\s+\d+\s+2\s+0\s+0\s+0\s+0\s+(\d+|-)\s+completed$/);
-  t.match(lines[2], /E0_2020-21\.csv\s+\d+\s+2\s+0\s+0\s+0\s+1\s+(\d+|-)\s+completed, rejected over limit$/);
-  t.match(lines[3], /E1_2020-21\.csv\s+\d+\s+1\s+0\s+0\s+0\s+0\s+(\d+|-)\s+completed$/);
-  t.match(lines[4], /players\.csv\s+\d+\s+-\s+-\s+-\s+-\s+-\s+(\d+|-)\s+failed: .*not a football_data file/);
-  t.match(lines[5], /^4 files\s+5\s+0\s+0\s+0\s+1\s+\d+\s+1 failed$/, 'and the totals');
+  const rows = jsonLines(run.stdout);
+  t.equal(rows.length, run.stdout.trimEnd().split('\n').length, 'stdout (not a terminal): one JSON object per line');
+  t.same(
+    Object.keys(rows[0]!),
+    ['file', 'batch', 'inserted', 'updated', 'corrections', 'unchanged', 'rejected', 'odds_kept', 'status'],
+    'the summary columns',
+  );
+  const counts = (r: Record<string, unknown> | undefined) =>
+    r && [path.basename(String(r.file)), r.inserted, r.updated, r.corrections, r.unchanged, r.rejected, r.status];
+  t.same(counts(rows[0]), ['E0_2019-20.csv', 2, 0, 0, 0, 0, 'completed']);
+  t.same(counts(rows[1]), ['E0_2020-21.csv', 2, 0, 0, 0, 1, 'completed, rejected over limit']);
+  t.same(counts(rows[2]), ['E1_2020-21.csv', 1, 0, 0, 0, 0, 'completed']);
+  t.match(rows[3], {
+    file: wrong,
+    batch: /^\d+$/,
+    inserted: null,
+    rejected: null,
+    odds_kept: null,
+    status: /^failed: .*not a football_data file/,
+  });
+  t.ok(
+    rows.slice(0, 3).every((r) => typeof r.batch === 'string' && typeof r.odds_kept === 'number'),
+    'each loaded file with its batch and prices kept',
+  );
+  t.match(
+    rows[4],
+    {
+      file: '4 files',
+      batch: null,
+      inserted: 5,
+      updated: 0,
+      corrections: 0,
+      unchanged: 0,
+      rejected: 1,
+      odds_kept: Number,
+      status: '1 failed',
+    },
+    'and the totals',
+  );
+  t.equal(rows.length, 5, 'nothing else');
   t.match(run.stderr, /E0_2020-21\.csv: 1 of 3 rows rejected/, 'the rejected file is named');
 
   const again = await cli(url, ['ingest', 'football_data', dir, e1]);
   t.equal(again.code, 3, 'without the failing file: exit 3, the worst is a rejected row');
-  t.match(again.stdout, /^3 files\s+0\s+0\s+0\s+5\s+1\s+(\d+|-)\s+all completed$/m, 'a re-run changes nothing');
+  t.match(
+    jsonLines(again.stdout).at(-1),
+    { file: '3 files', inserted: 0, updated: 0, corrections: 0, unchanged: 5, rejected: 1, status: 'all completed' },
+    'a re-run changes nothing',
+  );
   const allowed = await cli(url, ['ingest', 'football_data', dir, e1, '--max-rejected', '1']);
   t.equal(allowed.code, 0, 'with --max-rejected 1: exit 0');
 

@@ -3,6 +3,7 @@
 // transaction, counted in the batch's odds_kept; in core.event.metadata->'odds' too.
 // Partition maintenance never drops them (issue: it used to drop the 2019-20 prices).
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -165,4 +166,83 @@ t.test('historical prices: their keys are kept as the snapshots are, and their w
     select count(*)::int as n, maint.dq_orphaned_odds()::text as orphans from market.odds_history`;
   t.same(left, { n: 4, orphans: '0' }, "a deleted selection's prices go with it");
   await rejectsWith(t, sql`select market.keep_odds_history(${batch!.batch_id})`, { code: 'SL099', message: /odds_history_load/ });
+});
+
+t.test('a mistyped year is rejected at validation, saying so: no partition for the centuries in between', async (t) => {
+  const { sql } = await testDb(t);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-years-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  // the real season with two dates mistyped: 1019 for 2019 (line 2), 2109 for 2019 (line 3)
+  const lines = (await fs.readFile(EPL, 'latin1')).split(/\r?\n/);
+  t.match(lines[1], /^E0,09\/08\/2019,/);
+  t.match(lines[2], /^E0,10\/08\/2019,/);
+  lines[1] = lines[1]!.replace('09/08/2019', '09/08/1019');
+  lines[2] = lines[2]!.replace('10/08/2019', '10/08/2109');
+  const file = path.join(dir, 'E0_mistyped.csv');
+  await fs.writeFile(file, lines.join('\n'), 'latin1');
+
+  const partitions = async () =>
+    (
+      await sql<{ p: string }[]>`
+        select inhrelid::regclass::text as p from pg_inherits where inhparent = 'market.odds_history'::regclass order by 1`
+    ).map((r) => r.p);
+  const before = await partitions();
+  const batch = await loadFile(sql, feeds.football_data!, file);
+  t.same([batch.status, batch.inserted, batch.rejected], ['completed', 378, 2], 'the other 378 matches load; the 2 rows are rejected');
+  const rejects = await sql<{ line_number: number; stage: string; reason: string }[]>`
+    select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
+  t.same(
+    rejects.map((r) => [r.line_number, r.stage]),
+    [
+      [2, 'validate'],
+      [3, 'validate'],
+    ],
+    'kept in the rejects at validation, by line',
+  );
+  t.match(
+    rejects[0]?.reason,
+    /Date.*1019-08-09 is outside the years football files can hold \(1871 to \d{4}, next year\): a mistyped year\?/,
+  );
+  t.match(rejects[1]?.reason, /Date.*2109-08-10 is outside the years football files can hold/);
+  const [held] = await sql<{ n: number; parts: number; lo: Date; hi: Date }[]>`
+    select count(*)::int as n, count(distinct tableoid)::int as parts, min(observed_at) as lo, max(observed_at) as hi
+      from market.odds_history where batch_id = ${batch.batch_id}`;
+  t.equal(held?.n, batch.odds_kept, `the good rows keep their prices (${batch.odds_kept})`);
+  t.ok(batch.odds_kept > 18000, 'nearly every price of the season');
+  t.equal(held?.parts, 10, "in the season's 10 monthly partitions, none for the years in between");
+  t.ok(held!.lo >= new Date('2019-08-01T00:00:00Z') && held!.hi < new Date('2020-08-01T00:00:00Z'), 'all within 2019-20');
+  t.same(
+    (await partitions()).filter((p) => !before.includes(p)),
+    ['201908', '201909', '201910', '201911', '201912', '202001', '202002', '202003', '202004', '202005', '202006', '202007'].map(
+      (m) => `market.odds_history_p${m}`,
+    ),
+    'the load made the 12 months from its first price to its last, nothing more',
+  );
+});
+
+t.test('hkjc_results and nfl_games: a mistyped year is rejected at validation too', async (t) => {
+  const { sql } = await testDb(t);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'scoreline-years-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  for (const [feed, source, from, to, sport] of [
+    ['hkjc_results', path.join(repoRoot, 'data', 'hkjc_results_2024-01-01.csv'), '2024-01-01', '1024-01-01', 'Hong Kong racing'],
+    ['nfl_games', path.join(repoRoot, 'data', 'nfl_games_2024_2025.csv'), '2024-09-05', '2204-09-05', 'NFL'],
+  ] as const) {
+    const lines = (await fs.readFile(source, 'utf8')).split(/\r?\n/);
+    const at = lines.findIndex((l, i) => i > 0 && l.includes(from));
+    t.ok(at > 0, `${feed}: a line dated ${from}`);
+    lines[at] = lines[at]!.replace(from, to);
+    const file = path.join(dir, `${feed}.csv`);
+    await fs.writeFile(file, lines.join('\n'));
+    const batch = await loadFile(sql, feeds[feed]!, file);
+    const rejects = await sql<{ line_number: number; stage: string; reason: string }[]>`
+      select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id}`;
+    t.same(
+      rejects.map((r) => [r.line_number, r.stage]),
+      [[at + 1, 'validate']],
+      `${feed}: the line is rejected at validation`,
+    );
+    t.match(rejects[0]?.reason, new RegExp(`${to} is outside the years ${sport} files can hold`), `${feed}: saying why`);
+    t.ok(batch.inserted > 0, `${feed}: the other rows load (${batch.inserted})`);
+  }
 });

@@ -1,9 +1,13 @@
 // The statistics views against an independent recomputation (test/stats-recompute.ts)
 // on generated data: before and after a correction, a re-score and a concurrent
 // refresh; and the data-quality checks.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
+import { migrationsDir } from '../src/migrate.ts';
 import { testDb } from './helpers/db.ts';
-import { compareAll, generate, refreshAll, scoreAll } from './helpers/stats-recompute.ts';
+import { asRole } from './helpers/roles.ts';
+import { compareAll, generate, generateUserPicks, refreshAll, scoreAll } from './helpers/stats-recompute.ts';
 
 t.test('every view equals an independent recomputation, before and after a correction', async (t) => {
   const { sql } = await testDb(t);
@@ -82,4 +86,48 @@ t.test('the data-quality checks see what they look for', async (t) => {
   await sql`insert into forecast.prediction (forecaster_id, selection_id, predicted_at) values (${p!.forecaster_id}, ${p!.selection_id}, '2024-01-01')`;
   const [d] = await sql<{ n: string }[]>`select forecast.dq_duplicate_picks() as n`;
   t.ok(Number(d!.n) >= 1, 'dq_duplicate_picks counts two picks on a single-pick market');
+});
+
+t.test('stats.user_leaderboard rounds roi like the other views; its re-creation keeps what the registry holds', async (t) => {
+  const { sql } = await testDb(t);
+  await generate(sql);
+  t.ok((await generateUserPicks(sql)) > 0, 'users made picks');
+  await scoreAll(sql);
+  await sql`call refresh.run_due()`;
+  const [r] = await sql<{ roi: string; roi_exact: string }[]>`
+    select roi::text, roi_exact::text from stats.user_leaderboard where roi_exact is not null order by season_id, forecaster_id limit 1`;
+  t.match(r?.roi, /^-?\d+\.\d{4}$/, `roi is rounded to 4 decimals (${r?.roi})`);
+  t.ok(r!.roi_exact.length > r!.roi.length, `roi_exact keeps full precision (${r?.roi_exact})`);
+
+  // what a DBA set for it, then the migration's up section run again
+  await sql`update refresh.object set priority = 7, sla = '2 hours', frequency = '1 day' where object = 'stats.user_leaderboard'::regclass`;
+  await sql`insert into refresh."check" (name, object, query, expected) values ('user_board_probe', 'stats.user_leaderboard', 'select 0', 0)`;
+  await sql`insert into refresh.dependency (dependent, parent, origin, note)
+            values ('stats.user_leaderboard', 'core.season', 'declared', 'test')`;
+  const [run] = await sql<{ n: number }[]>`select count(*)::int as n from refresh.run where object = 'stats.user_leaderboard'::regclass`;
+  t.ok(run!.n > 0, 'it has refresh runs');
+  const registry = () => sql`
+    select o.kind, o.enabled, o.method, o.priority, o.frequency::text, o.sla::text, o.last_status, o.registered_by,
+           (select array_agg(c.name order by c.name) from refresh."check" c where c.object = o.object) as checks,
+           (select array_agg(d.parent::text || ':' || d.origin order by d.parent::text) from refresh.dependency d where d.dependent = o.object) as parents,
+           (select count(*)::int from refresh.run r where r.object = o.object) as runs,
+           (select count(*)::int from stats.user_leaderboard) as board_rows
+      from refresh.object o where o.object = 'stats.user_leaderboard'::regclass`;
+  const before = await registry();
+  const file = await fs.readFile(path.join(migrationsDir, '20261204020100_user_leaderboard_roi_rounded.sql'), 'utf8');
+  const up = file.slice(file.indexOf('-- migrate:up'), file.indexOf('-- migrate:down'));
+  await sql.begin((tx) => tx.unsafe(up));
+  t.same(await registry(), before, 'its settings, status, checks, declared dependencies, runs and rows are kept');
+  t.not(before.length, 0, 'it was registered');
+
+  const [cat] = await sql<{ unique_key: boolean; comment: string | null; populated: boolean }[]>`
+    select (select i.indisunique from pg_index i where i.indexrelid = 'stats.user_leaderboard_season_forecaster_key'::regclass) as unique_key,
+           col_description('stats.user_leaderboard'::regclass,
+                           (select a.attnum from pg_attribute a where a.attrelid = 'stats.user_leaderboard'::regclass and a.attname = 'roi_exact')) as comment,
+           (select relispopulated from pg_class where oid = 'stats.user_leaderboard'::regclass) as populated`;
+  t.same([cat?.unique_key, cat?.populated], [true, true], 'its unique index (for REFRESH CONCURRENTLY) is back, and it is filled');
+  t.match(cat?.comment, /full precision/, 'roi_exact is commented');
+  await sql`refresh materialized view concurrently stats.user_leaderboard`;
+  const [read] = await asRole(sql, 'reader', (tx) => tx<{ n: number }[]>`select count(roi_exact)::int as n from stats.user_leaderboard`);
+  t.ok(read!.n > 0, 'the reader reads it, roi_exact too');
 });

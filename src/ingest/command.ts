@@ -7,7 +7,7 @@ import path from 'node:path';
 import { connect, databaseUrl, requirePrimary, type Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { BatchRow, Feed } from './feed.ts';
-import { tableText } from '../output.ts';
+import { output, tableText, type Row } from '../output.ts';
 import { classify, HTTP_DEFAULTS, IngestError } from './fetch.ts';
 import { feeds, loadFile, type Progress } from './load.ts';
 import { syncSources } from './sync.ts';
@@ -21,13 +21,34 @@ function table(header: readonly string[], rows: string[][]): string {
   return tableText(objects, header, [...COUNTS, 'odds_kept']);
 }
 
-/** One line per batch: what a data engineer reads after a load. */
+/** The columns of a batch's result row. */
+const BATCH_COLUMNS = ['batch', 'feed', ...COUNTS, 'odds_kept', 'status', 'location'] as const;
+
+/** A batch as a result row: its counts as numbers (in JSON too). */
+function batchRow(b: BatchRow): Row {
+  return {
+    batch: b.batch_id,
+    feed: b.feed,
+    ...Object.fromEntries(COUNTS.map((c) => [c, b[c] ?? 0])),
+    odds_kept: b.odds_kept ?? 0,
+    status: b.status,
+    location: b.location,
+  };
+}
+
+/** One line per batch: what a data engineer reads after a load (the table; the demo prints it too). */
 export function formatBatches(batches: readonly BatchRow[]): string {
-  const header = ['batch', 'feed', ...COUNTS, 'odds_kept', 'status', 'location'];
   return table(
-    header,
-    batches.map((b) => [b.batch_id, b.feed, ...COUNTS.map((c) => b[c] ?? 0), b.odds_kept ?? 0, b.status, b.location].map(String)),
+    BATCH_COLUMNS,
+    batches.map((b) => BATCH_COLUMNS.map((c) => String(batchRow(b)[c]))),
   );
+}
+
+/** Batches as the command's result: a table on a terminal, one JSON object per batch otherwise (src/output.ts). */
+function printBatches(batches: readonly BatchRow[]): void {
+  const out = output();
+  if (out.format === 'table') out.raw(formatBatches(batches));
+  else out.rows(batches.map(batchRow), { columns: BATCH_COLUMNS });
 }
 
 /** How many rejected rows a load may have and still exit 0: a count, or a share of the rows read. */
@@ -59,9 +80,10 @@ export function overLimit(b: BatchRow, limit: RejectLimit): boolean {
 export const EXIT = { ok: 0, failed: 1, rejected: 3, sigint: 130, sigterm: 143 } as const;
 
 /**
- * Progress of a load: a line redrawn in place on a terminal, a structured line every
- * few seconds otherwise (so that logs stay quiet). The last line, once the batch is
- * merged, has the batch's counts: the same as the table.
+ * Progress of a load, on stderr: a line redrawn in place on a terminal, a structured line
+ * every few seconds otherwise (so that logs stay quiet). The last line, once the batch is
+ * merged, says so with its batch id; its counts are the command's result on stdout and are
+ * not repeated here (src/output.ts: never the same message on both).
  */
 export function progressReporter(label: string, tty: boolean = Boolean(process.stderr.isTTY)): (p: Progress) => void {
   let lastLog = 0;
@@ -72,8 +94,9 @@ export function progressReporter(label: string, tty: boolean = Boolean(process.s
     const merging = !b && (p.phase === 'merge' || p.done);
     const finished = Boolean(b);
     if (tty) {
+      // the counts of a merged batch are the command's result (stdout), not repeated here
       const counts = b
-        ? `: ${b.inserted} inserted, ${b.updated} updated, ${b.corrections} corrections, ${b.unchanged} unchanged, ${b.rejected} rejected, ${b.odds_kept ?? 0} prices kept`
+        ? `, merged (batch ${b.batch_id})`
         : `, ${p.rejected} rejected${merging ? `, merging ${(p.elapsedMs / 1000).toFixed(0)} s` : ''}`;
       process.stderr.write(`\r\x1b[K${label}: ${p.rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s${counts}`);
       if (finished) process.stderr.write('\n');
@@ -86,17 +109,8 @@ export function progressReporter(label: string, tty: boolean = Boolean(process.s
           location: label,
           rows: p.rows,
           rows_per_s: rate,
-          ...(b
-            ? {
-                batch: Number(b.batch_id),
-                inserted: b.inserted,
-                updated: b.updated,
-                corrections: b.corrections,
-                unchanged: b.unchanged,
-                odds_kept: b.odds_kept ?? 0,
-              }
-            : {}),
-          rejected: p.rejected,
+          // once merged, the batch's counts are the command's result on stdout: only its id here
+          ...(b ? { batch: Number(b.batch_id) } : { rejected: p.rejected }),
         }) + '\n',
       );
     }
@@ -164,24 +178,45 @@ export function worstExit(codes: readonly number[]): number {
   return codes.reduce((worst, c) => ((SEVERITY[c] ?? 2) > (SEVERITY[worst] ?? 2) ? c : worst), EXIT.ok as number);
 }
 
-/** The table after several files: one line per file, whatever became of it. */
-function formatSummary(outcomes: readonly Outcome[]): string {
-  const header = ['file', 'batch', ...COUNTS, 'odds_kept', 'status'];
-  const rows = outcomes.map((o) => {
+const SUMMARY_COLUMNS = ['file', 'batch', ...COUNTS, 'odds_kept', 'status'] as const;
+
+/**
+ * The result after several files: one row per file, whatever became of it, and a row of
+ * totals (file "N files"). A table on a terminal ("-" where a failed file has no count),
+ * one JSON object per row otherwise (null there).
+ */
+function printSummary(outcomes: readonly Outcome[]): void {
+  const rows: Row[] = outcomes.map((o) => {
     const b = o.batch;
     const status = b ? (o.exit === EXIT.rejected ? `${b.status}, rejected over limit` : b.status) : `failed: ${o.error ?? ''}`;
-    return [
-      o.file,
-      String(b?.batch_id ?? o.batchId ?? '-'),
-      ...COUNTS.map((c) => (b ? String(b[c] ?? 0) : '-')),
-      b ? String(b.odds_kept ?? 0) : '-',
+    return {
+      file: o.file,
+      batch: b?.batch_id ?? o.batchId ?? null,
+      ...Object.fromEntries(COUNTS.map((c) => [c, b ? (b[c] ?? 0) : null])),
+      odds_kept: b ? (b.odds_kept ?? 0) : null,
       status,
-    ];
+    };
   });
-  const total = (c: (typeof COUNTS)[number] | 'odds_kept') => String(outcomes.reduce((n, o) => n + (o.batch?.[c] ?? 0), 0));
+  const total = (c: (typeof COUNTS)[number] | 'odds_kept') => outcomes.reduce((n, o) => n + (o.batch?.[c] ?? 0), 0);
   const failed = outcomes.filter((o) => !o.batch).length;
-  rows.push([`${outcomes.length} files`, '', ...COUNTS.map(total), total('odds_kept'), failed ? `${failed} failed` : 'all completed']);
-  return table(header, rows);
+  rows.push({
+    file: `${outcomes.length} files`,
+    batch: null,
+    ...Object.fromEntries(COUNTS.map((c) => [c, total(c)])),
+    odds_kept: total('odds_kept'),
+    status: failed ? `${failed} failed` : 'all completed',
+  });
+  const out = output();
+  if (out.format === 'json') out.rows(rows, { columns: SUMMARY_COLUMNS });
+  else
+    out.raw(
+      table(
+        SUMMARY_COLUMNS,
+        rows.map((r, i) =>
+          SUMMARY_COLUMNS.map((c) => (r[c] === null ? (c === 'batch' && i === rows.length - 1 ? '' : '-') : String(r[c]))),
+        ),
+      ),
+    );
 }
 
 /** File extensions a directory's files need to be loaded by a feed of this format. */
@@ -217,8 +252,11 @@ async function reportRejected(sql: Sql, log: Logger, batch: BatchRow, opts: Inge
   if (opts.showRejected) {
     const rows = await sql<{ line_number: number; stage: string; reason: string }[]>`
       select line_number, stage, reason from ingest.rejected_row where batch_id = ${batch.batch_id} order by line_number`;
-    console.log(`${batch.location}:`);
-    for (const r of rows) console.log(`  line ${r.line_number} (${r.stage}): ${r.reason}`);
+    // results too: a table on a terminal, one JSON object per rejected row otherwise
+    output().rows(
+      rows.map((r) => ({ location: batch.location, line: r.line_number, stage: r.stage, reason: r.reason })),
+      { columns: ['location', 'line', 'stage', 'reason'] },
+    );
   } else {
     log(
       'info',
@@ -316,8 +354,8 @@ export function register(program: Command, log: Logger): void {
             outcomes.push({ file, batchId, exit: EXIT.failed, error: message });
           }
         }
-        if (files.length === 1 && outcomes[0]?.batch) console.log(formatBatches([outcomes[0].batch]));
-        else console.log(formatSummary(outcomes));
+        if (files.length === 1 && outcomes[0]?.batch) printBatches([outcomes[0].batch]);
+        else printSummary(outcomes);
         if (outcomes.length < files.length) log('warn', `${files.length - outcomes.length} of ${files.length} files not loaded`);
         process.exitCode = worstExit(outcomes.map((o) => o.exit));
       } finally {
@@ -364,8 +402,8 @@ export function register(program: Command, log: Logger): void {
         await requirePrimary(sql);
         const results = await syncSources(sql, log);
         const batches = results.flatMap((r) => (r.batch ? [r.batch] : []));
-        if (batches.length) console.log(formatBatches(batches));
-        for (const r of results) if (r.error) console.log(`source ${r.source_id} (${r.feed} ${r.location}) failed: ${r.error}`);
+        if (batches.length) printBatches(batches);
+        for (const r of results) if (r.error) log('error', `source ${r.source_id} (${r.feed} ${r.location}) failed: ${r.error}`);
         if (!results.length) log('info', 'no enabled source in ingest.source');
         if (results.some((r) => r.error)) process.exitCode = 1;
       } finally {

@@ -217,6 +217,24 @@ export const dayFirstDate = z
     return date;
   });
 
+/**
+ * A date (YYYY-MM-DD) within the years a sport's files can hold: from `earliest` (the
+ * sport's first seasons) to next year (fixtures are published ahead, never years ahead).
+ * A mistyped year (1019-08-09, 2109-08-09) is rejected with the row: its prices would
+ * otherwise make a monthly partition of market.odds_history for every month in between.
+ */
+export function inPlausibleYears(date: z.ZodType<string, string>, earliest: number, sport: string) {
+  return date.superRefine((v, ctx) => {
+    const year = Number(v.slice(0, 4));
+    const latest = new Date().getUTCFullYear() + 1;
+    if (year < earliest || year > latest)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${v} is outside the years ${sport} files can hold (${earliest} to ${latest}, next year): a mistyped year?`,
+      });
+  });
+}
+
 /** An optional clock time HH:MM (or HH:MM:SS): empty is null. */
 export const optionalClock = z
   .preprocess(

@@ -25,7 +25,18 @@
 // - the season is named by the file's first match (2019-08-09 -> 2019-20);
 // - matchdays 1..38 are derived from each club's match order (see the function).
 import { z } from 'zod';
-import { dayFirstDate, defineFeed, optionalInt, optionalText, PRICE_MAX, PRICE_MIN, rangeText, text, type BatchRow } from './feed.ts';
+import {
+  dayFirstDate,
+  defineFeed,
+  inPlausibleYears,
+  optionalInt,
+  optionalText,
+  PRICE_MAX,
+  PRICE_MIN,
+  rangeText,
+  text,
+  type BatchRow,
+} from './feed.ts';
 
 /**
  * Source code in core.event.metadata->'odds' (and market.source) -> the file's column
@@ -167,7 +178,7 @@ const goals = optionalInt(0, 99);
 const schema = z
   .looseObject({
     Div: text,
-    Date: dayFirstDate,
+    Date: inPlausibleYears(dayFirstDate, 1871, 'football'), // the first FA Cup
     HomeTeam: text,
     AwayTeam: text,
     FTHG: goals,

@@ -10,7 +10,7 @@
 // as a non-runner known by its brand code.
 // The SQL merge (ingest.merge_hkjc_results) makes races, runners and race_win markets.
 import { z } from 'zod';
-import { defineFeed, int, isoDate, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
+import { defineFeed, inPlausibleYears, int, isoDate, optionalDecimalOdds, optionalInt, optionalText, text, type BatchRow } from './feed.ts';
 
 const VENUES: Record<string, string> = { 沙田: 'ST', 跑馬地: 'HV', ST: 'ST', HV: 'HV' };
 
@@ -66,7 +66,7 @@ const finishTime = z.preprocess(
 
 const schema = z
   .object({
-    date: isoDate,
+    date: inPlausibleYears(isoDate, 1884, 'Hong Kong racing'), // the Hong Kong Jockey Club's founding
     venue: z
       .string()
       .trim()

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import {
   defineFeed,
+  inPlausibleYears,
   int,
   isoDate,
   optionalAmericanOdds,
@@ -37,7 +38,7 @@ const schema = z
     season: int(1920, 2100).transform(String),
     game_type: z.enum(['REG', 'WC', 'DIV', 'CON', 'SB'], 'is not a game type (REG, WC, DIV, CON, SB)'),
     week: int(1, 22),
-    gameday: isoDate,
+    gameday: inPlausibleYears(isoDate, 1920, 'NFL'), // the league's first season
     gametime: optionalClock,
     away_team: team,
     away_score: optionalInt(0, 200),

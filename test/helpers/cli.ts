@@ -25,3 +25,28 @@ export function cli(url: string, args: string[]): Promise<CliRun> {
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * A command's stdout when it is not a terminal (src/output.ts): one JSON object per line.
+ * Throws, naming the line, when a line is anything else.
+ */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l, i) => {
+      let v: unknown;
+      try {
+        v = JSON.parse(l);
+      } catch {
+        throw new Error(`stdout line ${i + 1} is not JSON: ${l}`);
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`stdout line ${i + 1} is not a JSON object: ${l}`);
+      return v as Record<string, unknown>;
+    });
+}
+
+/** The batch row `scoreline ingest` printed last (after any --show-rejected rows), as JSON. */
+export function ingestResult(stdout: string): Record<string, unknown> | undefined {
+  return jsonLines(stdout).at(-1);
+}

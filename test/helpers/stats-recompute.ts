@@ -391,6 +391,7 @@ export async function compareAll(t: Tap, sql: Sql): Promise<void> {
       units: string;
       staked: string;
       roi: string | null;
+      roi_exact: string | null;
       rank: number;
     }[]
   >`
@@ -410,10 +411,16 @@ export async function compareAll(t: Tap, sql: Sql): Promise<void> {
       ['points', b.points, a.points],
       ['units', b.units, a.units ?? 0],
       ['staked', b.staked, a.staked],
-      ['roi', b.roi, a.stakedWithUnits ? (a.units ?? 0) / a.stakedWithUnits : null],
+      ['roi_exact', b.roi_exact, a.stakedWithUnits ? (a.units ?? 0) / a.stakedWithUnits : null],
       ['rank', b.rank, better + 1],
     ];
     for (const [col, got, want] of checks) if (!close(got, want)) problems.push(`${key} ${col}: ${String(got)} != ${want}`);
+    // what people read: roi_exact rounded to 4 decimals, as the other statistics views round
+    const roiOk =
+      b.roi_exact === null
+        ? b.roi === null
+        : b.roi !== null && /^-?\d+\.\d{4}$/.test(b.roi) && Math.abs(Number(b.roi) - Number(b.roi_exact)) <= 0.00005 + 1e-12;
+    if (!roiOk) problems.push(`${key} roi: ${String(b.roi)} is not ${String(b.roi_exact)} rounded to 4 decimals`);
     if (b.handle !== r.forecasters.get(Number(b.forecaster_id))!.handle) problems.push(`${key} handle`);
   }
   t.same(problems.slice(0, 10), [], `user_leaderboard: ${board.length} rows equal the recomputation`);
