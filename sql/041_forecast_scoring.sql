@@ -72,23 +72,27 @@ begin
     perform market.settle_event(v_id); -- raises SL040 for an unknown event
   end loop;
 
-  -- predictions whose market is no longer settled (a withdrawn result) lose their score
+  -- predictions whose market is no longer settled (a withdrawn result) lose their score; each
+  -- score is looked up through its own prediction (its foreign key: the prediction exists)
   delete from forecast.prediction_score ps
+   using forecast.prediction p, market.market m
    where ps.event_id = any (v_ids)
-     and not exists (select from forecast.prediction p
-                       join market.market m on m.market_id = p.market_id
-                      where p.prediction_id = ps.prediction_id
-                        and m.status in ('settled', 'void')
-                        and m.event_id = ps.event_id);
+     and p.prediction_id = ps.prediction_id
+     and m.market_id = p.market_id
+     and (m.status not in ('settled', 'void') or m.event_id <> ps.event_id);
 
   -- One statement for every event of the batch (one pass of the statistics maintenance).
   -- The predictions read are held (key share): a concurrent delete of one waits for this
   -- transaction, or, when it committed first, the prediction is skipped here and its score
   -- never written (no foreign-key failure).
   with preds as (
+    -- the event's result version joined per market, not per prediction: the markets just
+    -- settled in this transaction are not in the planner's statistics yet, and a join per
+    -- prediction planned for one row would scan core.event once per prediction
     select p.prediction_id, p.forecaster_id, p.market_id, p.selection_id, p.probability, p.odds, p.stake,
-           m.event_id, m.market_type, m.status as market_status, m.places, s.result, s.runner_id
+           m.event_id, e.result_version, m.market_type, m.status as market_status, m.places, s.result, s.runner_id
       from market.market m
+      join core.event e on e.event_id = m.event_id
       join forecast.prediction p on p.market_id = m.market_id
       join market.selection s on s.selection_id = p.selection_id
      where m.event_id = any (v_ids)
@@ -124,7 +128,7 @@ begin
      cross join lateral market.dead_heats(ev.id) d
   ),
   computed as (
-    select pr.prediction_id, pr.forecaster_id, pr.event_id, pr.probability, pr.odds, pr.stake,
+    select pr.prediction_id, pr.forecaster_id, pr.event_id, pr.result_version, pr.probability, pr.odds, pr.stake,
            o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
            coalesce(dh.places, 1) as places, coalesce(dh.tied, 1) as tied
       from preds pr
@@ -136,7 +140,7 @@ begin
      where o.outcome is not null
   ),
   scored_rows as (
-    select c.prediction_id, c.forecaster_id, c.event_id, c.outcome, c.rarity_share,
+    select c.prediction_id, c.forecaster_id, c.event_id, c.result_version, c.outcome, c.rarity_share,
            case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
            case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
            case when c.odds is null then null
@@ -153,9 +157,8 @@ begin
          (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, units,
           probability, brier, log_loss, result_version, scored_at)
   select s.prediction_id, s.forecaster_id, s.event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
-         s.probability, s.brier, s.log_loss, e.result_version, now()
+         s.probability, s.brier, s.log_loss, s.result_version, now()
     from scored_rows s
-    join core.event e on e.event_id = s.event_id
   on conflict (prediction_id) do update
      set forecaster_id = excluded.forecaster_id,
          event_id = excluded.event_id,
