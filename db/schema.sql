@@ -1423,9 +1423,9 @@ declare
   v_id bigint;
   v_owed bigint;
   v_owed_rv integer;
-  v_owed_ids bigint[] := '{}';
-  v_owed_versions bigint[] := '{}';
-  v_owed_rvs integer[] := '{}';
+  v_owed_ids bigint[] := '{}'::bigint[];
+  v_owed_versions bigint[] := '{}'::bigint[];
+  v_owed_rvs integer[] := '{}'::integer[];
 begin
   select coalesce(array_agg(distinct u.id order by u.id), '{}') into v_ids from unnest(p_event_ids) as u (id) where u.id is not null;
   foreach v_id in array v_ids loop
