@@ -1396,45 +1396,85 @@ COMMENT ON FUNCTION "forecast"."record_scoring"("p_event_id" bigint, "p_part" "t
 --
 
 CREATE FUNCTION "forecast"."score_event"("p_event_id" bigint) RETURNS integer
+    LANGUAGE "sql" STRICT SECURITY DEFINER
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select coalesce(sum(s.predictions), 0)::integer from forecast.score_events(array[p_event_id]) s
+$$;
+
+--
+-- Name: FUNCTION "score_event"("p_event_id" bigint); Type: COMMENT; Schema: forecast; Owner: -
+--
+
+COMMENT ON FUNCTION "forecast"."score_event"("p_event_id" bigint) IS 'One event through forecast.score_events: settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed; records in forecast.event_scoring the owed version it caught up with (read before the result). Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';
+
+--
+-- Name: score_events(bigint[]); Type: FUNCTION; Schema: forecast; Owner: -
+--
+
+CREATE FUNCTION "forecast"."score_events"("p_event_ids" bigint[]) RETURNS TABLE("event_id" bigint, "predictions" integer)
     LANGUAGE "plpgsql" STRICT SECURITY DEFINER
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     SET "work_mem" TO '64MB'
     AS $$
+#variable_conflict use_column
 declare
-  v_rv integer;
-  v_scored integer;
+  v_ids bigint[];
+  v_id bigint;
   v_owed bigint;
   v_owed_rv integer;
+  v_owed_ids bigint[] := '{}'::bigint[];
+  v_owed_versions bigint[] := '{}'::bigint[];
+  v_owed_rvs integer[] := '{}'::integer[];
 begin
-  -- one scorer per event at a time; a second call waits, then finds nothing to change
-  perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
-  -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
-  -- (key share): a correction in progress commits first, the next one waits for this
-  -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
-  -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
-  perform from core.event e where e.event_id = p_event_id for key share;
-  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
+  select coalesce(array_agg(distinct u.id order by u.id), '{}') into v_ids from unnest(p_event_ids) as u (id) where u.id is not null;
+  foreach v_id in array v_ids loop
+    -- one scorer per event at a time; a second call waits, then finds nothing to change.
+    -- Ascending event ids: two batches that share events lock them in one order.
+    perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(v_id::text));
+    -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
+    -- (key share): a correction in progress commits first, the next one waits for this
+    -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
+    -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
+    perform from core.event e where e.event_id = v_id for key share;
+    select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = v_id;
+    if v_owed is not null then
+      v_owed_ids := v_owed_ids || v_id;
+      v_owed_versions := v_owed_versions || v_owed;
+      v_owed_rvs := v_owed_rvs || v_owed_rv;
+    end if;
+  end loop;
 
-  perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
-  select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
+  foreach v_id in array v_ids loop
+    perform market.settle_event(v_id); -- raises SL040 for an unknown event
+  end loop;
 
-  -- predictions whose market is no longer settled (a withdrawn result) lose their score
+  -- predictions whose market is no longer settled (a withdrawn result) lose their score; each
+  -- score is looked up through its own prediction (its foreign key: the prediction exists)
   delete from forecast.prediction_score ps
-   where ps.event_id = p_event_id
-     and not exists (select from forecast.prediction p
-                       join market.market m on m.market_id = p.market_id
-                      where p.prediction_id = ps.prediction_id
-                        and m.status in ('settled', 'void')
-                        and m.event_id = p_event_id);
+   using forecast.prediction p, market.market m
+   where ps.event_id = any (v_ids)
+     and p.prediction_id = ps.prediction_id
+     and m.market_id = p.market_id
+     and (m.status not in ('settled', 'void') or m.event_id <> ps.event_id);
 
+  -- One statement for every event of the batch (one pass of the statistics maintenance).
+  -- The predictions read are held (key share): a concurrent delete of one waits for this
+  -- transaction, or, when it committed first, the prediction is skipped here and its score
+  -- never written (no foreign-key failure).
   with preds as (
+    -- the event's result version joined per market, not per prediction: the markets just
+    -- settled in this transaction are not in the planner's statistics yet, and a join per
+    -- prediction planned for one row would scan core.event once per prediction
     select p.prediction_id, p.forecaster_id, p.market_id, p.selection_id, p.probability, p.odds, p.stake,
-           m.market_type, m.status as market_status, m.places, s.result, s.runner_id
+           m.event_id, e.result_version, m.market_type, m.status as market_status, m.places, s.result, s.runner_id
       from market.market m
+      join core.event e on e.event_id = m.event_id
       join forecast.prediction p on p.market_id = m.market_id
       join market.selection s on s.selection_id = p.selection_id
-     where m.event_id = p_event_id
+     where m.event_id = any (v_ids)
        and m.status in ('settled', 'void')
+       for key share of p
   ),
   market_size as (
     -- forecasters with a prediction on the market (several picks by one count once)
@@ -1458,20 +1498,26 @@ begin
              group by pr.market_id, pr.selection_id, pr.market_type, ms.forecasters) x
       left join forecast.scoring_rule rule on rule.market_type = x.market_type
   ),
+  dead_heat as (
+    -- the dead-heat rule, per event of the batch (selection ids are unique across events)
+    select d.selection_id, d.places, d.tied
+      from unnest(v_ids) as ev (id)
+     cross join lateral market.dead_heats(ev.id) d
+  ),
   computed as (
-    select pr.prediction_id, pr.forecaster_id, pr.probability, pr.odds, pr.stake,
+    select pr.prediction_id, pr.forecaster_id, pr.event_id, pr.result_version, pr.probability, pr.odds, pr.stake,
            o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
            coalesce(dh.places, 1) as places, coalesce(dh.tied, 1) as tied
       from preds pr
       join selection_points sp on sp.market_id = pr.market_id and sp.selection_id = pr.selection_id
-      left join market.dead_heats(p_event_id) dh on dh.selection_id = pr.selection_id -- the dead-heat rule
+      left join dead_heat dh on dh.selection_id = pr.selection_id
      cross join lateral (select case when pr.market_status = 'void' or pr.result = 'void' then 'void'
                                      when pr.result = 'won' then 'win'
                                      when pr.result = 'lost' then 'loss' end as outcome) o
      where o.outcome is not null
   ),
   scored_rows as (
-    select c.prediction_id, c.forecaster_id, c.outcome, c.rarity_share,
+    select c.prediction_id, c.forecaster_id, c.event_id, c.result_version, c.outcome, c.rarity_share,
            case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
            case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
            case when c.odds is null then null
@@ -1487,8 +1533,8 @@ begin
   insert into forecast.prediction_score as ps
          (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, units,
           probability, brier, log_loss, result_version, scored_at)
-  select s.prediction_id, s.forecaster_id, p_event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
-         s.probability, s.brier, s.log_loss, v_rv, now()
+  select s.prediction_id, s.forecaster_id, s.event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
+         s.probability, s.brier, s.log_loss, s.result_version, now()
     from scored_rows s
   on conflict (prediction_id) do update
      set forecaster_id = excluded.forecaster_id,
@@ -1509,20 +1555,24 @@ begin
          (excluded.forecaster_id, excluded.event_id, excluded.outcome, excluded.points, excluded.rarity_share, excluded.staked,
           excluded.units, excluded.probability, excluded.brier, excluded.log_loss, excluded.result_version);
 
-  if v_owed is not null then
-    perform forecast.record_scoring(p_event_id, 'scores', v_owed, v_owed_rv);
-  end if;
+  for v_id, v_owed, v_owed_rv in
+    select u.id, u.v, u.rv from unnest(v_owed_ids, v_owed_versions, v_owed_rvs) as u (id, v, rv)
+  loop
+    perform forecast.record_scoring(v_id, 'scores', v_owed, v_owed_rv);
+  end loop;
 
-  select count(*) into v_scored from forecast.prediction_score ps where ps.event_id = p_event_id;
-  return v_scored;
+  return query
+    select ev.id, (select count(*)::integer from forecast.prediction_score ps where ps.event_id = ev.id)
+      from unnest(v_ids) as ev (id)
+     order by ev.id;
 end;
 $$;
 
 --
--- Name: FUNCTION "score_event"("p_event_id" bigint); Type: COMMENT; Schema: forecast; Owner: -
+-- Name: FUNCTION "score_events"("p_event_ids" bigint[]); Type: COMMENT; Schema: forecast; Owner: -
 --
 
-COMMENT ON FUNCTION "forecast"."score_event"("p_event_id" bigint) IS 'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed; records in forecast.event_scoring the owed version it caught up with (read before the result). Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';
+COMMENT ON FUNCTION "forecast"."score_events"("p_event_ids" bigint[]) IS 'Settles each event (market.settle_event), then (re)computes every prediction score of all the events in one set-based statement, so the statistics maintenance runs once for the batch: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock taken in ascending event order; the predictions read are held (for key share), so a concurrent delete of one either waits or is seen; scores of markets no longer settled are removed; records in forecast.event_scoring, per event, the owed version it caught up with (read before the result). Returns each event with its number of scored predictions; SL040 for an unknown event (nothing is written). Security definer: forecast.prediction_score and the settlement are written with owner authority only.';
 
 --
 -- Name: tg_event__owe_scoring(); Type: FUNCTION; Schema: forecast; Owner: -
@@ -6507,21 +6557,16 @@ CREATE FUNCTION "stats"."apply_model_stats"("p_model_ids" bigint[], "p_event_ids
     SET "search_path" TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_contrib jsonb;
   v_pairs integer;
 begin
-  -- The touched pairs, their contribution now (from prediction_score) with sign +1 and
-  -- the contribution recorded before (stats.model_event_agg) with sign -1.
+  -- One statement: the touched pairs, their contribution now (from prediction_score) with
+  -- sign +1 and the contribution recorded before (stats.model_event_agg, read in the
+  -- statement's snapshot, before its own writes) with sign -1; then every write from them.
   with pair as (
     select distinct u.model_id, u.event_id
       from unnest(p_model_ids, p_event_ids) as u (model_id, event_id)
       join forecast.forecaster f on f.forecaster_id = u.model_id and f.kind = 'model'
-  ), ev as (
-    -- the touched events by key (an index lookup, never a scan of core.event)
-    select e.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
-      from core.event e
-     where e.event_id = any (p_event_ids)
-  ), fresh as (
+  ), fresh as materialized (
     select p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id,
            count(*)::integer as predictions, sum(ps.points) as points,
            (count(*) filter (where ps.outcome = 'win'))::integer as win_count,
@@ -6530,69 +6575,62 @@ begin
            coalesce(sum(ps.units), 0) as total_units, count(ps.units)::integer as units_count
       from pair p
       join forecast.prediction_score ps on ps.forecaster_id = p.model_id and ps.event_id = p.event_id
-      join ev e on e.event_id = p.event_id
+      -- the touched events by key, joined on the pair (an = any over the argument, one entry per
+      -- pair, would be searched once per score row)
+      join core.event e on e.event_id = p.event_id
      group by p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
-  ), before as (
+  ), before as materialized (
     select a.* from stats.model_event_agg a join pair p using (model_id, event_id)
-  ), signed as (
+  ), signed as materialized (
     select 1 as sign, f.* from fresh f
     union all
     select -1, b.* from before b
-  )
-  select jsonb_agg(to_jsonb(s)), count(distinct (s.model_id, s.event_id)) into v_contrib, v_pairs from signed s;
-
-  if v_contrib is null then
-    return 0;
-  end if;
-
-  -- Per (model, event): the new contribution replaces the old one.
-  with fresh as (
-    select * from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint, competition_id integer, season_id integer,
-                                                   home_team_id integer, away_team_id integer, predictions integer, points numeric,
-                                                   win_count integer, draw_count integer, loss_count integer, total_units numeric, units_count integer)
-     where sign = 1
   ), gone as (
+    -- per (model, event): the new contribution replaces the old one, or none is left
     delete from stats.model_event_agg a
-     using jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint)
-     where c.sign = -1 and a.model_id = c.model_id and a.event_id = c.event_id
-       and not exists (select from fresh f where f.model_id = c.model_id and f.event_id = c.event_id)
+     using before b
+     where a.model_id = b.model_id and a.event_id = b.event_id
+       and not exists (select from fresh f where f.model_id = b.model_id and f.event_id = b.event_id)
+  ), upserted as (
+    insert into stats.model_event_agg as a
+    select f.model_id, f.event_id, f.competition_id, f.season_id, f.home_team_id, f.away_team_id, f.predictions, f.points,
+           f.win_count, f.draw_count, f.loss_count, f.total_units, f.units_count
+      from fresh f
+    on conflict (model_id, event_id) do update
+       set competition_id = excluded.competition_id, season_id = excluded.season_id,
+           home_team_id = excluded.home_team_id, away_team_id = excluded.away_team_id,
+           predictions = excluded.predictions, points = excluded.points, win_count = excluded.win_count,
+           draw_count = excluded.draw_count, loss_count = excluded.loss_count,
+           total_units = excluded.total_units, units_count = excluded.units_count
+     -- an unchanged contribution is not rewritten
+     where (a.competition_id, a.season_id, a.home_team_id, a.away_team_id, a.predictions, a.points, a.win_count,
+            a.draw_count, a.loss_count, a.total_units, a.units_count)
+           is distinct from
+           (excluded.competition_id, excluded.season_id, excluded.home_team_id, excluded.away_team_id, excluded.predictions,
+            excluded.points, excluded.win_count, excluded.draw_count, excluded.loss_count, excluded.total_units, excluded.units_count)
+  ), competition_delta as (
+    -- per competition and season, and per club side: append the signed differences
+    insert into stats.model_stats_competition_delta
+           (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+    select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+           sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+      from signed c
+     group by c.model_id, c.competition_id, c.season_id
+    having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+        or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0
+  ), club_delta as (
+    insert into stats.model_stats_club_delta
+           (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+    select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+           sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+      from signed c
+     cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
+     where s.club_id is not null
+     group by c.model_id, s.club_id, c.season_id, s.is_home
+    having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+        or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0
   )
-  insert into stats.model_event_agg as a
-  select f.model_id, f.event_id, f.competition_id, f.season_id, f.home_team_id, f.away_team_id, f.predictions, f.points,
-         f.win_count, f.draw_count, f.loss_count, f.total_units, f.units_count
-    from fresh f
-  on conflict (model_id, event_id) do update
-     set competition_id = excluded.competition_id, season_id = excluded.season_id,
-         home_team_id = excluded.home_team_id, away_team_id = excluded.away_team_id,
-         predictions = excluded.predictions, points = excluded.points, win_count = excluded.win_count,
-         draw_count = excluded.draw_count, loss_count = excluded.loss_count,
-         total_units = excluded.total_units, units_count = excluded.units_count;
-
-  -- Per competition and season, and per club side: append the signed differences.
-  insert into stats.model_stats_competition_delta
-         (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
-         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
-                                          points numeric, win_count integer, draw_count integer, loss_count integer,
-                                          total_units numeric, units_count integer)
-   group by c.model_id, c.competition_id, c.season_id
-  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
-      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
-
-  insert into stats.model_stats_club_delta
-         (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
-         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
-                                          points numeric, win_count integer, draw_count integer, loss_count integer,
-                                          total_units numeric, units_count integer)
-   cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
-   where s.club_id is not null
-   group by c.model_id, s.club_id, c.season_id, s.is_home
-  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
-      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
-
+  select count(distinct (s.model_id, s.event_id))::integer into v_pairs from signed s;
   return v_pairs;
 end;
 $$;
@@ -6601,7 +6639,7 @@ $$;
 -- Name: FUNCTION "apply_model_stats"("p_model_ids" bigint[], "p_event_ids" bigint[]); Type: COMMENT; Schema: stats; Owner: -
 --
 
-COMMENT ON FUNCTION "stats"."apply_model_stats"("p_model_ids" bigint[], "p_event_ids" bigint[]) IS 'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, replaces it in stats.model_event_agg and appends new minus previous to stats.model_stats_competition_delta and stats.model_stats_club_delta. Set-based; called by the statement triggers on forecast.prediction_score.';
+COMMENT ON FUNCTION "stats"."apply_model_stats"("p_model_ids" bigint[], "p_event_ids" bigint[]) IS 'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, replaces it in stats.model_event_agg (an unchanged one is not rewritten) and appends new minus previous to stats.model_stats_competition_delta and stats.model_stats_club_delta. One set-based statement (no intermediate jsonb); called by the statement triggers on forecast.prediction_score.';
 
 --
 -- Name: dq_model_stats_incremental_vs_full(); Type: FUNCTION; Schema: stats; Owner: -
@@ -8056,6 +8094,68 @@ $$;
 COMMENT ON FUNCTION "worker"."beat"("p_process_id" "text", "p_worker_ids" "text"[], "p_hostname" "text", "p_pid" integer, "p_concurrency" integer, "p_worker_id" "text") IS 'A worker process''s heartbeat: records its name (WORKER_ID, hostname:pid when not given), its graphile-worker ids and the time.';
 
 --
+-- Name: claim_score_jobs("text", bigint, integer); Type: FUNCTION; Schema: worker; Owner: -
+--
+
+CREATE FUNCTION "worker"."claim_score_jobs"("p_locked_by" "text", "p_except_job_id" bigint, "p_limit" integer) RETURNS TABLE("job_id" bigint, "event_id" bigint)
+    LANGUAGE "sql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  -- the ready jobs graphile-worker would fetch next (its own selection: available, due, no
+  -- named queue, by priority then run_at), locked the way it locks one it fetched
+  with j as (
+    select jobs.id
+      from graphile_worker._private_jobs jobs
+     where jobs.is_available
+       and jobs.run_at <= now()
+       and jobs.task_id = (select t.id from graphile_worker._private_tasks t where t.identifier = 'score_event')
+       and jobs.job_queue_id is null
+       and jobs.id is distinct from p_except_job_id
+       and (jobs.payload::jsonb ->> 'event_id') ~ '^[1-9][0-9]{0,17}$' -- a payload the task would refuse runs alone and fails there
+     order by jobs.priority, jobs.run_at
+     limit greatest(coalesce(p_limit, 0), 0)
+       for update skip locked
+  )
+  update graphile_worker._private_jobs jobs
+     set attempts = jobs.attempts + 1, locked_by = p_locked_by, locked_at = now()
+    from j
+   where jobs.id = j.id
+  returning jobs.id, (jobs.payload::jsonb ->> 'event_id')::bigint
+$_$;
+
+--
+-- Name: FUNCTION "claim_score_jobs"("p_locked_by" "text", "p_except_job_id" bigint, "p_limit" integer); Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON FUNCTION "worker"."claim_score_jobs"("p_locked_by" "text", "p_except_job_id" bigint, "p_limit" integer) IS 'Claims up to p_limit ready score_event jobs other than p_except_job_id (the one the caller runs) for the worker p_locked_by: those graphile-worker would fetch next (available, due, in no named queue, by priority then run_at; locked ones are skipped), locked and their attempt counted as graphile-worker does when it fetches a job, so a worker that dies leaves them to worker.recover_stale_workers. Returns each job with its event. The score_event task scores them with its own (worker.score_events), then completes them (worker.complete_score_jobs) or gives them back (worker.release_score_jobs).';
+
+--
+-- Name: complete_score_jobs(bigint[], "text"); Type: FUNCTION; Schema: worker; Owner: -
+--
+
+CREATE FUNCTION "worker"."complete_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text") RETURNS integer
+    LANGUAGE "plpgsql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_n integer;
+begin
+  -- a claimed job replaced while it was held (a correction queued a newer one with its key)
+  -- is deleted too: the newer job does the work again with newer information
+  delete from graphile_worker._private_jobs j
+   where j.id = any (p_job_ids) and j.locked_by = p_locked_by;
+  get diagnostics v_n = row_count;
+  return v_n;
+end;
+$$;
+
+--
+-- Name: FUNCTION "complete_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text"); Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON FUNCTION "worker"."complete_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text") IS 'Completes score_event jobs claimed by worker.claim_score_jobs whose events were scored: deletes those still locked by p_locked_by (as graphile-worker completes a job). Called in the scoring''s transaction, so a job is gone exactly when its scoring committed. Returns the jobs completed.';
+
+--
 -- Name: enqueue_owed(); Type: FUNCTION; Schema: worker; Owner: -
 --
 
@@ -8311,6 +8411,38 @@ $_$;
 COMMENT ON FUNCTION "worker"."recover_stale_workers"("p_threshold" interval, "p_recovered_by" "text") IS 'Unlocks the jobs (and queues) of workers whose heartbeat is older than the threshold with graphile_worker.force_unlock_workers, after ending the stale processes'' backends that are still connected (found by their application_name, scoreline worker <process_id>: a statement a killed worker left running must not commit after its job runs again), so a killed worker''s jobs run again in seconds rather than after graphile-worker''s 4-hour lock; each job''s last_error says it was interrupted (a job whose attempts are exhausted, such as a once-only cron tick, then shows in worker.failed_job with that reason); a score_event or refresh job superseded by a newer one with its key while it ran is deleted instead; records it in worker.recovery. Returns the number of jobs released (unlocked or deleted).';
 
 --
+-- Name: release_score_jobs(bigint[], "text"); Type: FUNCTION; Schema: worker; Owner: -
+--
+
+CREATE FUNCTION "worker"."release_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text") RETURNS integer
+    LANGUAGE "plpgsql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_superseded integer;
+  v_released integer;
+begin
+  -- replaced while held (no key, attempts used up): the newer job does the work
+  delete from graphile_worker._private_jobs j
+   where j.id = any (p_job_ids) and j.locked_by = p_locked_by
+     and j.key is null and j.attempts >= j.max_attempts;
+  get diagnostics v_superseded = row_count;
+  -- the others run again on their own, the claim not counted as an attempt
+  update graphile_worker._private_jobs j
+     set locked_by = null, locked_at = null, attempts = greatest(j.attempts - 1, 0)
+   where j.id = any (p_job_ids) and j.locked_by = p_locked_by;
+  get diagnostics v_released = row_count;
+  return v_superseded + v_released;
+end;
+$$;
+
+--
+-- Name: FUNCTION "release_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text"); Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON FUNCTION "worker"."release_score_jobs"("p_job_ids" bigint[], "p_locked_by" "text") IS 'Gives back score_event jobs claimed by worker.claim_score_jobs when their batch could not be scored: unlocks them with the claim''s attempt taken back, so each runs on its own (and fails, if it does, with its own error); one replaced by a newer job while held is deleted instead. Returns the jobs released.';
+
+--
 -- Name: score_event(bigint, integer); Type: FUNCTION; Schema: worker; Owner: -
 --
 
@@ -8357,6 +8489,67 @@ $$;
 --
 
 COMMENT ON FUNCTION "worker"."score_event"("p_event_id" bigint, "p_refresh_delay_seconds" integer) IS 'The score_event task: settles and scores the event (forecast.score_event), settles its bets (trade.settle_bets), queues the next scoring when the event is still behind (a change committed meanwhile, forecast.event_scoring), then enqueues the debounced refresh (job key refresh, preserve_run_at, delay from worker.setting unless given), all in one transaction. Returns what it did (predictions scored, bets changed, whether it re-queued); an event that no longer exists is reported as gone.';
+
+--
+-- Name: score_events(bigint[], integer); Type: FUNCTION; Schema: worker; Owner: -
+--
+
+CREATE FUNCTION "worker"."score_events"("p_event_ids" bigint[], "p_refresh_delay_seconds" integer DEFAULT NULL::integer) RETURNS "jsonb"
+    LANGUAGE "plpgsql"
+    SET "search_path" TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_delay integer := coalesce(p_refresh_delay_seconds, (select s.refresh_delay_seconds from worker.setting s));
+  v_ids bigint[];
+  v_gone bigint[];
+  v_id bigint;
+  v_scored bigint;
+  v_events jsonb;
+  v_bets integer := 0;
+  v_requeued bigint[];
+  v_refresh_job bigint;
+begin
+  if v_delay < 0 then
+    raise exception 'refresh delay must be 0 seconds or more, not %', v_delay using errcode = 'SL121';
+  end if;
+  select array_agg(e.event_id order by e.event_id) into v_ids
+    from core.event e
+   where e.event_id = any (p_event_ids);
+  select array_agg(distinct u.id order by u.id) into v_gone
+    from unnest(p_event_ids) as u (id)
+   where u.id is not null and u.id <> all (coalesce(v_ids, '{}'));
+  if v_ids is null then
+    return jsonb_build_object('status', 'gone', 'events', 0, 'predictions', 0, 'bets', 0, 'scored', '[]'::jsonb,
+                              'gone', coalesce(to_jsonb(v_gone), '[]'::jsonb), 'requeued', '[]'::jsonb);
+  end if;
+  -- every score of every event in one statement (one statistics pass), then the bets
+  select coalesce(sum(s.predictions), 0), jsonb_agg(jsonb_build_object('event_id', s.event_id, 'predictions', s.predictions) order by s.event_id)
+    into v_scored, v_events
+    from forecast.score_events(v_ids) s;
+  foreach v_id in array v_ids loop
+    v_bets := v_bets + trade.settle_bets(v_id);
+  end loop;
+  -- Still behind: a change committed while this ran (as worker.score_event): queue the next scoring.
+  select array_agg(q.event_id order by q.event_id) into v_requeued
+    from (select e.event_id,
+                 worker.add_job('score_event', json_build_object('event_id', e.event_id, 'result_version', e.result_version),
+                                'score_event:' || e.event_id, null, worker.scoring_priority(e.scheduled_start), 'replace') as job_id
+            from forecast.event_scoring es
+            join core.event e on e.event_id = es.event_id
+           where es.event_id = any (v_ids) and es.owed_since is not null
+           order by e.event_id) q;
+  v_refresh_job := worker.add_job('refresh', json_build_object('trigger', 'event'), 'refresh', now() + make_interval(secs => v_delay), 0, 'preserve_run_at');
+  return jsonb_build_object('status', 'scored', 'events', cardinality(v_ids), 'predictions', v_scored, 'bets', v_bets, 'scored', v_events,
+                            'requeued', coalesce(to_jsonb(v_requeued), '[]'::jsonb), 'gone', coalesce(to_jsonb(v_gone), '[]'::jsonb),
+                            'refresh_job', v_refresh_job, 'refresh_at', now() + make_interval(secs => v_delay));
+end;
+$$;
+
+--
+-- Name: FUNCTION "score_events"("p_event_ids" bigint[], "p_refresh_delay_seconds" integer); Type: COMMENT; Schema: worker; Owner: -
+--
+
+COMMENT ON FUNCTION "worker"."score_events"("p_event_ids" bigint[], "p_refresh_delay_seconds" integer) IS 'The score_event task for a batch of events (a burst of completions): scores all of them in one set-based pass (forecast.score_events: per-event advisory locks, one statistics maintenance pass), settles each one''s bets (trade.settle_bets), queues the next scoring of any still behind (a change committed meanwhile, forecast.event_scoring), then enqueues one debounced refresh, all in one transaction. Events that no longer exist are skipped and listed as gone. Returns what it did: events and predictions scored (and each event with its predictions, scored), bets changed, events re-queued.';
 
 --
 -- Name: scoring_priority(timestamp with time zone); Type: FUNCTION; Schema: worker; Owner: -

@@ -31,7 +31,8 @@ $$;
 comment on function forecast.log_loss(numeric, boolean, double precision) is
   'Log loss of a prediction with probability p of winning: -ln p when it won, -ln(1 - p) when it lost, the probability of the outcome clipped to [epsilon, 1 - epsilon] (forecast.scoring_rule.log_loss_epsilon, default 1e-15) in exact numeric arithmetic, so that a certain wrong prediction costs exactly -ln(epsilon) (34.538776394910684 for 1e-15) and a certain right one -ln(1 - epsilon) (1.0000000000000005e-15). Null when p or the outcome is null. Used by forecast.score_event.';
 
-create or replace function forecast.score_event(p_event_id bigint) returns integer
+create or replace function forecast.score_events(p_event_ids bigint[])
+returns table (event_id bigint, predictions integer)
 language plpgsql
 volatile
 strict
@@ -39,41 +40,64 @@ security definer -- scores are written with owner authority (forecast.tg_predict
 set search_path = pg_catalog, pg_temp
 set work_mem = '64MB'
 as $$
+#variable_conflict use_column
 declare
-  v_rv integer;
-  v_scored integer;
+  v_ids bigint[];
+  v_id bigint;
   v_owed bigint;
   v_owed_rv integer;
+  v_owed_ids bigint[] := '{}'::bigint[];
+  v_owed_versions bigint[] := '{}'::bigint[];
+  v_owed_rvs integer[] := '{}'::integer[];
 begin
-  -- one scorer per event at a time; a second call waits, then finds nothing to change
-  perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(p_event_id::text));
-  -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
-  -- (key share): a correction in progress commits first, the next one waits for this
-  -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
-  -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
-  perform from core.event e where e.event_id = p_event_id for key share;
-  select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = p_event_id;
+  select coalesce(array_agg(distinct u.id order by u.id), '{}') into v_ids from unnest(p_event_ids) as u (id) where u.id is not null;
+  foreach v_id in array v_ids loop
+    -- one scorer per event at a time; a second call waits, then finds nothing to change.
+    -- Ascending event ids: two batches that share events lock them in one order.
+    perform pg_advisory_xact_lock(hashtext('scoreline.score_event'), hashtext(v_id::text));
+    -- The work owed, read before the result (sql/043_forecast_owed.sql), with the event row held
+    -- (key share): a correction in progress commits first, the next one waits for this
+    -- transaction. Lock order core.event, then forecast.event_scoring, as a correction's.
+    -- Two statements: a row lock that waited re-reads the locked row only, not a joined one.
+    perform from core.event e where e.event_id = v_id for key share;
+    select es.owed_version, es.result_version into v_owed, v_owed_rv from forecast.event_scoring es where es.event_id = v_id;
+    if v_owed is not null then
+      v_owed_ids := v_owed_ids || v_id;
+      v_owed_versions := v_owed_versions || v_owed;
+      v_owed_rvs := v_owed_rvs || v_owed_rv;
+    end if;
+  end loop;
 
-  perform market.settle_event(p_event_id); -- raises SL040 for an unknown event
-  select e.result_version into v_rv from core.event e where e.event_id = p_event_id;
+  foreach v_id in array v_ids loop
+    perform market.settle_event(v_id); -- raises SL040 for an unknown event
+  end loop;
 
-  -- predictions whose market is no longer settled (a withdrawn result) lose their score
+  -- predictions whose market is no longer settled (a withdrawn result) lose their score; each
+  -- score is looked up through its own prediction (its foreign key: the prediction exists)
   delete from forecast.prediction_score ps
-   where ps.event_id = p_event_id
-     and not exists (select from forecast.prediction p
-                       join market.market m on m.market_id = p.market_id
-                      where p.prediction_id = ps.prediction_id
-                        and m.status in ('settled', 'void')
-                        and m.event_id = p_event_id);
+   using forecast.prediction p, market.market m
+   where ps.event_id = any (v_ids)
+     and p.prediction_id = ps.prediction_id
+     and m.market_id = p.market_id
+     and (m.status not in ('settled', 'void') or m.event_id <> ps.event_id);
 
+  -- One statement for every event of the batch (one pass of the statistics maintenance).
+  -- The predictions read are held (key share): a concurrent delete of one waits for this
+  -- transaction, or, when it committed first, the prediction is skipped here and its score
+  -- never written (no foreign-key failure).
   with preds as (
+    -- the event's result version joined per market, not per prediction: the markets just
+    -- settled in this transaction are not in the planner's statistics yet, and a join per
+    -- prediction planned for one row would scan core.event once per prediction
     select p.prediction_id, p.forecaster_id, p.market_id, p.selection_id, p.probability, p.odds, p.stake,
-           m.market_type, m.status as market_status, m.places, s.result, s.runner_id
+           m.event_id, e.result_version, m.market_type, m.status as market_status, m.places, s.result, s.runner_id
       from market.market m
+      join core.event e on e.event_id = m.event_id
       join forecast.prediction p on p.market_id = m.market_id
       join market.selection s on s.selection_id = p.selection_id
-     where m.event_id = p_event_id
+     where m.event_id = any (v_ids)
        and m.status in ('settled', 'void')
+       for key share of p
   ),
   market_size as (
     -- forecasters with a prediction on the market (several picks by one count once)
@@ -97,20 +121,26 @@ begin
              group by pr.market_id, pr.selection_id, pr.market_type, ms.forecasters) x
       left join forecast.scoring_rule rule on rule.market_type = x.market_type
   ),
+  dead_heat as (
+    -- the dead-heat rule, per event of the batch (selection ids are unique across events)
+    select d.selection_id, d.places, d.tied
+      from unnest(v_ids) as ev (id)
+     cross join lateral market.dead_heats(ev.id) d
+  ),
   computed as (
-    select pr.prediction_id, pr.forecaster_id, pr.probability, pr.odds, pr.stake,
+    select pr.prediction_id, pr.forecaster_id, pr.event_id, pr.result_version, pr.probability, pr.odds, pr.stake,
            o.outcome, sp.rarity_share, sp.win_points, sp.loss_points, sp.eps,
            coalesce(dh.places, 1) as places, coalesce(dh.tied, 1) as tied
       from preds pr
       join selection_points sp on sp.market_id = pr.market_id and sp.selection_id = pr.selection_id
-      left join market.dead_heats(p_event_id) dh on dh.selection_id = pr.selection_id -- the dead-heat rule
+      left join dead_heat dh on dh.selection_id = pr.selection_id
      cross join lateral (select case when pr.market_status = 'void' or pr.result = 'void' then 'void'
                                      when pr.result = 'won' then 'win'
                                      when pr.result = 'lost' then 'loss' end as outcome) o
      where o.outcome is not null
   ),
   scored_rows as (
-    select c.prediction_id, c.forecaster_id, c.outcome, c.rarity_share,
+    select c.prediction_id, c.forecaster_id, c.event_id, c.result_version, c.outcome, c.rarity_share,
            case c.outcome when 'win' then c.win_points when 'loss' then c.loss_points else 0 end as points,
            case when c.outcome in ('win', 'loss') and c.odds is not null then c.stake else 0 end as staked,
            case when c.odds is null then null
@@ -126,8 +156,8 @@ begin
   insert into forecast.prediction_score as ps
          (prediction_id, forecaster_id, event_id, outcome, points, rarity_share, staked, units,
           probability, brier, log_loss, result_version, scored_at)
-  select s.prediction_id, s.forecaster_id, p_event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
-         s.probability, s.brier, s.log_loss, v_rv, now()
+  select s.prediction_id, s.forecaster_id, s.event_id, s.outcome, s.points, s.rarity_share, s.staked, s.units,
+         s.probability, s.brier, s.log_loss, s.result_version, now()
     from scored_rows s
   on conflict (prediction_id) do update
      set forecaster_id = excluded.forecaster_id,
@@ -148,13 +178,29 @@ begin
          (excluded.forecaster_id, excluded.event_id, excluded.outcome, excluded.points, excluded.rarity_share, excluded.staked,
           excluded.units, excluded.probability, excluded.brier, excluded.log_loss, excluded.result_version);
 
-  if v_owed is not null then
-    perform forecast.record_scoring(p_event_id, 'scores', v_owed, v_owed_rv);
-  end if;
+  for v_id, v_owed, v_owed_rv in
+    select u.id, u.v, u.rv from unnest(v_owed_ids, v_owed_versions, v_owed_rvs) as u (id, v, rv)
+  loop
+    perform forecast.record_scoring(v_id, 'scores', v_owed, v_owed_rv);
+  end loop;
 
-  select count(*) into v_scored from forecast.prediction_score ps where ps.event_id = p_event_id;
-  return v_scored;
+  return query
+    select ev.id, (select count(*)::integer from forecast.prediction_score ps where ps.event_id = ev.id)
+      from unnest(v_ids) as ev (id)
+     order by ev.id;
 end;
 $$;
+comment on function forecast.score_events(bigint[]) is
+  'Settles each event (market.settle_event), then (re)computes every prediction score of all the events in one set-based statement, so the statistics maintenance runs once for the batch: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock taken in ascending event order; the predictions read are held (for key share), so a concurrent delete of one either waits or is seen; scores of markets no longer settled are removed; records in forecast.event_scoring, per event, the owed version it caught up with (read before the result). Returns each event with its number of scored predictions; SL040 for an unknown event (nothing is written). Security definer: forecast.prediction_score and the settlement are written with owner authority only.';
+
+create or replace function forecast.score_event(p_event_id bigint) returns integer
+language sql
+volatile
+strict
+security definer -- scores are written with owner authority (forecast.tg_prediction_score__guard)
+set search_path = pg_catalog, pg_temp
+as $$
+  select coalesce(sum(s.predictions), 0)::integer from forecast.score_events(array[p_event_id]) s
+$$;
 comment on function forecast.score_event(bigint) is
-  'Settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed; records in forecast.event_scoring the owed version it caught up with (read before the result). Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';
+  'One event through forecast.score_events: settles the event (market.settle_event), then (re)computes every prediction score of the event in one set-based statement: outcome, points by the market type''s forecast.scoring_rule, rarity share, units at the odds taken (market.settled_pnl: the dead-heat rule of market.dead_heats), Brier score and log loss (forecast.log_loss). Idempotent (unchanged scores are not rewritten), serialised per event by an advisory lock; scores of markets no longer settled are removed; records in forecast.event_scoring the owed version it caught up with (read before the result). Returns the number of scored predictions of the event. Security definer: forecast.prediction_score and the settlement (market.settle_event) are written with owner authority only.';

@@ -37,21 +37,16 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_contrib jsonb;
   v_pairs integer;
 begin
-  -- The touched pairs, their contribution now (from prediction_score) with sign +1 and
-  -- the contribution recorded before (stats.model_event_agg) with sign -1.
+  -- One statement: the touched pairs, their contribution now (from prediction_score) with
+  -- sign +1 and the contribution recorded before (stats.model_event_agg, read in the
+  -- statement's snapshot, before its own writes) with sign -1; then every write from them.
   with pair as (
     select distinct u.model_id, u.event_id
       from unnest(p_model_ids, p_event_ids) as u (model_id, event_id)
       join forecast.forecaster f on f.forecaster_id = u.model_id and f.kind = 'model'
-  ), ev as (
-    -- the touched events by key (an index lookup, never a scan of core.event)
-    select e.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
-      from core.event e
-     where e.event_id = any (p_event_ids)
-  ), fresh as (
+  ), fresh as materialized (
     select p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id,
            count(*)::integer as predictions, sum(ps.points) as points,
            (count(*) filter (where ps.outcome = 'win'))::integer as win_count,
@@ -60,74 +55,67 @@ begin
            coalesce(sum(ps.units), 0) as total_units, count(ps.units)::integer as units_count
       from pair p
       join forecast.prediction_score ps on ps.forecaster_id = p.model_id and ps.event_id = p.event_id
-      join ev e on e.event_id = p.event_id
+      -- the touched events by key, joined on the pair (an = any over the argument, one entry per
+      -- pair, would be searched once per score row)
+      join core.event e on e.event_id = p.event_id
      group by p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
-  ), before as (
+  ), before as materialized (
     select a.* from stats.model_event_agg a join pair p using (model_id, event_id)
-  ), signed as (
+  ), signed as materialized (
     select 1 as sign, f.* from fresh f
     union all
     select -1, b.* from before b
-  )
-  select jsonb_agg(to_jsonb(s)), count(distinct (s.model_id, s.event_id)) into v_contrib, v_pairs from signed s;
-
-  if v_contrib is null then
-    return 0;
-  end if;
-
-  -- Per (model, event): the new contribution replaces the old one.
-  with fresh as (
-    select * from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint, competition_id integer, season_id integer,
-                                                   home_team_id integer, away_team_id integer, predictions integer, points numeric,
-                                                   win_count integer, draw_count integer, loss_count integer, total_units numeric, units_count integer)
-     where sign = 1
   ), gone as (
+    -- per (model, event): the new contribution replaces the old one, or none is left
     delete from stats.model_event_agg a
-     using jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, event_id bigint)
-     where c.sign = -1 and a.model_id = c.model_id and a.event_id = c.event_id
-       and not exists (select from fresh f where f.model_id = c.model_id and f.event_id = c.event_id)
+     using before b
+     where a.model_id = b.model_id and a.event_id = b.event_id
+       and not exists (select from fresh f where f.model_id = b.model_id and f.event_id = b.event_id)
+  ), upserted as (
+    insert into stats.model_event_agg as a
+    select f.model_id, f.event_id, f.competition_id, f.season_id, f.home_team_id, f.away_team_id, f.predictions, f.points,
+           f.win_count, f.draw_count, f.loss_count, f.total_units, f.units_count
+      from fresh f
+    on conflict (model_id, event_id) do update
+       set competition_id = excluded.competition_id, season_id = excluded.season_id,
+           home_team_id = excluded.home_team_id, away_team_id = excluded.away_team_id,
+           predictions = excluded.predictions, points = excluded.points, win_count = excluded.win_count,
+           draw_count = excluded.draw_count, loss_count = excluded.loss_count,
+           total_units = excluded.total_units, units_count = excluded.units_count
+     -- an unchanged contribution is not rewritten
+     where (a.competition_id, a.season_id, a.home_team_id, a.away_team_id, a.predictions, a.points, a.win_count,
+            a.draw_count, a.loss_count, a.total_units, a.units_count)
+           is distinct from
+           (excluded.competition_id, excluded.season_id, excluded.home_team_id, excluded.away_team_id, excluded.predictions,
+            excluded.points, excluded.win_count, excluded.draw_count, excluded.loss_count, excluded.total_units, excluded.units_count)
+  ), competition_delta as (
+    -- per competition and season, and per club side: append the signed differences
+    insert into stats.model_stats_competition_delta
+           (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+    select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+           sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+      from signed c
+     group by c.model_id, c.competition_id, c.season_id
+    having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+        or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0
+  ), club_delta as (
+    insert into stats.model_stats_club_delta
+           (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
+    select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
+           sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
+      from signed c
+     cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
+     where s.club_id is not null
+     group by c.model_id, s.club_id, c.season_id, s.is_home
+    having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
+        or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0
   )
-  insert into stats.model_event_agg as a
-  select f.model_id, f.event_id, f.competition_id, f.season_id, f.home_team_id, f.away_team_id, f.predictions, f.points,
-         f.win_count, f.draw_count, f.loss_count, f.total_units, f.units_count
-    from fresh f
-  on conflict (model_id, event_id) do update
-     set competition_id = excluded.competition_id, season_id = excluded.season_id,
-         home_team_id = excluded.home_team_id, away_team_id = excluded.away_team_id,
-         predictions = excluded.predictions, points = excluded.points, win_count = excluded.win_count,
-         draw_count = excluded.draw_count, loss_count = excluded.loss_count,
-         total_units = excluded.total_units, units_count = excluded.units_count;
-
-  -- Per competition and season, and per club side: append the signed differences.
-  insert into stats.model_stats_competition_delta
-         (model_id, competition_id, season_id, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select c.model_id, c.competition_id, c.season_id, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
-         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, competition_id integer, season_id integer,
-                                          points numeric, win_count integer, draw_count integer, loss_count integer,
-                                          total_units numeric, units_count integer)
-   group by c.model_id, c.competition_id, c.season_id
-  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
-      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
-
-  insert into stats.model_stats_club_delta
-         (model_id, club_id, season_id, is_home, total_matches, total_points, win_count, draw_count, loss_count, total_units, units_count)
-  select c.model_id, s.club_id, c.season_id, s.is_home, sum(c.sign), sum(c.sign * c.points), sum(c.sign * c.win_count),
-         sum(c.sign * c.draw_count), sum(c.sign * c.loss_count), sum(c.sign * c.total_units), sum(c.sign * c.units_count)
-    from jsonb_to_recordset(v_contrib) as c (sign integer, model_id bigint, season_id integer, home_team_id integer, away_team_id integer,
-                                          points numeric, win_count integer, draw_count integer, loss_count integer,
-                                          total_units numeric, units_count integer)
-   cross join lateral (values (c.home_team_id, true), (c.away_team_id, false)) as s (club_id, is_home)
-   where s.club_id is not null
-   group by c.model_id, s.club_id, c.season_id, s.is_home
-  having sum(c.sign) <> 0 or sum(c.sign * c.points) <> 0 or sum(c.sign * c.win_count) <> 0 or sum(c.sign * c.draw_count) <> 0
-      or sum(c.sign * c.loss_count) <> 0 or sum(c.sign * c.total_units) <> 0 or sum(c.sign * c.units_count) <> 0;
-
+  select count(distinct (s.model_id, s.event_id))::integer into v_pairs from signed s;
   return v_pairs;
 end;
 $$;
 comment on function stats.apply_model_stats(bigint[], bigint[]) is
-  'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, replaces it in stats.model_event_agg and appends new minus previous to stats.model_stats_competition_delta and stats.model_stats_club_delta. Set-based; called by the statement triggers on forecast.prediction_score.';
+  'Incremental maintenance: for the given (model, event) pairs, recomputes their contribution from forecast.prediction_score, replaces it in stats.model_event_agg (an unchanged one is not rewritten) and appends new minus previous to stats.model_stats_competition_delta and stats.model_stats_club_delta. One set-based statement (no intermediate jsonb); called by the statement triggers on forecast.prediction_score.';
 
 create or replace function stats.tg_prediction_score__apply() returns trigger
 language plpgsql

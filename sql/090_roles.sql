@@ -243,11 +243,12 @@ begin
   end if;
   -- the worker's entry points and what they call, function by function
   foreach v_f in array array[
-    'worker.score_event(bigint,integer)', 'worker.maintain(interval)', 'worker.nightly_sync()',
+    'worker.score_event(bigint,integer)', 'worker.score_events(bigint[],integer)', 'worker.claim_score_jobs(text,bigint,integer)',
+    'worker.complete_score_jobs(bigint[],text)', 'worker.release_score_jobs(bigint[],text)', 'worker.maintain(interval)', 'worker.nightly_sync()',
     'worker.enqueue_unscored()', 'worker.enqueue_owed()', 'worker.enqueue_refresh(text,integer)', 'worker.beat(text,text[],text,integer,integer,text)',
     'worker.recover_stale_workers(interval,text)', 'worker.add_job(text,json,text,timestamptz,integer,text)',
     'worker.scoring_priority(timestamptz)',
-    'forecast.score_event(bigint)', 'forecast.record_first_touchdown(bigint,bigint,integer,text)',
+    'forecast.score_event(bigint)', 'forecast.score_events(bigint[])', 'forecast.record_first_touchdown(bigint,bigint,integer,text)',
     'forecast.dq_duplicate_picks()', 'forecast.dq_orphaned_rows()', 'forecast.dq_scores_disagree_with_selections()',
     'trade.dq_bets_disagree_with_selections()', 'forecast.create_baseline_predictions(text)',
     'forecast.acting_user_id()', 'forecast.is_forecaster_kind(bigint,text)',

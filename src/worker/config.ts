@@ -22,6 +22,8 @@ export const workerSchema = z.object({
   WORKER_CONCURRENCY: optional(seconds(1, 64)).default(4),
   JOB_MAX_ATTEMPTS: optional(seconds(1, 100)).default(10),
   REFRESH_DEBOUNCE_SECONDS: optional(seconds(0, 86_400)).default(60),
+  // Events one score_event job scores together in a burst (its own and other ready jobs it claims); 1: one job, one event.
+  SCORE_BATCH_SIZE: optional(seconds(1, 10_000)).default(500),
   // A secret only of spaces, or with spaces around it, could never be presented: HTTP trims
   // header values, so no token would match and the endpoint would look enabled. Refused.
   CRON_SECRET: optional(
