@@ -96,6 +96,7 @@ begin
       join forecast.prediction p on p.market_id = m.market_id
       join market.selection s on s.selection_id = p.selection_id
      where m.event_id = any (v_ids)
+       and e.event_id = any (v_ids) -- the events by their key too: never a scan of core.event
        and m.status in ('settled', 'void')
        for key share of p
   ),

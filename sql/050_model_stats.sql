@@ -46,6 +46,14 @@ begin
     select distinct u.model_id, u.event_id
       from unnest(p_model_ids, p_event_ids) as u (model_id, event_id)
       join forecast.forecaster f on f.forecaster_id = u.model_id and f.kind = 'model'
+  ), ev as materialized (
+    -- the touched events, each looked up by its key (never a scan of core.event, whatever the
+    -- planner thinks of the pairs' count)
+    select e.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
+      from (select distinct p.event_id from pair p) d
+     cross join lateral (select x.event_id, x.competition_id, x.season_id, x.home_team_id, x.away_team_id
+                           from core.event x where x.event_id = d.event_id
+                          limit 1) e -- one row by its key; the limit keeps the lookup from being flattened into a hash join over core.event
   ), fresh as materialized (
     select p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id,
            count(*)::integer as predictions, sum(ps.points) as points,
@@ -55,9 +63,9 @@ begin
            coalesce(sum(ps.units), 0) as total_units, count(ps.units)::integer as units_count
       from pair p
       join forecast.prediction_score ps on ps.forecaster_id = p.model_id and ps.event_id = p.event_id
-      -- the touched events by key, joined on the pair (an = any over the argument, one entry per
-      -- pair, would be searched once per score row)
-      join core.event e on e.event_id = p.event_id
+      -- joined on the pair (an = any over the argument, one entry per pair, would be searched
+      -- once per score row)
+      join ev e on e.event_id = p.event_id
      group by p.model_id, p.event_id, e.competition_id, e.season_id, e.home_team_id, e.away_team_id
   ), before as materialized (
     select a.* from stats.model_event_agg a join pair p using (model_id, event_id)

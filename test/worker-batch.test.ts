@@ -217,3 +217,32 @@ t.test('a prediction deleted while its event is scored: the scoring waits and sk
   const [gone] = await sql<{ n: number }[]>`select count(*)::int as n from forecast.prediction_score where prediction_id = ${victim!.id}`;
   t.equal(gone!.n, 0, 'the deleted prediction has no score');
 });
+
+t.test('jobs claimed by a worker that died are released by the recovery and scored by another', async (t) => {
+  const db = await testDb(t, { max: 6 });
+  const { sql } = db;
+  const { gs } = await burst(sql, 10, 'bcr');
+  await sql`update core.event set status = 'completed', home_score = 2, away_score = 1 where event_id = any(${ids(gs)}::int[])`;
+  // what a worker does before it dies mid-batch: its claim commits, its scoring never does
+  const claimed = await sql<{ job_id: string }[]>`select job_id::text from worker.claim_score_jobs('dead-worker', null, 10)`;
+  t.equal(claimed.length, 10, 'the dead worker had claimed the 10 jobs');
+  const [held] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from worker.job where task = 'score_event' and locked_by = 'dead-worker'`;
+  t.equal(held!.n, 10, 'locked by it, as graphile-worker locks a job it fetched');
+  const [released] = await sql<{ n: number }[]>`select worker.recover_stale_workers(interval '0 seconds', 'test') as n`;
+  t.equal(released!.n, 10, 'the recovery releases all 10 (no heartbeat names the dead worker)');
+
+  const config = workerConfig({ POLL_INTERVAL_MS: '100', REFRESH_TICK_CRON: '0 0 1 1 *', REFRESH_DEBOUNCE_SECONDS: '0' });
+  const worker = await startWorker({ url: db.url, config, log: makeLogger('error', {}, () => {}), http: false });
+  t.teardown(() => worker.stop('test over'));
+  const scored = await eventually(async () => {
+    const [q] = await sql<{ jobs: number; scores: number }[]>`
+      select (select count(*)::int from worker.job where task = 'score_event') as jobs,
+             (select count(*)::int from forecast.prediction_score) as scores`;
+    return q!.jobs === 0 && q!.scores === 30;
+  }, 60);
+  t.ok(scored, 'another worker scored every event and no score_event job is left');
+  t.same(await sql`select job_id from worker.failed_job`, [], 'nothing failed for good');
+  await checksClean(t, sql);
+});

@@ -21,8 +21,11 @@ t.test('four named worker processes, two SIGKILLed mid-job and restarted, one ad
   const { sql, url } = await testDb(t, { max: 6 });
   const procs: WorkerProcess[] = [];
   t.teardown(() => Promise.all(procs.map((p) => killWorker(p))));
+  // One event per job (SCORE_BATCH_SIZE=1): the test kills the processes that are in the middle
+  // of the two held events, which must be two processes; a batching process would claim both.
+  // A batch's claimed jobs after a crash: test/worker-batch.test.ts.
   const start = (id: string) => {
-    const w = spawnWorker(url, id);
+    const w = spawnWorker(url, id, { SCORE_BATCH_SIZE: '1' });
     procs.push(w);
     return w;
   };
