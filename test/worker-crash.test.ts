@@ -20,6 +20,10 @@ function workerProcess(url: string, env: Record<string, string> = {}): ChildProc
       STALE_WORKER_SECONDS: '3',
       REFRESH_DEBOUNCE_SECONDS: '0',
       POLL_INTERVAL_MS: '200',
+      // no cron job: a minute's tick locked by the worker about to be killed would be a second
+      // job (and a second recovery) beside the one the test follows
+      REFRESH_TICK_CRON: '0 0 1 1 *',
+      RECONCILE_SCORES_CRON: '0 0 1 1 *',
       LOG_LEVEL: 'warn',
       ...env,
     },
